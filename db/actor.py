@@ -1,0 +1,16 @@
+"""Who is doing something: passed to every operation so the audit log can say who, when and what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int | None
+    name: str
+    role: str = ""
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(user_id=None, name=name, role="system")

@@ -1,0 +1,63 @@
+"""Write and read audit entries. Operations call `record` inside their own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from db.actor import Actor
+from db.audit.tables import AuditEntry
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def record(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    *,
+    summary: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await AuditEntry.insert(
+        AuditEntry(
+            at=utcnow(),
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            actor_role=actor.role,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            summary=summary,
+            before=before,
+            after=after,
+        )
+    ).run()
+
+
+async def search(
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    object_type: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    query = AuditEntry.select().order_by(AuditEntry.id, ascending=False).limit(limit).offset(offset)
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%"))
+    if actor:
+        query = query.where(AuditEntry.actor_name.ilike(f"%{actor}%"))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    return await query.output(load_json=True).run()

@@ -1,0 +1,33 @@
+"""Which database the web app, the scanner and the scripts talk to (DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE = ROOT / "var" / "ticketcenter.sqlite3"
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+
+
+def engine_from_url(url: str) -> Engine:
+    """Build the Piccolo engine for a `postgres://`, `postgresql://` or `sqlite:///PATH` URL."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": url})
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # timeout: how long a writer waits for the lock before "database is locked".
+        return SQLiteEngine(path=str(path), timeout=30)
+    raise ValueError(f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:///, got {url.split(':')[0]!r}")
+
+
+def engine_name(engine: Engine) -> str:
+    return "postgresql" if isinstance(engine, PostgresEngine) else "sqlite"

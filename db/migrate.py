@@ -1,0 +1,32 @@
+"""Apply Piccolo migrations and report whether the database is current (`python -m db.migrate`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from piccolo.apps.migrations.commands.check import CheckMigrationManager
+from piccolo.apps.migrations.commands.forwards import run_forwards
+
+
+from db.config import database_url
+from db.transaction import enable_wal
+
+
+async def migrate() -> None:
+    await enable_wal()
+    response = await run_forwards(app_name="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migrations failed: {response.message}")
+
+
+async def pending_migrations() -> int:
+    return await CheckMigrationManager(app_name="all").havent_ran_count()
+
+
+def main() -> None:
+    asyncio.run(migrate())
+    print(f"migrated {database_url().split('@')[-1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Staff accounts, their sessions and roles (R2.2)."""

@@ -1,0 +1,93 @@
+"""Roles and their permissions (R2.2): the one place that says who may do what.
+
+Every handler names one Permission in its guard; a role is a set of permissions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SUPERVISOR = "supervisor"  # 票务主管
+    SELLER = "seller"  # 售票员
+    AUDITOR = "auditor"  # 票务审核员
+    ADMIN = "admin"  # 系统管理员
+    GATE = "gate"  # 检票员
+
+
+class Permission(StrEnum):
+    # every signed-in staff member
+    HOME = "home"
+    # catalog (R3.1, R3.2)
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_EDIT = "catalog.edit"
+    PRICE_EDIT = "price.edit"
+    # sales (R3.3-R3.6)
+    SALES_INQUIRE = "sales.inquire"
+    SALES_SELL = "sales.sell"
+    SALES_AUDIT = "sales.audit"
+    SALES_REFUND = "sales.refund"
+    POLICY_EDIT = "policy.edit"
+    # gate (R9.2 and the gate issue)
+    GATE_SCAN = "gate.scan"
+    GATE_MONITOR = "gate.monitor"
+    # oversight
+    AUDIT_LOG_VIEW = "auditlog.view"
+    STAFF_MANAGE = "staff.manage"
+    CUSTOMER_DATA_VIEW = "customer.view"
+
+
+_ALL = frozenset(Permission)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.SUPERVISOR: _ALL - {Permission.STAFF_MANAGE},
+    Role.SELLER: frozenset(
+        {
+            Permission.HOME,
+            Permission.CATALOG_VIEW,
+            Permission.SALES_INQUIRE,
+            Permission.SALES_SELL,
+            Permission.SALES_REFUND,
+            Permission.CUSTOMER_DATA_VIEW,
+        }
+    ),
+    Role.AUDITOR: frozenset(
+        {
+            Permission.HOME,
+            Permission.CATALOG_VIEW,
+            Permission.SALES_INQUIRE,
+            Permission.SALES_AUDIT,
+            Permission.AUDIT_LOG_VIEW,
+            Permission.CUSTOMER_DATA_VIEW,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Permission.HOME,
+            Permission.CATALOG_VIEW,
+            Permission.CATALOG_EDIT,
+            Permission.STAFF_MANAGE,
+            Permission.AUDIT_LOG_VIEW,
+        }
+    ),
+    Role.GATE: frozenset({Permission.HOME, Permission.GATE_SCAN}),
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.SUPERVISOR: "Supervisor",
+    Role.SELLER: "Seller",
+    Role.AUDITOR: "Auditor",
+    Role.ADMIN: "System administrator",
+    Role.GATE: "Gate attendant",
+}
+
+
+def permissions_of(role: str) -> frozenset[Permission]:
+    try:
+        return ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def role_allows(role: str, permission: Permission) -> bool:
+    return permission in permissions_of(role)

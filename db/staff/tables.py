@@ -1,0 +1,32 @@
+from piccolo.columns import Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+
+class StaffUser(Table, tablename="staff_user"):
+    username = Varchar(length=64, unique=True, index=True)
+    display_name = Varchar(length=100)
+    password_hash = Varchar(length=255)
+    role = Varchar(length=20)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class StaffSession(Table, tablename="staff_session"):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    language = Varchar(length=10, default="zh_CN")
+
+
+class LoginAttempt(Table, tablename="staff_login_attempt"):
+    """Failed sign-ins, for rate limiting (counted per username and per client address)."""
+
+    username = Varchar(length=64, index=True)
+    client = Varchar(length=64, index=True)
+    at = Timestamptz(index=True)
+    failed = Integer(default=1)

@@ -1,0 +1,17 @@
+"""Piccolo configuration: one database for the web app and the scanner, chosen by DATABASE_URL."""
+
+from piccolo.conf.apps import AppRegistry
+
+from db.config import database_url, engine_from_url
+
+DB = engine_from_url(database_url())
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "db.staff.piccolo_app",
+        "db.audit.piccolo_app",
+        "db.catalog.piccolo_app",
+        "db.sales.piccolo_app",
+        "db.gate.piccolo_app",
+    ]
+)

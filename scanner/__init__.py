@@ -1,0 +1,1 @@
+"""Gate scanner: QR frame decoding, frame sources and the camera client."""

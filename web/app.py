@@ -1,0 +1,87 @@
+"""The app factory: `litestar --app web.app:create_app run`."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+
+from db.config import ROOT
+from db.transaction import enable_wal
+from web import health
+from web.auth import SessionMiddleware
+from web.errors import EXCEPTION_HANDLERS
+from web.settings import COOKIE_SECURE, secret_key
+from web.staff import controller as staff
+from web.templating import configure
+
+AREAS = [health, staff]
+
+VENDOR = {
+    "htmx": "node_modules/htmx.org/dist",
+    "htmx-sse": "node_modules/htmx-ext-sse/dist",
+    "pico": "node_modules/@picocss/pico/css",
+    "chartjs": "node_modules/chart.js/dist",
+}
+
+
+async def open_database() -> None:
+    engine = engine_finder()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(
+            min_size=1, max_size=int(os.environ.get("DB_POOL_SIZE", "10"))
+        )
+    else:
+        await enable_wal()
+
+
+async def close_database() -> None:
+    engine = engine_finder()
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+def static_routers() -> list:
+    routers = [create_static_files_router(path="/static", directories=[ROOT / "static"], name="static", opt={"public": True})]
+    for name, folder in VENDOR.items():
+        routers.append(
+            create_static_files_router(
+                path=f"/vendor/{name}", directories=[ROOT / folder], name=f"vendor-{name}", opt={"public": True},
+                include_in_schema=False,
+            )
+        )
+    return routers
+
+
+def create_app() -> Litestar:
+    handlers = [handler for area in AREAS for handler in area.ROUTES]
+    nav = [item for area in AREAS for item in getattr(area, "NAV", [])]
+    return Litestar(
+        route_handlers=[*handlers, *static_routers()],
+        middleware=[SessionMiddleware()],
+        plugins=[HTMXPlugin()],
+        csrf_config=CSRFConfig(
+            secret=secret_key(), cookie_secure=COOKIE_SECURE, cookie_samesite="lax", exclude=["/api/"],
+        ),
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=partial(configure, nav=nav)
+        ),
+        openapi_config=OpenAPIConfig(title="Ticket Center API", version="1.0.0", path="/schema"),
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[open_database],
+        on_shutdown=[close_database],
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]}, log_exceptions="debug",
+        ),
+        debug=False,
+    )

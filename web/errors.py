@@ -1,0 +1,91 @@
+"""Errors as users should see them: an RFC 9457 problem body under /api, a page (or an HTMX-friendly
+fragment) elsewhere; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from db.errors import DomainError
+from web.i18n import gettext
+
+log = logging.getLogger("ticketcenter.web")
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign in first",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(status: int, detail: str, **extra: object) -> Response:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
+    return Response(content=body, status_code=status, media_type="application/problem+json")
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    return Template(
+        "errors/error.html",
+        context={"status": status, "title": gettext(TITLES.get(status, "Error")), "message": message},
+        status_code=status,
+    )
+
+
+def handle_domain_error(request: Request, exc: DomainError) -> Response:
+    message = gettext(exc.message, **exc.params)
+    if is_api(request):
+        extra = {"field": exc.field} if exc.field else {}
+        return problem(exc.status_code, message, **extra)
+    return error_page(request, exc.status_code, message)
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if is_api(request):
+        extra = {"errors": exc.extra} if isinstance(exc, ValidationException) and exc.extra else {}
+        return problem(status, exc.detail, **extra)
+    if isinstance(exc, NotAuthorizedException):
+        if request.headers.get("hx-request"):
+            return Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
+        return Redirect(f"/login?next={request.url.path}", status_code=303)
+    if isinstance(exc, PermissionDeniedException):
+        return error_page(request, 403, gettext("Your role does not allow this. Ask a supervisor if you need it."))
+    if status == 404:
+        return error_page(request, 404, gettext("This page does not exist. Check the address or go back home."))
+    message = gettext(TITLES.get(status, "Error")) if status >= 500 else exc.detail
+    return error_page(request, status, message)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    if is_api(request):
+        return problem(500, "Internal error; the request was not completed.")
+    return error_page(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, gettext("The request was not completed. Try again; nothing was saved.")
+    )
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: handle_domain_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

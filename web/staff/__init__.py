@@ -1,0 +1,1 @@
+"""Sign-in, home page, language switch and staff account management."""

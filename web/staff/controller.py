@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Response, Template
+
+from db.errors import DomainError
+from db.staff import accounts
+from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role
+from web.auth import PUBLIC, requires
+from web.i18n import LANGUAGES, gettext
+from web.settings import COOKIE_SECURE, LANGUAGE_COOKIE, SESSION_COOKIE
+from web.templating import render
+
+Form = URLEncodedBody[dict[str, Any]]
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@get("/login", opt=PUBLIC, name="login")
+async def login_page(request: Request, next: FromQuery[str | None] = None) -> Template:
+    return render(request, "staff/login.html", next=_safe_next(next), error=None, username="")
+
+
+@post("/login", opt=PUBLIC)
+async def login(request: Request, data: Form) -> Response:
+    username = str(data.get("username", ""))
+    client = request.client.host if request.client else "unknown"
+    try:
+        token, _ = await accounts.sign_in(username, str(data.get("password", "")), client)
+    except DomainError as exc:
+        return render(
+            request, "staff/login.html", status_code=exc.status_code,
+            next=_safe_next(data.get("next")), error=gettext(exc.message, **exc.params), username=username,
+        )
+    response = Redirect(_safe_next(data.get("next")), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, secure=COOKIE_SECURE, samesite="lax",
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+    )
+    return response
+
+
+@post("/logout", guards=[requires(Permission.HOME)])
+async def logout(request: Request) -> Redirect:
+    if request.auth:
+        await accounts.sign_out(request.auth)
+    response = Redirect("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@post("/lang", opt=PUBLIC)
+async def switch_language(request: Request, data: Form) -> Redirect:
+    language = data.get("language")
+    response = Redirect(_safe_next(data.get("next")), status_code=303)
+    if language in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", secure=COOKIE_SECURE)
+    return response
+
+
+@get("/", guards=[requires(Permission.HOME)], name="home")
+async def home(request: Request) -> Template:
+    return render(request, "staff/home.html")
+
+
+@get("/staff", guards=[requires(Permission.STAFF_MANAGE)], name="staff")
+async def staff_list(request: Request) -> Template:
+    return render(
+        request, "staff/staff.html", staff=await accounts.list_staff(), roles=ROLE_LABELS,
+        matrix=ROLE_PERMISSIONS, permissions=list(Permission), error=None, form={},
+    )
+
+
+@post("/staff", guards=[requires(Permission.STAFF_MANAGE)])
+async def staff_create(request: Request, data: Form) -> Response:
+    try:
+        await accounts.create_staff(
+            request.user.actor, str(data.get("username", "")), str(data.get("display_name", "")),
+            str(data.get("role", "")), str(data.get("password", "")),
+        )
+    except DomainError as exc:
+        return render(
+            request, "staff/staff.html", status_code=exc.status_code, staff=await accounts.list_staff(),
+            roles=ROLE_LABELS, matrix=ROLE_PERMISSIONS, permissions=list(Permission),
+            error=gettext(exc.message, **exc.params), form=data,
+        )
+    return Redirect("/staff", status_code=303)
+
+
+@post("/staff/{user_id:int}", guards=[requires(Permission.STAFF_MANAGE)])
+async def staff_update(request: Request, user_id: FromPath[int], data: Form) -> Response:
+    try:
+        await accounts.update_staff(
+            request.user.actor, user_id, role=str(data.get("role", "")),
+            active=data.get("active") == "on", password=str(data.get("password", "")),
+        )
+    except DomainError as exc:
+        return render(
+            request, "staff/staff.html", status_code=exc.status_code, staff=await accounts.list_staff(),
+            roles=ROLE_LABELS, matrix=ROLE_PERMISSIONS, permissions=list(Permission),
+            error=gettext(exc.message, **exc.params), form={},
+        )
+    return Redirect("/staff", status_code=303)
+
+
+ROUTES = [login_page, login, logout, switch_language, home, staff_list, staff_create, staff_update]
+
+NAV = [(Permission.HOME, "/", "Home"), (Permission.STAFF_MANAGE, "/staff", "Staff accounts")]

@@ -1,0 +1,35 @@
+"""Jinja setup shared by every area: translations, money and time filters, and the full-page vs
+HTMX-partial rule (a partial is the same file the full page includes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+
+from db.staff.permissions import ROLE_LABELS, Permission
+from web.i18n import LANGUAGES, current_language, format_fen, format_number, gettext, local_time, ngettext
+
+
+def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]]) -> None:
+    env: Environment = engine.engine
+    env.globals.update(
+        _=gettext,
+        ngettext=ngettext,
+        P=Permission,
+        NAV=nav,
+        ROLE_LABELS=ROLE_LABELS,
+        LANGUAGES=LANGUAGES,
+        current_language=current_language.get,
+    )
+    env.filters.update(fen=format_fen, localtime=local_time, number=format_number)
+    env.autoescape = True
+
+
+def render(request: Request, template: str, partial: str | None = None, status_code: int = 200, **context: Any) -> Template:
+    """The full page, or for an HTMX request the partial it includes (same context, same file)."""
+    name = partial if partial and request.headers.get("hx-request") and not request.headers.get("hx-boosted") else template
+    return Template(name, context=context, status_code=status_code)
