@@ -55,11 +55,12 @@ def _pattern(size: int) -> np.ndarray:
 
 _FINDER = _pattern(7)
 _ALIGNMENT = _pattern(5)
-_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
 
 def decode_frame(image: np.ndarray) -> list[str]:
     """Return the distinct QR texts in a BGR, BGRA or grayscale uint8 frame ([] if none)."""
+    if image is None or image.size == 0:
+        return []
     gray = _to_gray(image)
     texts, candidates = _read_zxing(gray, _LOCAL, keep_candidates=True)
     if texts:
@@ -87,8 +88,6 @@ def decode_file(path: str | os.PathLike) -> list[str]:
 
 
 def _to_gray(image: np.ndarray) -> np.ndarray:
-    if image is None or image.size == 0:
-        raise ValueError("empty image")
     if image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got {image.dtype}")
     if image.ndim == 2:

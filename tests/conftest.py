@@ -82,10 +82,20 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
-async def migrated() -> None:
+async def migrated() -> AsyncIterator[None]:
+    from piccolo.engine.finder import engine_finder
+    from piccolo.engine.postgres import PostgresEngine
+
     from db.migrate import migrate
 
     await migrate()
+    engine = engine_finder()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=20)
+        yield
+        await engine.close_connection_pool()
+    else:
+        yield
 
 
 def _all_tables():

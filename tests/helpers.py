@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from litestar.testing import AsyncTestClient
+import httpx
 
 from db.actor import Actor
 from db.catalog import operations as catalog
@@ -17,6 +17,17 @@ ADMIN_ACTOR = Actor.system("test")
 BASE_URL = "https://testserver.local"
 
 
+def http_client(app=None) -> httpx.AsyncClient:
+    """An HTTP client for the app in the test's own event loop (the app shares the test's connection pool).
+
+    Litestar's httpx.AsyncClient would run the app on another loop, which a PostgreSQL pool cannot share."""
+    if app is None:
+        from web.app import create_app
+
+        app = create_app()
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+
 async def make_staff(role: Role | str, username: str | None = None) -> str:
     role = Role(role)
     username = username or f"{role.value}1"
@@ -24,18 +35,18 @@ async def make_staff(role: Role | str, username: str | None = None) -> str:
     return username
 
 
-def csrf_token(client: AsyncTestClient) -> str:
+def csrf_token(client: httpx.AsyncClient) -> str:
     return client.cookies.get("csrftoken") or ""
 
 
-async def fetch_csrf(client: AsyncTestClient) -> str:
+async def fetch_csrf(client: httpx.AsyncClient) -> str:
     response = await client.get("/login")
     match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
     assert match, "login page has no CSRF field"
     return match.group(1)
 
 
-async def sign_in(client: AsyncTestClient, username: str, password: str = PASSWORD):
+async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD):
     token = await fetch_csrf(client)
     return await client.post(
         "/login", data={"username": username, "password": password, "_csrf_token": token, "next": "/"},
@@ -43,7 +54,7 @@ async def sign_in(client: AsyncTestClient, username: str, password: str = PASSWO
     )
 
 
-async def post_form(client: AsyncTestClient, url: str, data: dict | None = None, **kwargs):
+async def post_form(client: httpx.AsyncClient, url: str, data: dict | None = None, **kwargs):
     """POST a form the way the browser does: with the page's CSRF token."""
     token = await fetch_csrf(client)
     return await client.post(url, data={**(data or {}), "_csrf_token": token}, **kwargs)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 from litestar.handlers import HTTPRouteHandler
-from litestar.testing import AsyncTestClient
 
 from db.staff.permissions import Role, role_allows
-from tests.helpers import BASE_URL, fetch_csrf, make_staff, sign_in
+from tests.helpers import http_client, fetch_csrf, make_staff, sign_in
 from web.app import create_app
 
 OPEN_KINDS = {"public", "partner", "device"}
@@ -54,7 +53,7 @@ async def test_every_guarded_route_refuses_anonymous_and_roles_without_its_permi
     )
     assert protected
     problems: list[str] = []
-    async with AsyncTestClient(app=create_app(), base_url=BASE_URL) as anonymous:
+    async with http_client() as anonymous:
         csrf = await fetch_csrf(anonymous)
         for path, method, _, _ in protected:
             url = concrete(path)
@@ -66,7 +65,7 @@ async def test_every_guarded_route_refuses_anonymous_and_roles_without_its_permi
                 problems.append(f"anonymous {method} {url}: {response.status_code}")
     for role in Role:
         await make_staff(role, f"probe_{role.value}")
-        async with AsyncTestClient(app=create_app(), base_url=BASE_URL) as client:
+        async with http_client() as client:
             await sign_in(client, f"probe_{role.value}")
             csrf = await fetch_csrf(client)
             for path, method, permission, handler in protected:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from db.audit.tables import AuditEntry
 from db.staff.tables import StaffUser
-from tests.helpers import BASE_URL, fetch_csrf, make_staff, sign_in
-from web.app import create_app
+from tests.helpers import http_client, fetch_csrf, make_staff, sign_in
 
 
 @pytest.fixture
 async def client():
-    async with AsyncTestClient(app=create_app(), base_url=BASE_URL) as client:
+    async with http_client() as client:
         yield client
 
 
@@ -76,7 +74,7 @@ async def test_session_survives_a_restart(client):
     await make_staff("auditor", "wangfang")
     await sign_in(client, "wangfang")
     token = client.cookies.get("tc_session")
-    async with AsyncTestClient(app=create_app(), base_url=BASE_URL) as other:
+    async with http_client() as other:
         other.cookies.set("tc_session", token, domain="testserver.local")
         response = await other.get("/")
         assert response.status_code == 200 and 'data-testid="home-auditor"' in response.text
