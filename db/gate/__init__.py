@@ -1,1 +1,60 @@
-"""Admission at the gates: scans, entries and exits, offline journals (the gate issue, R9.2)."""
+"""Admission at the gates: scans, entries and exits, offline journals (issue 4, R1.2, R9.2).
+
+API overview (everything a gate client needs; all functions are async unless marked pure)
+---------------------------------------------------------------------------------------
+
+db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None, device_id=None,
+                      attendant=None, at=None) -> dict
+    One scan at one gate, checked and recorded (a Scan row, accepted or rejected). `code` is the
+    scanned text, `gate` a gate code ("MC-1") or a devices.GateInfo, `nonce` makes a retried scan
+    idempotent (the same nonce at the same gate returns the first answer with "replayed": True and
+    records nothing twice), `direction` "in" or "out", `session_id` the session the scanner is set to
+    (None: any session the gate admits), `device_id` the GateDevice, `attendant` an Actor (staff),
+    `at` the scan time (default now; journal uploads pass the original time).
+    Raises InvalidInput (bad code type/direction/nonce) or NotFound (unknown gate) only; every verdict,
+    including rejections, is returned:
+      {"status":        "ok" | "already_redeemed" | "invalid" | "revoked" | "unpaid" | "wrong_gate"
+                        | "wrong_session" | "invalid_time",
+       "reason":        English sentence for the attendant (translate with reason_code/reason_params),
+       "reason_code":   key of db.gate.rules.REASONS (unreadable, unknown, revoked, unpaid,
+                        scanner_session, other_venue, other_gate, section, too_early, too_late,
+                        already_inside, no_reentry, not_inside, welcome, welcome_back, goodbye),
+       "reason_params": {name: str} for the msgid (times already in Asia/Shanghai "YYYY-MM-DD HH:MM"),
+       "ticket":        {"id", "session_id", "session" (event name + local start), "seat" ("池座 1排 5号"
+                        or None for general admission), "class" (price class name), "concession" ('' or
+                        kind)} or None when the code is invalid/unknown,
+       "attention":     True for an accepted concession ticket: check the ID (R3.6),
+       "attention_text":"Check the {kind} ID before letting the visitor in." or "",
+       "first_entry":   {"at": ISO UTC, "gate": gate code} with already_redeemed, else None,
+       "offline":       False here (True in the camera client's offline verdicts),
+       ["replayed":     True when answered from a retried nonce]}
+    Entry `ok`: the ticket's first entry, or a re-entry after an exit when the session allows it.
+    Exit `ok`: the ticket was inside (it is now outside); an exit of a ticket not inside is `invalid`
+    (reason not_inside). Exactly one `ok` per ticket and entry under any concurrency (conditional
+    INSERT ... ON CONFLICT DO NOTHING / UPDATE ... WHERE inside = ... RETURNING on gate_admission).
+
+db.gate.rules (pure): decide(ticket, session, gate, presence, now, direction, code_valid=True) -> Decision
+    The rule itself, used online, offline and for journal uploads. Inputs are the dataclasses
+    TicketFacts, SessionFacts, GateFacts, Presence; Decision(status: Status, reason_key, params,
+    attention, attention_kind). Status and Direction are StrEnums with the values above.
+    Order of checks: invalid -> revoked -> unpaid -> wrong_session (scanner set to another session)
+    -> wrong_gate/wrong_session (gate does not serve the ticket's session: same venue = wrong_gate,
+    other venue = wrong_session; SessionGate.sections excludes the seat's section = wrong_gate)
+    -> invalid_time (entries only: before admission_opens_at / after admission_closes_at)
+    -> already_redeemed (inside, or outside without re-entry) -> ok.
+
+db.gate.devices
+    register_device(actor, gate_code, name, token=None) -> (device_id, token)   (audited)
+    deactivate_device(actor, device_id)                                          (audited)
+    device_for_token(token) -> DeviceInfo(id, name, gate=GateInfo(id, code, venue_id)) | None
+        (cached DEVICE_CACHE_SECONDS; updates GateDevice.last_seen on a cache miss)
+    gate_by_code(code) -> GateInfo | None (cached), forget_cached()
+
+Tables (db.gate.tables): GateDevice(gate, name, token_sha256, active, created_at, last_seen);
+Admission(ticket unique, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at,
+last_gate) = who is inside now; Scan(at, recorded_at, gate, device, attendant, session, ticket,
+direction, status, reason (=reason_code), offline, nonce, result) = every scan; GateConflict(ticket,
+session, gate, scan, at, first_gate, first_entry_at, detected_at, resolved) = double admissions found
+when offline journals are uploaded. No customer data in any of them. The Scan rows are the audit trail
+of admissions; device changes and journal uploads also write AuditEntry rows.
+"""

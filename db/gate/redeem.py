@@ -1,0 +1,247 @@
+"""The redeem operation: one scan at one gate -> one verdict, recorded.
+
+Hot path (the JSON endpoint's): verify the signature (no I/O), one SELECT that joins the ticket, its
+order, session, seat, price class, the gate's SessionGate row and the ticket's presence, then one short
+write transaction: the conditional presence write (INSERT ... ON CONFLICT DO NOTHING RETURNING for a
+first entry, UPDATE ... WHERE inside = <expected> RETURNING for exits and re-entries) and the Scan
+INSERT. A scan that the rule rejects writes only its Scan row. Exactly one `ok` per ticket and entry
+holds on both engines because only one of any number of concurrent presence writes returns a row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from db.actor import Actor
+from db.audit.record import utcnow
+from db.errors import InvalidInput, NotFound
+from db.gate.devices import GateInfo, gate_by_code
+from db.gate.rules import (
+    ATTENTION,
+    REASONS,
+    Decision,
+    Direction,
+    GateFacts,
+    Presence,
+    SessionFacts,
+    Status,
+    TicketFacts,
+    decide,
+    parse_sections,
+)
+from db.gate.tables import Scan
+from db.ticketcode import TicketClaim, keyring
+from db.transaction import write_transaction
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+_TICKET_SQL = """
+SELECT t.id, t.session, t.status, t.concession, o.status AS order_status,
+       s.admission_opens_at, s.admission_closes_at, s.reentry_allowed, s.venue AS session_venue, s.starts_at,
+       e.name AS event_name, pc.name AS class_name, st.section, st.row_label, st.number,
+       sg.id AS session_gate, sg.sections AS gate_sections,
+       a.inside, a.first_entry_at, fg.code AS first_gate
+FROM ticket t
+JOIN sales_order o ON o.id = t."order"
+JOIN event_session s ON s.id = t.session
+JOIN event e ON e.id = s.event
+JOIN price_class pc ON pc.id = t.price_class
+LEFT JOIN seat st ON st.id = t.seat
+LEFT JOIN session_gate sg ON sg.session = t.session AND sg.gate = {}
+LEFT JOIN gate_admission a ON a.ticket = t.id
+LEFT JOIN gate fg ON fg.id = a.first_gate
+WHERE t.id = {}
+"""
+
+_PRESENCE_SQL = """
+SELECT a.inside, a.first_entry_at, g.code AS first_gate
+FROM gate_admission a JOIN gate g ON g.id = a.first_gate WHERE a.ticket = {}
+"""
+
+_FIRST_ENTRY_SQL = """
+INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
+VALUES ({}, {}, true, 1, 0, {}, {}, {}, {})
+ON CONFLICT (ticket) DO NOTHING RETURNING id
+"""
+
+_REENTRY_SQL = """
+UPDATE gate_admission SET inside = true, entries = entries + 1, last_scan_at = {}, last_gate = {}
+WHERE ticket = {} AND inside = false RETURNING id
+"""
+
+_EXIT_SQL = """
+UPDATE gate_admission SET inside = false, exits = exits + 1, last_scan_at = {}, last_gate = {}
+WHERE ticket = {} AND inside = true RETURNING id
+"""
+
+_SCAN_SQL = """
+INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+ON CONFLICT (nonce) DO NOTHING RETURNING id
+"""
+
+
+class _Replayed(Exception):
+    """A scan with this nonce is recorded already: roll back and answer what was answered then."""
+
+
+def local_time(value: dt.datetime) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _params(decision: Decision) -> dict[str, str]:
+    return {k: local_time(v) if isinstance(v, dt.datetime) else str(v) for k, v in decision.params.items()}
+
+
+def verdict_dict(decision: Decision, ticket: dict[str, Any] | None, presence: Presence | None, *, offline: bool = False) -> dict[str, Any]:
+    """The verdict every client shows the same way (see db/gate/__init__.py for the fields)."""
+    params = _params(decision)
+    first_entry = None
+    if decision.status is Status.ALREADY_REDEEMED and presence is not None:
+        first_entry = {"at": presence.first_entry_at.astimezone(dt.timezone.utc).isoformat(), "gate": presence.first_gate}
+    return {
+        "status": decision.status.value,
+        "reason": REASONS[decision.reason_key].format(**params),
+        "reason_code": decision.reason_key,
+        "reason_params": params,
+        "ticket": ticket,
+        "attention": decision.attention,
+        "attention_text": ATTENTION.format(kind=decision.attention_kind) if decision.attention else "",
+        "first_entry": first_entry,
+        "offline": offline,
+    }
+
+
+def _seat_label(row: dict) -> str | None:
+    if row["section"] is None:
+        return None
+    return f"{row['section']} {row['row_label']}排 {row['number']}号"
+
+
+def _ticket_view(row: dict) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "session_id": row["session"],
+        "session": f"{row['event_name']} {local_time(row['starts_at'])}",
+        "seat": _seat_label(row),
+        "class": row["class_name"],
+        "concession": row["concession"] or "",
+    }
+
+
+def _presence(row: dict | None) -> Presence | None:
+    if row is None or row["inside"] is None:
+        return None
+    return Presence(bool(row["inside"]), row["first_entry_at"], row["first_gate"])
+
+
+def _facts(row: dict, gate: GateInfo, scanner_session: int | None) -> tuple[TicketFacts, SessionFacts, GateFacts]:
+    ticket = TicketFacts(
+        ticket_id=row["id"], session_id=row["session"], status=row["status"], order_status=row["order_status"],
+        concession=row["concession"] or "", section=row["section"], session_venue=row["session_venue"],
+    )
+    session = SessionFacts(row["admission_opens_at"], row["admission_closes_at"], bool(row["reentry_allowed"]))
+    gate_facts = GateFacts(
+        gate_id=gate.id, venue_id=gate.venue_id, admits_session=row["session_gate"] is not None,
+        sections=parse_sections(row["gate_sections"] or ""), scanner_session=scanner_session,
+    )
+    return ticket, session, gate_facts
+
+
+async def _stored_result(nonce: str) -> dict[str, Any]:
+    row = await Scan.select(Scan.result).where(Scan.nonce == nonce).output(load_json=True).first()
+    if row is None:  # the first attempt's transaction rolled back after all: nothing to replay
+        raise NotFound("The scan to repeat was not recorded. Scan the ticket again.")
+    return {**row["result"], "replayed": True}
+
+
+async def _insert_scan(
+    *, at: dt.datetime, gate: GateInfo, device_id: int | None, attendant_id: int | None, session_id: int | None,
+    ticket_id: int | None, direction: Direction, result: dict[str, Any], offline: bool, nonce: str | None,
+) -> int:
+    rows = await Scan.raw(
+        _SCAN_SQL, at, utcnow(), gate.id, device_id, attendant_id, session_id, ticket_id, direction.value,
+        result["status"], result["reason_code"], offline, nonce, json.dumps(result, ensure_ascii=False),
+    )
+    if not rows:
+        raise _Replayed
+    return rows[0]["id"]
+
+
+async def _write_presence(decision: Decision, presence: Presence | None, ticket: TicketFacts, gate: GateInfo, at: dt.datetime, direction: Direction) -> bool:
+    """The conditional presence write for an accepted scan; False when a concurrent scan got there first."""
+    if direction is Direction.OUT:
+        rows = await Scan.raw(_EXIT_SQL, at, gate.id, ticket.ticket_id)
+    elif presence is None:
+        rows = await Scan.raw(_FIRST_ENTRY_SQL, ticket.ticket_id, ticket.session_id, at, gate.id, at, gate.id)
+    else:
+        rows = await Scan.raw(_REENTRY_SQL, at, gate.id, ticket.ticket_id)
+    return bool(rows)
+
+
+def _parse(code: str, direction: str, nonce: str | None) -> tuple[TicketClaim | None, Direction]:
+    if not isinstance(code, str) or len(code) > 512:
+        raise InvalidInput("Send the scanned code as text (at most 512 characters).", field="code")
+    try:
+        parsed_direction = Direction(direction)
+    except ValueError:
+        raise InvalidInput("The direction must be in or out.", field="direction") from None
+    if nonce is not None and not (1 <= len(nonce) <= 80):
+        raise InvalidInput("A nonce has 1 to 80 characters.", field="nonce")
+    return keyring().verify(code), parsed_direction
+
+
+async def redeem(
+    code: str,
+    gate: str | GateInfo,
+    *,
+    nonce: str | None = None,
+    direction: str = "in",
+    session_id: int | None = None,
+    device_id: int | None = None,
+    attendant: Actor | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Check one scanned code at a gate and record the scan. Returns the verdict dict (never raises for a
+    rejected ticket; raises InvalidInput/NotFound only for a malformed request or an unknown gate)."""
+    claim, parsed_direction = _parse(code, direction, nonce)
+    gate_info = gate if isinstance(gate, GateInfo) else await gate_by_code(gate)
+    if gate_info is None:
+        raise NotFound("No gate with the code {code}.", field="gate", code=str(gate))
+    scoped_nonce = f"{gate_info.code}:{nonce}" if nonce else None
+    now = at or utcnow()
+    row = (await Scan.raw(_TICKET_SQL, gate_info.id, claim.ticket_id)) if claim else []
+    row = row[0] if row and row[0]["session"] == claim.session_id else None
+    if row is None:
+        decision = decide(None, None, GateFacts(gate_info.id, gate_info.venue_id, False, frozenset(), session_id), None, now, parsed_direction, code_valid=claim is not None)
+        result = verdict_dict(decision, None, None)
+        try:
+            await _insert_scan(
+                at=now, gate=gate_info, device_id=device_id, attendant_id=attendant.user_id if attendant else None,
+                session_id=None, ticket_id=None, direction=parsed_direction, result=result, offline=False, nonce=scoped_nonce,
+            )
+        except _Replayed:
+            return await _stored_result(scoped_nonce)
+        return result
+    ticket, session, gate_facts = _facts(row, gate_info, session_id)
+    view = _ticket_view(row)
+    presence = _presence(row)
+    decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
+    try:
+        async with write_transaction(Scan._meta.db):
+            if decision.admits and not await _write_presence(decision, presence, ticket, gate_info, now, parsed_direction):
+                presence = _presence((await Scan.raw(_PRESENCE_SQL, ticket.ticket_id) or [None])[0])
+                decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
+                if decision.admits:  # the state moved on between our read and write (exit vs re-entry race)
+                    decision = Decision(Status.ALREADY_REDEEMED, "already_inside", {"gate": presence.first_gate, "at": presence.first_entry_at})
+            result = verdict_dict(decision, view, presence)
+            await _insert_scan(
+                at=now, gate=gate_info, device_id=device_id, attendant_id=attendant.user_id if attendant else None,
+                session_id=ticket.session_id, ticket_id=ticket.ticket_id, direction=parsed_direction, result=result,
+                offline=False, nonce=scoped_nonce,
+            )
+    except _Replayed:
+        return await _stored_result(scoped_nonce)
+    return result

@@ -1,0 +1,169 @@
+"""The admission rule: which verdict a gate gives a scan. Pure: no I/O, the same for every client (the
+online redeem operation, the offline camera client, the journal upload), tested exhaustively.
+
+Checks run in this order and the first failing one decides: the code (invalid), the ticket (revoked,
+unpaid), the session the scanner is set to (wrong_session), the gate and its sections (wrong_gate /
+wrong_session), the admission window (invalid_time), then presence (already_redeemed / re-entry)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    OK = "ok"
+    ALREADY_REDEEMED = "already_redeemed"
+    INVALID = "invalid"
+    REVOKED = "revoked"
+    UNPAID = "unpaid"
+    WRONG_GATE = "wrong_gate"
+    WRONG_SESSION = "wrong_session"
+    INVALID_TIME = "invalid_time"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+# Order statuses whose tickets admit; any other status of a live ticket means the money is not in.
+PAID_ORDER_STATUSES = frozenset({"paid"})
+# Order statuses that void their tickets (R5.3): refused as revoked, like a revoked ticket.
+VOID_ORDER_STATUSES = frozenset({"refunded", "cancelled", "expired", "rejected"})
+
+# Reasons are English msgids (translated by the clients; zh_CN in translations/.../gate_domain.po).
+REASONS = {
+    "unreadable": "This is not a ticket code of ours. Ask for the ticket again or send the visitor to the box office.",
+    "unknown": "No such ticket. Send the visitor to the box office.",
+    "revoked": "This ticket was refunded, exchanged or cancelled. Send the visitor to the box office.",
+    "unpaid": "This ticket is not paid. Send the visitor to the box office.",
+    "scanner_session": "This ticket is for another session.",
+    "other_venue": "This ticket is for another session or venue.",
+    "other_gate": "This ticket is not admitted at this gate. Show the visitor the right gate.",
+    "section": "This gate does not admit section {section}. Show the visitor the right gate.",
+    "too_early": "Admission has not opened yet. It opens at {opens_at}.",
+    "too_late": "Admission closed at {closes_at}.",
+    "already_inside": "Already admitted at {gate} at {at}.",
+    "no_reentry": "Already admitted at {gate} at {at}; this session allows no re-entry.",
+    "not_inside": "This ticket is not inside; there is no entry to end.",
+    "welcome": "Welcome.",
+    "welcome_back": "Welcome back.",
+    "goodbye": "Exit recorded.",
+}
+ATTENTION = "Check the {kind} ID before letting the visitor in."
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFacts:
+    """What the database (or the offline cache) knows about the scanned ticket."""
+
+    ticket_id: int
+    session_id: int
+    status: str  # issued | revoked
+    order_status: str  # paid | refunded | ...; "paid" when only the signature is known (offline)
+    concession: str  # '' or the concession kind
+    section: str | None  # the seat's section; None for general admission or when unknown offline
+    session_venue: int | None  # None when unknown (offline): venue checks are then skipped
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    reentry_allowed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GateFacts:
+    """The gate scanning, and the sections it admits for the ticket's session.
+
+    `admits_session` is False when the gate does not serve the ticket's session; `sections` is the
+    SessionGate limit (empty: every section)."""
+
+    gate_id: int
+    venue_id: int
+    admits_session: bool
+    sections: frozenset[str]
+    scanner_session: int | None = None  # the session the scanner is set to, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    inside: bool
+    first_entry_at: dt.datetime
+    first_gate: str  # gate code
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: Status
+    reason_key: str
+    params: dict
+    attention: bool = False
+    attention_kind: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The English reason with its parameters filled in."""
+        return REASONS[self.reason_key].format(**self.params)
+
+    @property
+    def admits(self) -> bool:
+        return self.status is Status.OK
+
+
+def _reject(status: Status, key: str, **params: object) -> Decision:
+    return Decision(status, key, params)
+
+
+def parse_sections(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def decide(
+    ticket: TicketFacts | None,
+    session: SessionFacts | None,
+    gate: GateFacts,
+    presence: Presence | None,
+    now: dt.datetime,
+    direction: Direction = Direction.IN,
+    *,
+    code_valid: bool = True,
+) -> Decision:
+    """The verdict for one scan. `code_valid` False: the code did not verify (unreadable, forged, altered);
+    `ticket` None with a valid code: the ticket does not exist."""
+    if not code_valid:
+        return _reject(Status.INVALID, "unreadable")
+    if ticket is None or session is None:
+        return _reject(Status.INVALID, "unknown")
+    if ticket.status == "revoked" or ticket.order_status in VOID_ORDER_STATUSES:
+        return _reject(Status.REVOKED, "revoked")
+    if ticket.order_status not in PAID_ORDER_STATUSES:
+        return _reject(Status.UNPAID, "unpaid")
+    if gate.scanner_session is not None and gate.scanner_session != ticket.session_id:
+        return _reject(Status.WRONG_SESSION, "scanner_session")
+    if not gate.admits_session:
+        if ticket.session_venue is not None and ticket.session_venue != gate.venue_id:
+            return _reject(Status.WRONG_SESSION, "other_venue")
+        return _reject(Status.WRONG_GATE, "other_gate")
+    if gate.sections and ticket.section is not None and ticket.section not in gate.sections:
+        return _reject(Status.WRONG_GATE, "section", section=ticket.section)
+    if direction is Direction.OUT:
+        if presence is None or not presence.inside:
+            return _reject(Status.INVALID, "not_inside")
+        return Decision(Status.OK, "goodbye", {})
+    if now < session.opens_at:
+        return _reject(Status.INVALID_TIME, "too_early", opens_at=session.opens_at)
+    if now > session.closes_at:
+        return _reject(Status.INVALID_TIME, "too_late", closes_at=session.closes_at)
+    if presence is not None:
+        if presence.inside:
+            return _reject(Status.ALREADY_REDEEMED, "already_inside", gate=presence.first_gate, at=presence.first_entry_at)
+        if not session.reentry_allowed:
+            return _reject(Status.ALREADY_REDEEMED, "no_reentry", gate=presence.first_gate, at=presence.first_entry_at)
+    attention = bool(ticket.concession)
+    return Decision(
+        Status.OK, "welcome" if presence is None else "welcome_back", {}, attention=attention, attention_kind=ticket.concession
+    )
