@@ -18,14 +18,16 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.config import ROOT
 from db.transaction import enable_wal
-from web import health
+from web import catalog, health
+from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
+from web.api import checkin
 from web.templating import configure
 
-AREAS = [health, staff]
+AREAS = [health, staff, catalog, auditlog, checkin]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",

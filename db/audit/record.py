@@ -39,6 +39,11 @@ async def record(
     ).run()
 
 
+def _case_insensitive_like(column, pattern: str):
+    """ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive (and Piccolo warns on ilike there)."""
+    return column.ilike(pattern) if column._meta.engine_type == "postgres" else column.like(pattern)
+
+
 async def search(
     *,
     action: str | None = None,
@@ -49,11 +54,13 @@ async def search(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
+    """Entries newest first. `action` is a prefix ("price." finds price.schedule and price.cancel), `actor`
+    a part of the actor's name, `object_type` exact; `since` inclusive and `until` exclusive (UTC)."""
     query = AuditEntry.select().order_by(AuditEntry.id, ascending=False).limit(limit).offset(offset)
     if action:
         query = query.where(AuditEntry.action.like(f"{action}%"))
     if actor:
-        query = query.where(AuditEntry.actor_name.ilike(f"%{actor}%"))
+        query = query.where(_case_insensitive_like(AuditEntry.actor_name, f"%{actor}%"))
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if since:
@@ -61,3 +68,8 @@ async def search(
     if until:
         query = query.where(AuditEntry.at < until)
     return await query.output(load_json=True).run()
+
+
+async def object_types() -> list[str]:
+    rows = await AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+    return [r["object_type"] for r in rows]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.pricing import ScheduledPrice, price_at, upcoming
-from db.catalog.seatmap import SeatMapError, parse_seat_csv
+from db.catalog.seatmap import SeatRow, parse_seat_csv
 from db.catalog.tables import (
     Event,
     EventSession,
@@ -24,42 +25,46 @@ from db.errors import Conflict, InvalidInput, NotFound
 from db.transaction import write_transaction
 
 EVENT_KINDS = ("performance", "film", "sport", "attraction")
+# The kinds as people name them (English msgids; zh_CN: 演出, 电影, 体育赛事, 景点门票).
+EVENT_KIND_LABELS = {"performance": "Performance", "film": "Film", "sport": "Sports match", "attraction": "Attraction admission"}
 DEFAULT_ADMISSION_BEFORE = dt.timedelta(minutes=90)
 DEFAULT_ADMISSION_AFTER = dt.timedelta(minutes=60)
+INSERT_BATCH = 500  # rows per INSERT: stays under SQLite's bound-variable limit
 
 
 def _db():
     return Venue._meta.db
 
 
+async def _insert_seats(venue_id: int, seats: list[SeatRow]) -> None:
+    for start in range(0, len(seats), INSERT_BATCH):
+        await Seat.insert(
+            *[
+                Seat(venue=venue_id, section=s.section, row_label=s.row, number=s.number, seat_class=s.seat_class, x=s.x, y=s.y)
+                for s in seats[start : start + INSERT_BATCH]
+            ]
+        )
+
+
 async def create_venue(actor: Actor, name: str, city: str, address: str = "", seat_csv: str | None = None) -> int:
     name, city = name.strip(), city.strip()
     if not name or not city:
         raise InvalidInput("Enter the venue's name and city.", field="name")
-    seats = []
-    if seat_csv and seat_csv.strip():
-        try:
-            seats = parse_seat_csv(seat_csv)
-        except SeatMapError as exc:
-            raise InvalidInput("The seat map was not imported: {problems}", field="seat_csv", problems="; ".join(exc.problems)) from None
+    if len(name) > 100 or len(city) > 50 or len(address.strip()) > 200:
+        raise InvalidInput("Name (100), city (50) or address (200 characters) is too long.", field="name")
+    seats = parse_seat_csv(seat_csv) if seat_csv and seat_csv.strip() else []
     async with write_transaction(_db()):
         if await Venue.exists().where(Venue.name == name):
             raise Conflict("A venue named {name} exists already.", field="name", name=name)
         venue_id = (await Venue.insert(Venue(name=name, city=city, address=address.strip())).returning(Venue.id))[0]["id"]
-        if seats:
-            await Seat.insert(
-                *[Seat(venue=venue_id, section=s.section, row_label=s.row, number=s.number, seat_class=s.seat_class, x=s.x, y=s.y) for s in seats]
-            )
+        await _insert_seats(venue_id, seats)
         await record(actor, "venue.create", "venue", venue_id, after={"name": name, "city": city, "seats": len(seats)})
     return venue_id
 
 
 async def replace_seat_map(actor: Actor, venue_id: int, seat_csv: str) -> int:
     """Load a venue's seat plan from CSV. Refused once any session of the venue has seat stock."""
-    try:
-        seats = parse_seat_csv(seat_csv)
-    except SeatMapError as exc:
-        raise InvalidInput("The seat map was not imported: {problems}", field="seat_csv", problems="; ".join(exc.problems)) from None
+    seats = parse_seat_csv(seat_csv)
     async with write_transaction(_db()):
         venue = await Venue.objects().where(Venue.id == venue_id).first()
         if venue is None:
@@ -68,17 +73,15 @@ async def replace_seat_map(actor: Actor, venue_id: int, seat_csv: str) -> int:
             raise Conflict("Sessions already sell this seat map; it cannot be replaced.", field="seat_csv")
         before = await Seat.count().where(Seat.venue == venue_id)
         await Seat.delete().where(Seat.venue == venue_id)
-        await Seat.insert(
-            *[Seat(venue=venue_id, section=s.section, row_label=s.row, number=s.number, seat_class=s.seat_class, x=s.x, y=s.y) for s in seats]
-        )
+        await _insert_seats(venue_id, seats)
         await record(actor, "venue.seat_map", "venue", venue_id, before={"seats": before}, after={"seats": len(seats)})
     return len(seats)
 
 
 async def add_gate(actor: Actor, venue_id: int, code: str, name: str) -> int:
     code, name = code.strip().upper(), name.strip()
-    if not code or not name or len(code) > 20:
-        raise InvalidInput("A gate needs a code (up to 20 characters) and a name.", field="code")
+    if not code or not name or len(code) > 20 or len(name) > 60:
+        raise InvalidInput("A gate needs a code (up to 20 characters) and a name (up to 60).", field="code")
     async with write_transaction(_db()):
         if not await Venue.exists().where(Venue.id == venue_id):
             raise NotFound("No such venue.")
@@ -91,8 +94,8 @@ async def add_gate(actor: Actor, venue_id: int, code: str, name: str) -> int:
 
 async def create_event(actor: Actor, name: str, kind: str, description: str = "", duration_minutes: int = 120) -> int:
     name = name.strip()
-    if not name:
-        raise InvalidInput("Enter the event's name.", field="name")
+    if not name or len(name) > 120:
+        raise InvalidInput("Enter the event's name (up to 120 characters).", field="name")
     if kind not in EVENT_KINDS:
         raise InvalidInput("Unknown kind of event: {kind}", field="kind", kind=kind)
     if not 1 <= duration_minutes <= 24 * 60:
@@ -136,8 +139,11 @@ def _validate_session(spec: SessionSpec) -> None:
     if not spec.price_classes:
         raise InvalidInput("A session needs at least one price class.", field="price_classes")
     names = [pc.name.strip() for pc in spec.price_classes]
-    if any(not n for n in names) or len(set(names)) != len(names):
-        raise InvalidInput("Each price class needs a distinct name.", field="price_classes")
+    if any(not n or len(n) > 40 for n in names) or len(set(names)) != len(names):
+        raise InvalidInput("Each price class needs a distinct name (up to 40 characters).", field="price_classes")
+    seat_classes = [pc.seat_class for pc in spec.price_classes if pc.seat_class]
+    if len(set(seat_classes)) != len(seat_classes):
+        raise InvalidInput("Each seat class can have only one price class per session.", field="seat_class")
     for pc in spec.price_classes:
         if pc.price_fen < 0:
             raise InvalidInput("A price cannot be below zero.", field="price_fen")
@@ -154,14 +160,19 @@ async def create_session(actor: Actor, spec: SessionSpec) -> int:
             raise NotFound("No such event.")
         if not await Venue.exists().where(Venue.id == spec.venue_id):
             raise NotFound("No such venue.")
-        overlapping = await EventSession.exists().where(
+        overlapping = await EventSession.select(EventSession.starts_at, EventSession.ends_at, EventSession.venue.timezone).where(
             (EventSession.venue == spec.venue_id)
             & (EventSession.status != "cancelled")
             & (EventSession.starts_at < spec.ends_at)
             & (EventSession.ends_at > spec.starts_at)
-        )
+        ).first()
         if overlapping:
-            raise Conflict("Another session uses this venue at that time.", field="starts_at")
+            zone = ZoneInfo(overlapping["venue.timezone"])
+            raise Conflict(
+                "Another session uses this venue from {starts} to {ends}; choose another time or venue.", field="starts_at",
+                starts=overlapping["starts_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                ends=overlapping["ends_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            )
         seat_classes = {pc.seat_class for pc in spec.price_classes if pc.seat_class}
         seats = (
             await Seat.select(Seat.id, Seat.seat_class).where((Seat.venue == spec.venue_id) & Seat.seat_class.is_in(list(seat_classes)))

@@ -6,8 +6,13 @@ at its effective time. The latest change whose time has come is the price."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from db.errors import InvalidInput
+
+_YUAN = re.compile(r"^(-?)(\d{1,9})(?:\.(\d{1,2}))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +33,15 @@ def price_at(base_fen: int, changes: Iterable[ScheduledPrice], when: dt.datetime
 def upcoming(changes: Iterable[ScheduledPrice], when: dt.datetime) -> list[ScheduledPrice]:
     """Changes published but not yet in force, soonest first: what notices must show."""
     return sorted((c for c in changes if c.effective_at > when), key=lambda c: c.effective_at)
+
+
+def yuan_to_fen(text: str, field: str = "price") -> int:
+    """A price typed in yuan ("128", "12.5", "¥1,280.00") as integer fen, exactly (no float on the way)."""
+    cleaned = text.strip().lstrip("¥￥").replace(",", "").replace(" ", "")
+    match = _YUAN.match(cleaned)
+    if not match:
+        raise InvalidInput("Enter the price in yuan, for example 128 or 12.50 (at most two decimals).", field=field, value=text)
+    sign, whole, decimals = match.groups()
+    if sign:
+        raise InvalidInput("A price cannot be below zero.", field=field)
+    return int(whole) * 100 + int((decimals or "0").ljust(2, "0"))

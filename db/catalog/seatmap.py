@@ -3,13 +3,18 @@
 Columns, with a header row: section,row,number,seat_class,x,y
 - section: the block or area name (池座, 楼座, A1 ...); row: the row label; number: the seat number
 - seat_class: the class its price comes from (VIP, A, B ...)
-- x, y: the seat's position on the plan in grid units (whole numbers >= 0)"""
+- x, y: the seat's position on the plan in grid units (whole numbers >= 0)
+
+A file with any bad line is refused whole: SeatMapError lists every problem with its line number, each
+as an English msgid with parameters so the page can show it in the user's language."""
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from db.errors import InvalidInput
 
 COLUMNS = ("section", "row", "number", "seat_class", "x", "y")
 MAX_SEATS = 100_000
@@ -25,58 +30,70 @@ class SeatRow:
     y: int
 
 
-class SeatMapError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+@dataclass(frozen=True, slots=True)
+class SeatProblem:
+    line: int
+    message: str  # English msgid with {param} placeholders
+    params: dict[str, object] = field(default_factory=dict)
+
+
+class SeatMapError(InvalidInput):
+    """The CSV was refused; `problems` names every bad line."""
+
+    def __init__(self, problems: list[SeatProblem]) -> None:
+        super().__init__(
+            "The seat map has {count} problem(s); nothing was saved. Correct the lines listed and try again.",
+            field="seat_csv", count=len(problems),
+        )
         self.problems = problems
+
+
+def _check_row(line: int, row: list[str]) -> SeatRow | SeatProblem:
+    if len(row) != len(COLUMNS):
+        return SeatProblem(line, "expected {expected} columns, found {found}", {"expected": len(COLUMNS), "found": len(row)})
+    section, row_label, number, seat_class, x, y = (cell.strip() for cell in row)
+    if not section or not row_label or not seat_class:
+        return SeatProblem(line, "section, row and seat_class must not be empty")
+    try:
+        number_i, x_i, y_i = int(number), int(x), int(y)
+    except ValueError:
+        return SeatProblem(line, "number, x and y must be whole numbers")
+    if number_i < 1 or x_i < 0 or y_i < 0:
+        return SeatProblem(line, "number must be 1 or more, and x and y 0 or more")
+    if len(section) > 40 or len(row_label) > 10 or len(seat_class) > 20:
+        return SeatProblem(line, "section (40), row (10) or seat_class (20) is too long")
+    return SeatRow(section, row_label, number_i, seat_class, x_i, y_i)
 
 
 def parse_seat_csv(text: str) -> list[SeatRow]:
     """All seats of the file, or SeatMapError listing every problem with its line number."""
-    text = text.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, None)
     if header is None or [h.strip().lower() for h in header] != list(COLUMNS):
-        raise SeatMapError([f"line 1: the header must be {','.join(COLUMNS)}"])
+        raise SeatMapError([SeatProblem(1, "the header must be {header}", {"header": ",".join(COLUMNS)})])
     seats: list[SeatRow] = []
-    problems: list[str] = []
+    problems: list[SeatProblem] = []
     seen: dict[tuple[str, str, int], int] = {}
-    for line_no, row in enumerate(reader, start=2):
+    for line, row in enumerate(reader, start=2):
         if not row or all(not cell.strip() for cell in row):
             continue
-        if len(row) != len(COLUMNS):
-            problems.append(f"line {line_no}: expected {len(COLUMNS)} columns, found {len(row)}")
+        checked = _check_row(line, row)
+        if isinstance(checked, SeatProblem):
+            problems.append(checked)
             continue
-        section, row_label, number, seat_class, x, y = (cell.strip() for cell in row)
-        if not section or not row_label or not seat_class:
-            problems.append(f"line {line_no}: section, row and seat_class must not be empty")
-            continue
-        try:
-            number_i, x_i, y_i = int(number), int(x), int(y)
-        except ValueError:
-            problems.append(f"line {line_no}: number, x and y must be whole numbers")
-            continue
-        if number_i < 1 or x_i < 0 or y_i < 0:
-            problems.append(f"line {line_no}: number must be >= 1 and x, y >= 0")
-            continue
-        if len(section) > 40 or len(row_label) > 10 or len(seat_class) > 20:
-            problems.append(f"line {line_no}: section (40), row (10) or seat_class (20) is too long")
-            continue
-        key = (section, row_label, number_i)
+        key = (checked.section, checked.row, checked.number)
         if key in seen:
-            problems.append(f"line {line_no}: seat {section} {row_label}-{number_i} repeats line {seen[key]}")
+            problems.append(
+                SeatProblem(line, "seat {seat} repeats line {first}", {"seat": f"{key[0]} {key[1]}-{key[2]}", "first": seen[key]})
+            )
             continue
-        seen[key] = line_no
-        seats.append(SeatRow(section, row_label, number_i, seat_class, x_i, y_i))
+        seen[key] = line
+        seats.append(checked)
         if len(seats) > MAX_SEATS:
-            problems.append(f"more than {MAX_SEATS} seats")
+            problems.append(SeatProblem(line, "more than {max} seats", {"max": MAX_SEATS}))
             break
     if not seats and not problems:
-        problems.append("the file has no seats")
+        problems.append(SeatProblem(1, "the file has no seats"))
     if problems:
-        raise SeatMapError(problems[:50])
+        raise SeatMapError(problems)
     return seats
-
-
-def seat_label(section: str, row: str, number: int) -> str:
-    return f"{section} {row}排{number}座"
