@@ -1,0 +1,100 @@
+"""Stock holds (R1.2): general-admission quota and seats, taken and given back with conditional UPDATEs
+so that no concurrency can oversell or double-hold, on SQLite and PostgreSQL alike.
+
+Every function here runs inside the caller's write transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from db.actor import Actor
+from db.audit.record import record
+from db.catalog.tables import PriceClass, Seat, SessionSeat
+from db.errors import Conflict
+from db.sales.history import add_event
+from db.sales.seating import PlanSeat, best_adjacent
+from db.sales.status import EXPIRED, EXPIRING
+from db.sales.tables import Order, OrderItem
+
+SYSTEM = Actor.system("hold-expiry")
+
+
+async def hold_quota(price_class_id: int, quantity: int) -> bool:
+    """Take `quantity` general-admission tickets of a class; False (nothing taken) if fewer are left."""
+    taken = await PriceClass.update({PriceClass.available: PriceClass.available - quantity}).where(
+        (PriceClass.id == price_class_id) & (PriceClass.available >= quantity)
+    ).returning(PriceClass.id)
+    return bool(taken)
+
+
+async def give_back_quota(price_class_id: int, quantity: int) -> None:
+    await PriceClass.update({PriceClass.available: PriceClass.available + quantity}).where(PriceClass.id == price_class_id)
+
+
+async def hold_seats(session_id: int, seat_ids: list[int], hold_ref: str, until: dt.datetime | None) -> bool:
+    """Hold exactly these free seats for `hold_ref`; if any is not free, hold none of them."""
+    taken = await SessionSeat.update(
+        {SessionSeat.status: "held", SessionSeat.hold_ref: hold_ref, SessionSeat.held_until: until}
+    ).where(
+        (SessionSeat.session == session_id) & SessionSeat.seat.is_in(sorted(seat_ids)) & (SessionSeat.status == "free")
+    ).returning(SessionSeat.seat)
+    if len(taken) == len(set(seat_ids)):
+        return True
+    if taken:
+        await release_seats(hold_ref)
+    return False
+
+
+async def hold_best_seats(session_id: int, price_class_id: int, n: int, hold_ref: str, until: dt.datetime | None) -> list[int]:
+    """Hold `n` adjacent free seats of a class (best row first) for a group; Conflict if no row has room."""
+    for _attempt in range(3):
+        rows = await SessionSeat.select(
+            SessionSeat.seat, SessionSeat.status, SessionSeat.seat.section, SessionSeat.seat.row_label,
+            SessionSeat.seat.x, SessionSeat.seat.y,
+        ).where((SessionSeat.session == session_id) & (SessionSeat.price_class == price_class_id))
+        plan = [
+            PlanSeat(r["seat"], r["seat.section"], r["seat.row_label"], r["seat.x"], r["seat.y"], r["status"] == "free")
+            for r in rows
+        ]
+        picked = best_adjacent(plan, n)
+        if picked is None:
+            raise Conflict("No row has {n} free seats together in this class.", field="items", n=n)
+        if await hold_seats(session_id, picked, hold_ref, until):
+            return picked
+    raise Conflict("A seat was just taken by another sale. Choose again.", field="items")
+
+
+async def release_seats(hold_ref: str) -> None:
+    await SessionSeat.update({SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}).where(
+        (SessionSeat.hold_ref == hold_ref) & (SessionSeat.status == "held")
+    )
+
+
+async def release_order_stock(order_id: int, code: str) -> None:
+    """Give back everything an order holds: its seats and its general-admission quota."""
+    await release_seats(code)
+    quota = await OrderItem.select(OrderItem.price_class, OrderItem.quantity).where(
+        (OrderItem.order == order_id) & OrderItem.seat.is_null()
+    )
+    for line in quota:
+        await give_back_quota(line["price_class"], line["quantity"])
+
+
+async def release_expired(now: dt.datetime, session_id: int | None = None) -> int:
+    """Expire the orders whose hold ran out (of one session, or all) and give their stock back.
+    Concurrent callers cannot expire an order twice: the status change is conditional."""
+    condition = Order.status.is_in(list(EXPIRING)) & (Order.expires_at < now)
+    if session_id is not None:
+        condition &= Order.session == session_id
+    expired = await Order.update({Order.status: EXPIRED}).where(condition).returning(Order.id, Order.code)
+    for order in expired:
+        await release_order_stock(order["id"], order["code"])
+        await add_event(order["id"], EXPIRED, SYSTEM, now, "hold expired")
+        await record(SYSTEM, "order.expire", "order", order["code"])
+    return len(expired)
+
+
+async def seat_positions(seat_ids: list[int]) -> dict[int, str]:
+    """A readable label per seat: 池座 3排12座."""
+    rows = await Seat.select(Seat.id, Seat.section, Seat.row_label, Seat.number).where(Seat.id.is_in(seat_ids or [-1]))
+    return {r["id"]: f"{r['section']} {r['row_label']}排{r['number']}座" for r in rows}

@@ -1,0 +1,290 @@
+"""Placing and deciding orders (R3.4 steps 2-3, R3.5, R3.6): one transaction per operation.
+
+create_order holds stock with conditional UPDATEs (no oversell, no double-held seat) after releasing
+expired holds; approve/reject/cancel move the order with a conditional status change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from db.actor import Actor
+from db.audit.record import record, utcnow
+from db.catalog.operations import session_prices
+from db.catalog.tables import EventSession, SessionSeat
+from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.sales import holds
+from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
+from db.sales.history import add_event, transition
+from db.sales.policy import channel_policy, concession_rules, group_tiers
+from db.sales.pricing import group_tier, unit_price
+from db.sales.status import (
+    AWAITING_AUDIT, AWAITING_PAYMENT, CANCELLED, CHANNELS, HELD, HOLDING, REJECTED,
+)
+from db.sales.tables import Order, OrderItem
+from db.staff.permissions import Permission, role_allows
+from db.transaction import write_transaction
+
+MAX_TICKETS_PER_ORDER = 200
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRequest:
+    """One line asked for: `seat_id` (a seat of a seated session), or `price_class_id` + `quantity`
+    (general admission; for a seated class: the best N adjacent free seats). A concession line names
+    its kind and the ID the seller checked."""
+
+    price_class_id: int | None = None
+    quantity: int = 0
+    seat_id: int | None = None
+    concession: str = ""
+    id_type: str = ""
+    id_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    id: int
+    code: str
+    status: str
+    total_fen: int
+    expires_at: dt.datetime | None
+    needs_audit: bool
+    replayed: bool = False  # True when an Idempotency-Key matched an existing order
+
+
+@dataclass
+class _Line:
+    price_class_id: int
+    list_fen: int
+    quantity: int
+    seat_id: int | None = None
+    best_of_class: bool = False  # seated class + quantity: seats picked in the transaction
+    concession: str = ""
+    id_type: str = ""
+    id_masked: str = ""
+
+
+def new_order_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+
+
+def _db():
+    return Order._meta.db
+
+
+async def _resolve_lines(session_id: int, items: list[ItemRequest], now: dt.datetime) -> list[_Line]:
+    if not items:
+        raise InvalidInput("Add at least one ticket to the order.", field="items")
+    classes = {c["id"]: c for c in await session_prices(session_id, now)}
+    seat_ids = [i.seat_id for i in items if i.seat_id is not None]
+    if len(set(seat_ids)) != len(seat_ids):
+        raise InvalidInput("The same seat is in the order twice.", field="items")
+    seat_classes = {}
+    if seat_ids:
+        rows = await SessionSeat.select(SessionSeat.seat, SessionSeat.price_class).where(
+            (SessionSeat.session == session_id) & SessionSeat.seat.is_in(seat_ids)
+        )
+        seat_classes = {r["seat"]: r["price_class"] for r in rows}
+    lines = []
+    for item in items:
+        if item.seat_id is not None:
+            pc_id = seat_classes.get(item.seat_id)
+            if pc_id is None:
+                raise InvalidInput("Seat {seat} is not sold for this session.", field="items", seat=item.seat_id)
+            line = _Line(pc_id, classes[pc_id]["price_fen"], 1, seat_id=item.seat_id)
+        else:
+            pc = classes.get(item.price_class_id)
+            if pc is None:
+                raise InvalidInput("Price class {price_class} is not sold for this session.", field="items", price_class=item.price_class_id)
+            if not 1 <= item.quantity <= MAX_TICKETS_PER_ORDER:
+                raise InvalidInput("The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER)
+            line = _Line(pc["id"], pc["price_fen"], item.quantity, best_of_class=bool(pc["seat_class"]))
+        if item.concession:
+            line.concession = item.concession.strip().lower()
+            if item.id_type or item.id_number:
+                line.id_type, line.id_masked = clean_id_check(item.id_type, item.id_number)
+        lines.append(line)
+    if sum(line.quantity for line in lines) > MAX_TICKETS_PER_ORDER:
+        raise InvalidInput("The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER)
+    return lines
+
+
+async def _session_on_sale(session_id: int, now: dt.datetime) -> None:
+    session = await EventSession.select(EventSession.status, EventSession.ends_at).where(EventSession.id == session_id).first()
+    if session is None:
+        raise NotFound("No such session.")
+    if session["status"] != "on_sale" or session["ends_at"] <= now:
+        raise Conflict("This session is not on sale.", field="session_id")
+
+
+async def _existing(partner_id: int, idempotency_key: str) -> OrderSummary | None:
+    row = await Order.select(
+        Order.id, Order.code, Order.status, Order.total_fen, Order.expires_at, Order.needs_audit
+    ).where((Order.partner == partner_id) & (Order.idempotency_key == idempotency_key)).first()
+    return OrderSummary(**row, replayed=True) if row else None
+
+
+def _is_idempotency_clash(exc: Exception) -> bool:
+    return "idempotency_key" in str(exc) and ("unique" in str(exc).lower() or "duplicate" in str(exc).lower())
+
+
+async def create_order(
+    actor: Actor, *, session_id: int, channel: str, buyer: Buyer, items: list[ItemRequest], outlet: str = "",
+    partner_id: int | None = None, idempotency_key: str | None = None, now: dt.datetime | None = None,
+) -> OrderSummary:
+    """Place an order and hold its stock. Audit is needed when the channel says so, for group orders and
+    for concession orders; otherwise the order is `held` until `expires_at`. Raises InvalidInput (422),
+    NotFound (404, no session), Conflict (409: sold out, seat taken, not on sale)."""
+    now = now or utcnow()
+    if channel not in CHANNELS:
+        raise InvalidInput("Unknown sales channel: {channel}", field="channel", channel=channel)
+    if idempotency_key is not None and (partner_id is None or not 1 <= len(idempotency_key) <= 100):
+        raise InvalidInput("The Idempotency-Key must be 1 to 100 characters.", field="Idempotency-Key")
+    buyer = clean_buyer(buyer)
+    await _session_on_sale(session_id, now)
+    lines = await _resolve_lines(session_id, items, now)
+    rules = await concession_rules({line.concession for line in lines if line.concession})
+    for line in lines:
+        if line.concession and rules[line.concession].requires_id and not line.id_masked:
+            raise InvalidInput("Record the ID you checked before the concession price applies.", field="items")
+    size = sum(line.quantity for line in lines)
+    tier = group_tier(size, await group_tiers())
+    percent_off = tier.percent_off if tier else 0
+    needs_audit, hold_minutes = await channel_policy(channel)
+    needs_audit = needs_audit or tier is not None or bool(rules)
+    status = AWAITING_AUDIT if needs_audit else HELD
+    expires_at = None if needs_audit else now + dt.timedelta(minutes=hold_minutes)
+    priced = []
+    for line in lines:
+        unit, breakdown = unit_price(line.list_fen, rules.get(line.concession), percent_off)
+        priced.append((line, unit, breakdown))
+    subtotal = sum(line.list_fen * line.quantity for line in lines)
+    total = sum(unit * line.quantity for line, unit, _ in priced)
+    code = new_order_code()
+    try:
+        async with write_transaction(_db()):
+            await holds.release_expired(now, session_id)
+            order_id = (
+                await Order.insert(
+                    Order(
+                        code=code, session=session_id, channel=channel, status=status, buyer_name=buyer.name,
+                        buyer_phone=buyer.phone, buyer_email=buyer.email, buyer_id_masked=mask_id(buyer.id_number),
+                        total_fen=total, subtotal_fen=subtotal, seller=actor.user_id, outlet=outlet, partner=partner_id,
+                        idempotency_key=idempotency_key, needs_audit=needs_audit, group_size=size if tier else 0,
+                        group_percent_off=percent_off, created_at=now, expires_at=expires_at,
+                    )
+                ).returning(Order.id)
+            )[0]["id"]
+            rows = []
+            for line, unit, breakdown in priced:
+                seats = [line.seat_id] if line.seat_id is not None else []
+                if line.best_of_class:
+                    seats = await holds.hold_best_seats(session_id, line.price_class_id, line.quantity, code, expires_at)
+                for seat in seats or [None]:
+                    quantity = 1 if seat is not None else line.quantity
+                    rows.append(
+                        OrderItem(
+                            order=order_id, price_class=line.price_class_id, seat=seat, quantity=quantity,
+                            list_price_fen=line.list_fen, concession=line.concession, id_type=line.id_type,
+                            id_masked=line.id_masked, unit_price_fen=unit, line_total_fen=unit * quantity, breakdown=breakdown,
+                        )
+                    )
+            await OrderItem.insert(*rows)
+            await add_event(order_id, status, actor, now)
+            await record(
+                actor, "order.create", "order", code,
+                after={"channel": channel, "session": session_id, "tickets": size, "total_fen": total, "status": status},
+            )
+            picked = [line.seat_id for line in lines if line.seat_id is not None]
+            if picked and not await holds.hold_seats(session_id, picked, code, expires_at):
+                raise Conflict("A seat you chose was just taken. Choose other seats.", field="items")
+            # The quota row is the hot spot of an on-sale rush: take it last, so its lock is held only until commit.
+            quota: dict[int, int] = {}
+            for line in lines:
+                if line.seat_id is None and not line.best_of_class:
+                    quota[line.price_class_id] = quota.get(line.price_class_id, 0) + line.quantity
+            for pc_id, quantity in sorted(quota.items()):
+                if not await holds.hold_quota(pc_id, quantity):
+                    raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
+    except Exception as exc:
+        if idempotency_key is not None and _is_idempotency_clash(exc):
+            existing = await _existing(partner_id, idempotency_key)
+            if existing:
+                return existing
+        raise
+    return OrderSummary(order_id, code, status, total, expires_at, needs_audit)
+
+
+async def replay_order(partner_id: int, idempotency_key: str) -> OrderSummary | None:
+    """The order a partner already placed with this Idempotency-Key, if any."""
+    return await _existing(partner_id, idempotency_key)
+
+
+async def _order_for_update(code: str) -> dict:
+    order = await Order.select(
+        Order.id, Order.code, Order.status, Order.channel, Order.seller, Order.session, Order.total_fen
+    ).where(Order.code == code).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    if actor.role != "system" and not role_allows(actor.role, permission):
+        raise PermissionDenied("Your role does not allow this. Ask a supervisor if you need it.")
+
+
+async def approve_order(actor: Actor, code: str, note: str = "", now: dt.datetime | None = None) -> OrderSummary:
+    """Auditor approves (R3.4 step 3): awaiting_audit -> awaiting_payment; the hold runs from now."""
+    _require(actor, Permission.SALES_AUDIT)
+    now = now or utcnow()
+    async with write_transaction(_db()):
+        order = await _order_for_update(code)
+        if order["seller"] is not None and order["seller"] == actor.user_id:
+            raise PermissionDenied("You cannot audit an order you sold yourself.")
+        _, hold_minutes = await channel_policy(order["channel"])
+        expires_at = now + dt.timedelta(minutes=hold_minutes)
+        values = {"audited_by": actor.user_id, "audited_at": now, "expires_at": expires_at}
+        if not await transition(order["id"], [AWAITING_AUDIT], AWAITING_PAYMENT, actor, now, note.strip(), values=values):
+            raise Conflict("This order is not waiting for audit (it is {status}).", status=order["status"])
+        await SessionSeat.update({SessionSeat.held_until: expires_at}).where(SessionSeat.hold_ref == code)
+        await record(actor, "order.approve", "order", code, before={"status": AWAITING_AUDIT}, after={"status": AWAITING_PAYMENT})
+    return OrderSummary(order["id"], code, AWAITING_PAYMENT, order["total_fen"], expires_at, True)
+
+
+async def reject_order(actor: Actor, code: str, reason: str, now: dt.datetime | None = None) -> None:
+    """Auditor rejects with a reason: the stock goes back on sale."""
+    _require(actor, Permission.SALES_AUDIT)
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Write the reason for the rejection; the seller and buyer will see it.", field="reason")
+    async with write_transaction(_db()):
+        order = await _order_for_update(code)
+        if order["seller"] is not None and order["seller"] == actor.user_id:
+            raise PermissionDenied("You cannot audit an order you sold yourself.")
+        values = {"audited_by": actor.user_id, "audited_at": now, "reject_reason": reason}
+        if not await transition(order["id"], [AWAITING_AUDIT], REJECTED, actor, now, reason, values=values):
+            raise Conflict("This order is not waiting for audit (it is {status}).", status=order["status"])
+        await holds.release_order_stock(order["id"], code)
+        await record(actor, "order.reject", "order", code, before={"status": AWAITING_AUDIT}, after={"status": REJECTED, "reason": reason})
+
+
+async def cancel_order(actor: Actor, code: str, reason: str = "", now: dt.datetime | None = None) -> None:
+    """Cancel an unpaid order (seller or buyer changed their mind): its stock goes back on sale."""
+    now = now or utcnow()
+    async with write_transaction(_db()):
+        order = await _order_for_update(code)
+        if not await transition(order["id"], HOLDING, CANCELLED, actor, now, reason.strip()):
+            raise Conflict("Only an unpaid order can be cancelled (this one is {status}).", status=order["status"])
+        await holds.release_order_stock(order["id"], code)
+        await record(actor, "order.cancel", "order", code, before={"status": order["status"]}, after={"status": CANCELLED})
+
+
+async def release_expired_holds(now: dt.datetime | None = None) -> int:
+    """Expire every order whose hold ran out and put its stock back on sale (the periodic task)."""
+    async with write_transaction(_db()):
+        return await holds.release_expired(now or utcnow())

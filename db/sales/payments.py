@@ -1,0 +1,257 @@
+"""Payment (R3.4 step 4) and issue: window payments confirmed by the seller, partner-prepaid orders,
+and online payments through a PaymentProvider with a signed, idempotent callback.
+
+Exactly one payment settles an order: the move to `paid` is a conditional UPDATE on the order's status.
+A payment that arrives after the hold expired re-holds the stock if it is still free ("reheld"), else
+it is refunded automatically ("refund_due"). Tickets are issued in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from db.actor import Actor
+from db.audit.record import record, utcnow
+from db.errors import Conflict, InvalidInput, NotFound
+from db.sales import holds
+from db.sales.history import transition
+from db.sales.issuing import issue_tickets
+from db.sales.providers import Checkout, provider
+from db.sales.status import (
+    AWAITING_AUDIT, CANCELLED, EXPIRED, PAID, PAYABLE, REFUNDED, REJECTED, WINDOW_METHODS,
+)
+from db.sales.tables import Order, OrderItem, Payment, PaymentRefund
+from db.transaction import write_transaction
+
+log = logging.getLogger("ticketcenter.payments")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    code: str
+    status: str  # the order's status afterwards
+    outcome: str  # accepted | reheld | refund_due | already_paid | ignored
+    payment_id: int | None = None
+    change_fen: int | None = None
+    ticket_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Money:
+    method: str
+    amount_fen: int
+    tendered_fen: int | None = None
+    change_fen: int | None = None
+
+
+def _db():
+    return Order._meta.db
+
+
+async def _order(code: str, partner_id: int | None = None) -> dict:
+    query = Order.select(Order.id, Order.code, Order.status, Order.session, Order.total_fen, Order.expires_at, Order.partner)
+    order = await query.where(Order.code == code).first()
+    if order is None or (partner_id is not None and order["partner"] != partner_id):
+        raise NotFound("No such order.")
+    return order
+
+
+async def _rehold(order: dict) -> bool:
+    """Take the stock of an expired order again if all of it is still free."""
+    items = await OrderItem.select(OrderItem.price_class, OrderItem.seat, OrderItem.quantity).where(OrderItem.order == order["id"])
+    seats = [i["seat"] for i in items if i["seat"] is not None]
+    if seats and not await holds.hold_seats(order["session"], seats, order["code"], None):
+        return False
+    quota: dict[int, int] = {}
+    for i in items:
+        if i["seat"] is None:
+            quota[i["price_class"]] = quota.get(i["price_class"], 0) + i["quantity"]
+    taken = []
+    for pc_id, quantity in sorted(quota.items()):
+        if not await holds.hold_quota(pc_id, quantity):
+            for back_id, back_quantity in taken:
+                await holds.give_back_quota(back_id, back_quantity)
+            await holds.release_seats(order["code"])
+            return False
+        taken.append((pc_id, quantity))
+    return True
+
+
+async def _take_payment(actor: Actor, order: dict, now: dt.datetime) -> str | None:
+    """Move the order to paid. Returns "accepted" or "reheld", or None when it cannot be paid."""
+    if await transition(order["id"], PAYABLE, PAID, actor, now, still_valid_at=now, values={"paid_at": now}):
+        return "accepted"
+    if await transition(order["id"], PAYABLE, EXPIRED, holds.SYSTEM, now, "hold expired"):
+        await holds.release_order_stock(order["id"], order["code"])
+        await record(holds.SYSTEM, "order.expire", "order", order["code"])
+    elif (await _order(order["code"]))["status"] != EXPIRED:
+        return None
+    if await _rehold(order) and await transition(order["id"], [EXPIRED], PAID, actor, now, "paid after the hold expired; stock held again", values={"paid_at": now}):
+        return "reheld"
+    return None
+
+
+async def _record_paid(actor: Actor, order: dict, money: _Money, outcome: str, now: dt.datetime, payment_id: int | None = None) -> PaymentResult:
+    values = dict(method=money.method, amount_fen=money.amount_fen, tendered_fen=money.tendered_fen, change_fen=money.change_fen,
+                  status="succeeded", outcome=outcome, confirmed_at=now, confirmed_by=actor.user_id)
+    if payment_id is None:
+        payment_id = (await Payment.insert(Payment(order=order["id"], created_at=now, **values)).returning(Payment.id))[0]["id"]
+    else:
+        await Payment.update({getattr(Payment, k): v for k, v in values.items()}).where(Payment.id == payment_id)
+    ticket_ids = await issue_tickets(order["id"], order["code"], order["session"], now)
+    await record(actor, "order.pay", "order", order["code"], before={"status": order["status"]},
+                 after={"status": PAID, "method": money.method, "amount_fen": money.amount_fen, "outcome": outcome, "tickets": len(ticket_ids)})
+    return PaymentResult(order["code"], PAID, outcome, payment_id, money.change_fen, ticket_ids)
+
+
+def _refusal(status: str) -> Conflict:
+    if status == PAID:
+        return Conflict("This order is paid already.")
+    if status == AWAITING_AUDIT:
+        return Conflict("This order waits for an auditor's approval before it can be paid.")
+    if status == EXPIRED:
+        return Conflict("The hold of this order expired and its tickets were sold to others. Place a new order.")
+    return Conflict("This order cannot be paid (it is {status}).", status=status)
+
+
+async def confirm_window_payment(
+    actor: Actor, code: str, method: str, tendered_fen: int | None = None, now: dt.datetime | None = None
+) -> PaymentResult:
+    """The seller confirms money received at the window: cash (with the amount tendered; change is
+    computed), card or mobile payment. Issues the tickets."""
+    now = now or utcnow()
+    if method not in WINDOW_METHODS:
+        raise InvalidInput("Choose how the buyer pays: cash, bank card or mobile payment.", field="method")
+    async with write_transaction(_db()):
+        order = await _order(code)
+        money = _Money(method, order["total_fen"])
+        if method == "cash":
+            if tendered_fen is None or tendered_fen < order["total_fen"]:
+                raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
+            money = _Money(method, order["total_fen"], tendered_fen, tendered_fen - order["total_fen"])
+        outcome = await _take_payment(actor, order, now)
+        if outcome is None:
+            raise _refusal((await _order(code))["status"])
+        return await _record_paid(actor, order, money, outcome, now)
+
+
+async def pay_prepaid(actor: Actor, code: str, partner_id: int, now: dt.datetime | None = None) -> PaymentResult:
+    """A partner platform has collected the money: settle its own order. Paying again returns the paid order."""
+    now = now or utcnow()
+    async with write_transaction(_db()):
+        order = await _order(code, partner_id)
+        if order["status"] == PAID:
+            return PaymentResult(code, PAID, "already_paid")
+        outcome = await _take_payment(actor, order, now)
+        if outcome is None:
+            status = (await _order(code))["status"]
+            if status == PAID:
+                return PaymentResult(code, PAID, "already_paid")
+            raise _refusal(status)
+        return await _record_paid(actor, order, _Money("partner", order["total_fen"]), outcome, now)
+
+
+async def start_online_payment(actor: Actor, code: str, provider_name: str = "sandbox", now: dt.datetime | None = None) -> Checkout:
+    """Create a pending payment with the provider; the customer pays on the returned checkout."""
+    now = now or utcnow()
+    payments = provider(provider_name)
+    async with write_transaction(_db()):
+        order = await _order(code)
+        if order["status"] not in PAYABLE:
+            raise _refusal(order["status"])
+        checkout = payments.checkout(code, order["total_fen"])
+        payment_id = (
+            await Payment.insert(
+                Payment(order=order["id"], method=payments.name, amount_fen=order["total_fen"], reference=checkout.reference,
+                        status="pending", created_at=now)
+            ).returning(Payment.id)
+        )[0]["id"]
+        await record(actor, "payment.start", "order", code, after={"payment": payment_id, "provider": payments.name, "amount_fen": order["total_fen"]})
+    return checkout
+
+
+def _ignored(reason: str, reference: str, code: str = "") -> PaymentResult:
+    log.warning("payment callback ignored: %s (reference %s, order %s)", reason, reference, code or "-")
+    return PaymentResult(code, "", "ignored")
+
+
+async def handle_payment_callback(provider_name: str, body: bytes, signature: str, now: dt.datetime | None = None) -> PaymentResult:
+    """The provider's server-to-server notice. A forged signature raises InvalidInput; an unknown payment,
+    a wrong amount or an order that is paid already changes nothing (logged, outcome "ignored");
+    the same notice again is harmless."""
+    now = now or utcnow()
+    payments = provider(provider_name)
+    data = payments.parse_callback(body, signature)
+    if data is None:
+        log.warning("payment callback with a bad signature from provider %s", provider_name)
+        raise InvalidInput("The payment notice's signature is not valid.")
+    actor = Actor.system(f"payment:{provider_name}")
+    async with write_transaction(_db()):
+        payment = await Payment.select(Payment.id, Payment.order, Payment.amount_fen, Payment.status).where(
+            (Payment.reference == data.reference) & (Payment.method == payments.name)
+        ).first()
+        if payment is None:
+            return _ignored("unknown payment", data.reference, data.order_code)
+        order = await Order.select(Order.id, Order.code, Order.status, Order.session, Order.total_fen, Order.expires_at, Order.partner).where(
+            Order.id == payment["order"]
+        ).first()
+        if order["code"] != data.order_code:
+            return _ignored("order does not match the payment", data.reference, data.order_code)
+        if payment["status"] != "pending":
+            return _ignored(f"payment already {payment['status']}", data.reference, order["code"])
+        if data.amount_fen != payment["amount_fen"] or data.amount_fen != order["total_fen"]:
+            return _ignored("amount does not match the order", data.reference, order["code"])
+        if order["status"] == PAID:
+            return _ignored("order already paid", data.reference, order["code"])
+        # Claim the payment: a concurrent copy of this notice finds it no longer pending.
+        claimed = await Payment.update({Payment.status: "processing"}).where(
+            (Payment.id == payment["id"]) & (Payment.status == "pending")
+        ).returning(Payment.id)
+        if not claimed:
+            return _ignored("payment already being processed", data.reference, order["code"])
+        if not data.succeeded:
+            await Payment.update({Payment.status: "failed"}).where(Payment.id == payment["id"])
+            await record(actor, "payment.fail", "order", order["code"], after={"payment": payment["id"]})
+            return PaymentResult(order["code"], order["status"], "failed", payment["id"])
+        outcome = await _take_payment(actor, order, now)
+        if outcome is not None:
+            return await _record_paid(actor, order, _Money(payments.name, data.amount_fen), outcome, now, payment["id"])
+        return await _refund_late_payment(actor, payments, order, payment["id"], data, now)
+
+
+async def _refund_late_payment(actor: Actor, payments, order: dict, payment_id: int, data, now: dt.datetime) -> PaymentResult:
+    """Money arrived for an order that can no longer be served (expired and sold on, cancelled, rejected,
+    or paid by another payment): send it back and say so."""
+    sent = payments.refund(data.reference, data.amount_fen)
+    await Payment.update(
+        {Payment.status: "refunded" if sent else "succeeded", Payment.outcome: "refund_due", Payment.confirmed_at: now}
+    ).where(Payment.id == payment_id)
+    reason = "payment arrived after the hold expired and the tickets were sold"
+    await PaymentRefund.insert(
+        PaymentRefund(payment=payment_id, order=order["id"], amount_fen=data.amount_fen, reason=reason,
+                      status="done" if sent else "pending", created_at=now)
+    )
+    status = (await _order(order["code"]))["status"]
+    if status != PAID and await transition(order["id"], [EXPIRED, CANCELLED, REJECTED], REFUNDED, actor, now, reason):
+        status = REFUNDED
+    await record(actor, "payment.refund_due", "order", order["code"], after={"payment": payment_id, "amount_fen": data.amount_fen, "refunded": sent})
+    return PaymentResult(order["code"], status, "refund_due", payment_id)
+
+
+async def sandbox_checkout(reference: str) -> dict:
+    """What the sandbox checkout page shows: the order code, amount and payment status."""
+    row = await Payment.select(Payment.reference, Payment.amount_fen, Payment.status, Payment.order.code).where(
+        (Payment.reference == reference) & (Payment.method == "sandbox")
+    ).first()
+    if row is None:
+        raise NotFound("No such payment.")
+    return {"reference": row["reference"], "amount_fen": row["amount_fen"], "status": row["status"], "order_code": row["order.code"]}
+
+
+async def sandbox_pay(reference: str, now: dt.datetime | None = None) -> PaymentResult:
+    """The customer pays on the sandbox checkout: the sandbox sends its signed notice to our callback."""
+    checkout = await sandbox_checkout(reference)
+    sandbox = provider("sandbox")
+    body, signature = sandbox.callback_body(reference, checkout["order_code"], checkout["amount_fen"])
+    return await handle_payment_callback("sandbox", body, signature, now)

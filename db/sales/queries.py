@@ -1,0 +1,164 @@
+"""Reading sales state (R3.4 step 1, R6.2): availability, the seat plan, orders, the audit queue.
+
+Availability first releases expired holds so that it never shows stale stock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from piccolo.query.functions.aggregate import Count, Sum
+
+from db.audit.record import utcnow
+from db.catalog.operations import session_prices
+from db.catalog.tables import Event, EventSession, Gate, SessionGate, SessionSeat
+from db.errors import NotFound
+from db.sales import holds
+from db.sales.status import AWAITING_AUDIT, EXPIRING, HOLDING
+from db.sales.tables import Delivery, Order, OrderEvent, OrderItem, Payment, PaymentRefund, Ticket
+from db.transaction import write_transaction
+
+
+async def _release_if_due(session_id: int, now: dt.datetime) -> None:
+    due = await Order.exists().where(
+        (Order.session == session_id) & Order.status.is_in(list(EXPIRING)) & (Order.expires_at < now)
+    )
+    if due:
+        async with write_transaction(Order._meta.db):
+            await holds.release_expired(now, session_id)
+
+
+async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
+    """Per price class: price in force, capacity, and free / held / sold counts (seated: seats;
+    general admission: tickets, `available` is the free count)."""
+    now = now or utcnow()
+    if not await EventSession.exists().where(EventSession.id == session_id):
+        raise NotFound("No such session.")
+    await _release_if_due(session_id, now)
+    classes = await session_prices(session_id, now)
+    seat_counts = await SessionSeat.select(SessionSeat.price_class, SessionSeat.status, Count(SessionSeat.id, alias="n")).where(
+        SessionSeat.session == session_id
+    ).group_by(SessionSeat.price_class, SessionSeat.status)
+    held_ga = await OrderItem.select(OrderItem.price_class, Sum(OrderItem.quantity, alias="n")).where(
+        (OrderItem.order.session == session_id) & OrderItem.order.status.is_in(list(HOLDING)) & OrderItem.seat.is_null()
+    ).group_by(OrderItem.price_class)
+    held_by_class = {r["price_class"]: r["n"] or 0 for r in held_ga}
+    out = []
+    for c in classes:
+        if c["seat_class"]:
+            counts = {r["status"]: r["n"] for r in seat_counts if r["price_class"] == c["id"]}
+            free, held, sold = counts.get("free", 0), counts.get("held", 0), counts.get("sold", 0)
+        else:
+            free, held = c["available"], held_by_class.get(c["id"], 0)
+            sold = c["capacity"] - free - held
+        out.append({
+            "id": c["id"], "name": c["name"], "seat_class": c["seat_class"], "price_fen": c["price_fen"],
+            "capacity": c["capacity"], "available": free, "free": free, "held": held, "sold": sold,
+            "upcoming_changes": [
+                {"price_fen": u.price_fen, "effective_at": u.effective_at, "notice": u.notice} for u in c["upcoming_changes"]
+            ],
+        })
+    return {"session_id": session_id, "price_classes": out}
+
+
+async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dict]:
+    """Every seat of a seated session with its position and status (free, held or sold)."""
+    await _release_if_due(session_id, now or utcnow())
+    rows = await SessionSeat.select(
+        SessionSeat.seat, SessionSeat.price_class, SessionSeat.status, SessionSeat.seat.section, SessionSeat.seat.row_label,
+        SessionSeat.seat.number, SessionSeat.seat.x, SessionSeat.seat.y, SessionSeat.seat.seat_class,
+    ).where(SessionSeat.session == session_id).order_by(SessionSeat.seat)
+    return [
+        {
+            "id": r["seat"], "label": f"{r['seat.section']} {r['seat.row_label']}排{r['seat.number']}座", "section": r["seat.section"],
+            "row": r["seat.row_label"], "number": r["seat.number"], "x": r["seat.x"], "y": r["seat.y"],
+            "seat_class": r["seat.seat_class"], "price_class_id": r["price_class"], "status": r["status"],
+        }
+        for r in rows
+    ]
+
+
+async def events_on_sale(now: dt.datetime | None = None) -> list[dict]:
+    """Events with their sessions on sale that have not ended, and the gates that admit each session."""
+    now = now or utcnow()
+    sessions = await EventSession.select(
+        EventSession.id, EventSession.event, EventSession.starts_at, EventSession.ends_at, EventSession.seated, EventSession.venue.name,
+    ).where((EventSession.status == "on_sale") & (EventSession.ends_at > now)).order_by(EventSession.starts_at)
+    if not sessions:
+        return []
+    gates = await SessionGate.select(SessionGate.session, SessionGate.gate.code, SessionGate.gate.name).where(
+        SessionGate.session.is_in([s["id"] for s in sessions])
+    ).order_by(SessionGate.gate.code)
+    events = await Event.select(Event.id, Event.name, Event.kind).where(Event.id.is_in(list({s["event"] for s in sessions})))
+    by_event = {e["id"]: {**e, "sessions": []} for e in events}
+    for s in sessions:
+        by_event[s["event"]]["sessions"].append({
+            "id": s["id"], "starts_at": s["starts_at"], "ends_at": s["ends_at"], "seated": s["seated"], "venue": s["venue.name"],
+            "gates": [{"code": g["gate.code"], "name": g["gate.name"]} for g in gates if g["session"] == s["id"]],
+        })
+    return sorted(by_event.values(), key=lambda e: e["sessions"][0]["starts_at"])
+
+
+async def get_order(code: str, partner_id: int | None = None) -> dict:
+    """The whole order: buyer, lines with price breakdown, tickets (with their QR text), status history,
+    payments, refunds and deliveries. With `partner_id`, only that partner's own orders are found."""
+    order = await Order.select(
+        *Order.all_columns(), Order.session.starts_at, Order.session.event.name, Order.session.venue.name, Order.seller.display_name,
+    ).where(Order.code == code).first()
+    if order is None or (partner_id is not None and order["partner"] != partner_id):
+        raise NotFound("No such order.")
+    oid = order["id"]
+    items = await OrderItem.select().where(OrderItem.order == oid).order_by(OrderItem.id).output(load_json=True)
+    tickets = await Ticket.select(
+        Ticket.id, Ticket.code, Ticket.status, Ticket.seat, Ticket.price_fen, Ticket.concession, Ticket.price_class.name,
+        Ticket.issued_at, Ticket.revoked_at,
+    ).where(Ticket.order == oid).order_by(Ticket.id)
+    labels = await holds.seat_positions([t["seat"] for t in tickets if t["seat"]] + [i["seat"] for i in items if i["seat"]])
+    for row in (*items, *tickets):
+        row["seat_label"] = labels.get(row["seat"], "") if row["seat"] else ""
+    order["items"] = items
+    order["tickets"] = tickets
+    order["events"] = await OrderEvent.select().where(OrderEvent.order == oid).order_by(OrderEvent.id)
+    order["payments"] = await Payment.select().where(Payment.order == oid).order_by(Payment.id)
+    order["refunds"] = await PaymentRefund.select().where(PaymentRefund.order == oid).order_by(PaymentRefund.id)
+    order["deliveries"] = await Delivery.select().where(Delivery.order == oid).order_by(Delivery.id)
+    return order
+
+
+async def audit_queue(limit: int = 200) -> list[dict]:
+    """Orders waiting for an auditor, oldest first, with what the auditor must check."""
+    orders = await Order.select(
+        Order.id, Order.code, Order.channel, Order.created_at, Order.total_fen, Order.subtotal_fen, Order.group_size,
+        Order.group_percent_off, Order.buyer_name, Order.buyer_id_masked, Order.outlet, Order.seller.display_name,
+        Order.session.event.name, Order.session.starts_at,
+    ).where(Order.status == AWAITING_AUDIT).order_by(Order.created_at).limit(limit)
+    lines = await OrderItem.select(
+        OrderItem.order, OrderItem.quantity, OrderItem.concession, OrderItem.id_type, OrderItem.id_masked, OrderItem.list_price_fen,
+        OrderItem.unit_price_fen, OrderItem.price_class.name,
+    ).where(OrderItem.order.is_in([o["id"] for o in orders] or [-1]))
+    for o in orders:
+        o["items"] = [line for line in lines if line["order"] == o["id"]]
+    return orders
+
+
+async def search_orders(
+    *, status: str | None = None, channel: str | None = None, session_id: int | None = None, code: str | None = None,
+    seller_id: int | None = None, limit: int = 100, offset: int = 0,
+) -> list[dict]:
+    """Orders, newest first, filtered by any of the arguments (no buyer details: open the order for those)."""
+    query = Order.select(
+        Order.id, Order.code, Order.status, Order.channel, Order.total_fen, Order.created_at, Order.expires_at, Order.paid_at,
+        Order.outlet, Order.seller.display_name, Order.session, Order.session.event.name, Order.session.starts_at,
+    ).order_by(Order.id, ascending=False).limit(limit).offset(offset)
+    for column, value in ((Order.status, status), (Order.channel, channel), (Order.session, session_id), (Order.seller, seller_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if code:
+        query = query.where(Order.code == code.strip().upper())
+    return await query
+
+
+async def ticket_by_id(ticket_id: int) -> dict:
+    row = await Ticket.select(Ticket.id, Ticket.code, Ticket.status, Ticket.order.code).where(Ticket.id == ticket_id).first()
+    if row is None:
+        raise NotFound("No such ticket.")
+    return row
