@@ -9,8 +9,8 @@ holds on both engines because only one of any number of concurrent presence writ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from db.gate.rules import (
     decide,
     parse_sections,
 )
+from db.gate.presence import Replayed, insert_scan, presence_row, write_presence
 from db.gate.tables import Scan
 from db.ticketcode import TicketClaim, keyring
 from db.transaction import write_transaction
@@ -54,38 +55,6 @@ LEFT JOIN gate_admission a ON a.ticket = t.id
 LEFT JOIN gate fg ON fg.id = a.first_gate
 WHERE t.id = {}
 """
-
-_PRESENCE_SQL = """
-SELECT a.inside, a.first_entry_at, g.code AS first_gate
-FROM gate_admission a JOIN gate g ON g.id = a.first_gate WHERE a.ticket = {}
-"""
-
-_FIRST_ENTRY_SQL = """
-INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
-VALUES ({}, {}, true, 1, 0, {}, {}, {}, {})
-ON CONFLICT (ticket) DO NOTHING RETURNING id
-"""
-
-_REENTRY_SQL = """
-UPDATE gate_admission SET inside = true, entries = entries + 1, last_scan_at = {}, last_gate = {}
-WHERE ticket = {} AND inside = false RETURNING id
-"""
-
-_EXIT_SQL = """
-UPDATE gate_admission SET inside = false, exits = exits + 1, last_scan_at = {}, last_gate = {}
-WHERE ticket = {} AND inside = true RETURNING id
-"""
-
-_SCAN_SQL = """
-INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
-VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
-ON CONFLICT (nonce) DO NOTHING RETURNING id
-"""
-
-
-class _Replayed(Exception):
-    """A scan with this nonce is recorded already: roll back and answer what was answered then."""
-
 
 def local_time(value: dt.datetime) -> str:
     return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
@@ -157,30 +126,6 @@ async def _stored_result(nonce: str) -> dict[str, Any]:
     return {**row["result"], "replayed": True}
 
 
-async def _insert_scan(
-    *, at: dt.datetime, gate: GateInfo, device_id: int | None, attendant_id: int | None, session_id: int | None,
-    ticket_id: int | None, direction: Direction, result: dict[str, Any], offline: bool, nonce: str | None,
-) -> int:
-    rows = await Scan.raw(
-        _SCAN_SQL, at, utcnow(), gate.id, device_id, attendant_id, session_id, ticket_id, direction.value,
-        result["status"], result["reason_code"], offline, nonce, json.dumps(result, ensure_ascii=False),
-    )
-    if not rows:
-        raise _Replayed
-    return rows[0]["id"]
-
-
-async def _write_presence(decision: Decision, presence: Presence | None, ticket: TicketFacts, gate: GateInfo, at: dt.datetime, direction: Direction) -> bool:
-    """The conditional presence write for an accepted scan; False when a concurrent scan got there first."""
-    if direction is Direction.OUT:
-        rows = await Scan.raw(_EXIT_SQL, at, gate.id, ticket.ticket_id)
-    elif presence is None:
-        rows = await Scan.raw(_FIRST_ENTRY_SQL, ticket.ticket_id, ticket.session_id, at, gate.id, at, gate.id)
-    else:
-        rows = await Scan.raw(_REENTRY_SQL, at, gate.id, ticket.ticket_id)
-    return bool(rows)
-
-
 def _parse(code: str, direction: str, nonce: str | None) -> tuple[TicketClaim | None, Direction]:
     if not isinstance(code, str) or len(code) > 512:
         raise InvalidInput("Send the scanned code as text (at most 512 characters).", field="code")
@@ -214,34 +159,30 @@ async def redeem(
     now = at or utcnow()
     row = (await Scan.raw(_TICKET_SQL, gate_info.id, claim.ticket_id)) if claim else []
     row = row[0] if row and row[0]["session"] == claim.session_id else None
+    ticket = view = presence = None
     if row is None:
-        decision = decide(None, None, GateFacts(gate_info.id, gate_info.venue_id, False, frozenset(), session_id), None, now, parsed_direction, code_valid=claim is not None)
-        result = verdict_dict(decision, None, None)
-        try:
-            await _insert_scan(
-                at=now, gate=gate_info, device_id=device_id, attendant_id=attendant.user_id if attendant else None,
-                session_id=None, ticket_id=None, direction=parsed_direction, result=result, offline=False, nonce=scoped_nonce,
-            )
-        except _Replayed:
-            return await _stored_result(scoped_nonce)
-        return result
-    ticket, session, gate_facts = _facts(row, gate_info, session_id)
-    view = _ticket_view(row)
-    presence = _presence(row)
-    decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
+        unknown_gate = GateFacts(gate_info.id, gate_info.venue_id, False, frozenset(), session_id)
+        decision = decide(None, None, unknown_gate, None, now, parsed_direction, code_valid=claim is not None)
+    else:
+        ticket, session, gate_facts = _facts(row, gate_info, session_id)
+        view, presence = _ticket_view(row), _presence(row)
+        decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
     try:
-        async with write_transaction(Scan._meta.db):
-            if decision.admits and not await _write_presence(decision, presence, ticket, gate_info, now, parsed_direction):
-                presence = _presence((await Scan.raw(_PRESENCE_SQL, ticket.ticket_id) or [None])[0])
+        # A rejection writes only its Scan row: no transaction needed around one statement.
+        async with write_transaction(Scan._meta.db) if decision.admits else contextlib.nullcontext():
+            if decision.admits and not await write_presence(
+                presence is None, ticket.ticket_id, ticket.session_id, gate_info.id, now, parsed_direction
+            ):
+                presence = _presence(await presence_row(ticket.ticket_id))
                 decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
-                if decision.admits:  # the state moved on between our read and write (exit vs re-entry race)
+                if decision.admits:  # the presence moved on between our read and our write
                     decision = Decision(Status.ALREADY_REDEEMED, "already_inside", {"gate": presence.first_gate, "at": presence.first_entry_at})
             result = verdict_dict(decision, view, presence)
-            await _insert_scan(
+            await insert_scan(
                 at=now, gate=gate_info, device_id=device_id, attendant_id=attendant.user_id if attendant else None,
-                session_id=ticket.session_id, ticket_id=ticket.ticket_id, direction=parsed_direction, result=result,
-                offline=False, nonce=scoped_nonce,
+                session_id=ticket.session_id if ticket else None, ticket_id=ticket.ticket_id if ticket else None,
+                direction=parsed_direction, result=result, offline=False, nonce=scoped_nonce,
             )
-    except _Replayed:
+    except Replayed:
         return await _stored_result(scoped_nonce)
     return result

@@ -1,0 +1,143 @@
+"""What offline scanners need, and how their journals come back (R9.2).
+
+`snapshot` gives a gate's scanner everything it may check locally: the public keys (never the private
+one), the sessions the gate admits with their admission windows, the tickets of those sessions that must
+be refused (revoked or not paid) and the tickets already admitted. `apply_journal` records the scans a
+scanner made while offline, with their original times: an offline admission of a ticket that was
+admitted meanwhile elsewhere stays admitted and leaves a GateConflict row for the supervisor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from db.actor import Actor
+from db.audit.record import record, utcnow
+from db.catalog.tables import SessionGate
+from db.errors import InvalidInput
+from db.gate.devices import GateInfo
+from db.gate.presence import Replayed, insert_scan, presence_row, write_presence
+from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status
+from db.gate.tables import Admission, GateConflict, Scan
+from db.sales.tables import Ticket
+from db.ticketcode import keyring
+from db.transaction import write_transaction
+
+SYNC_HORIZON = dt.timedelta(days=1)  # sessions whose admission closed longer ago are left out
+
+
+async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The offline cache of one gate (JSON-ready). Sessions: those the gate admits whose admission has
+    not closed more than SYNC_HORIZON ago."""
+    now = now or utcnow()
+    sessions = await SessionGate.select(
+        SessionGate.session.id, SessionGate.sections, SessionGate.session.admission_opens_at,
+        SessionGate.session.admission_closes_at, SessionGate.session.reentry_allowed,
+    ).where(
+        (SessionGate.gate == gate.id)
+        & (SessionGate.session.admission_closes_at > now - SYNC_HORIZON)
+        & (SessionGate.session.status != "cancelled")
+    )
+    session_ids = [s["session.id"] for s in sessions] or [-1]
+    tickets = await Ticket.select(Ticket.id, Ticket.status, Ticket.order.status).where(Ticket.session.is_in(session_ids))
+    refused = {
+        t["id"]: "revoked" if t["status"] == "revoked" or t["order.status"] in VOID_ORDER_STATUSES else "unpaid"
+        for t in tickets
+        if t["status"] == "revoked" or t["order.status"] not in PAID_ORDER_STATUSES
+    }
+    admitted = await Admission.select(
+        Admission.ticket, Admission.inside, Admission.first_entry_at, Admission.first_gate.code
+    ).where(Admission.session.is_in(session_ids))
+    return {
+        "gate": gate.code,
+        "venue_id": gate.venue_id,
+        "synced_at": now.isoformat(),
+        "public_keys": {str(k): v for k, v in keyring().export_public().items()},
+        "sessions": [
+            {
+                "id": s["session.id"],
+                "opens_at": s["session.admission_opens_at"].isoformat(),
+                "closes_at": s["session.admission_closes_at"].isoformat(),
+                "reentry_allowed": bool(s["session.reentry_allowed"]),
+                "sections": s["sections"] or "",
+            }
+            for s in sessions
+        ],
+        "revoked": sorted(t for t, why in refused.items() if why == "revoked"),
+        "unpaid": sorted(t for t, why in refused.items() if why == "unpaid"),
+        "admitted": [
+            {"ticket": a["ticket"], "inside": bool(a["inside"]), "first_entry_at": a["first_entry_at"].isoformat(),
+             "first_gate": a["first_gate.code"]}
+            for a in admitted
+        ],
+    }
+
+
+JOURNAL_FIELDS = ("nonce", "code", "direction", "at", "status", "reason_code")
+
+
+def _parse_entry(entry: dict[str, Any]) -> tuple[str, str, Direction, dt.datetime, Status, str]:
+    try:
+        at = dt.datetime.fromisoformat(str(entry["at"]))
+        values = (str(entry["nonce"]), str(entry["code"]), Direction(entry["direction"]), at, Status(entry["status"]), str(entry["reason_code"]))
+    except (KeyError, ValueError, TypeError):
+        raise InvalidInput("Each journal entry needs {fields}.", field="entries", fields=", ".join(JOURNAL_FIELDS)) from None
+    if at.tzinfo is None or not 1 <= len(values[0]) <= 80:
+        raise InvalidInput("Each journal entry needs {fields}.", field="entries", fields=", ".join(JOURNAL_FIELDS))
+    return values
+
+
+async def _apply_admission(ticket: dict, gate: GateInfo, at: dt.datetime, direction: Direction) -> dict | None:
+    """Write an offline `ok` into presence. Returns the earlier presence when it collides (a conflict)."""
+    if direction is Direction.OUT:
+        await write_presence(False, ticket["id"], ticket["session"], gate.id, at, direction)
+        return None
+    if await write_presence(True, ticket["id"], ticket["session"], gate.id, at, direction):
+        return None
+    presence = await presence_row(ticket["id"])
+    reentered = not presence["inside"] and ticket["session.reentry_allowed"]
+    if reentered and await write_presence(False, ticket["id"], ticket["session"], gate.id, at, direction):
+        return None
+    return presence
+
+
+async def apply_journal(
+    actor: Actor, gate: GateInfo, entries: list[dict[str, Any]], *, device_id: int | None = None
+) -> dict[str, int]:
+    """Record a scanner's offline journal. Each entry: {"nonce", "code", "direction", "at" (ISO with zone),
+    "status" (the verdict the scanner showed), "reason_code"}. Idempotent by nonce: uploading the same
+    journal twice records nothing twice. Returns {"recorded", "already_recorded", "conflicts"}."""
+    parsed = sorted((_parse_entry(e) for e in entries), key=lambda e: e[3])
+    counts = {"recorded": 0, "already_recorded": 0, "conflicts": 0}
+    for nonce, code, direction, at, status, reason_code in parsed:
+        claim = keyring().verify(code)
+        ticket = None
+        if claim:
+            ticket = await Ticket.select(Ticket.id, Ticket.session, Ticket.session.reentry_allowed).where(
+                (Ticket.id == claim.ticket_id) & (Ticket.session == claim.session_id)
+            ).first()
+        result = {"status": status.value, "reason_code": reason_code, "offline": True, "ticket_id": ticket["id"] if ticket else None}
+        try:
+            async with write_transaction(Scan._meta.db):
+                earlier = None
+                if status is Status.OK and ticket is not None:
+                    earlier = await _apply_admission(ticket, gate, at, direction)
+                scan_id = await insert_scan(
+                    at=at, gate=gate, device_id=device_id, attendant_id=actor.user_id,
+                    session_id=ticket["session"] if ticket else None, ticket_id=ticket["id"] if ticket else None,
+                    direction=direction, result=result, offline=True, nonce=f"{gate.code}:{nonce}",
+                )
+                if earlier is not None:
+                    await GateConflict.insert(
+                        GateConflict(
+                            ticket=ticket["id"], session=ticket["session"], gate=gate.id, scan=scan_id, at=at,
+                            first_gate=earlier["first_gate_id"], first_entry_at=earlier["first_entry_at"], detected_at=utcnow(),
+                        )
+                    )
+                    counts["conflicts"] += 1
+            counts["recorded"] += 1
+        except Replayed:
+            counts["already_recorded"] += 1
+    if counts["recorded"]:
+        await record(actor, "gate.journal.upload", "gate", gate.id, summary=f"{gate.code}: {counts}", after=counts)
+    return counts

@@ -1,0 +1,118 @@
+"""POST /api/v1/checkin/redeem and the offline-sync endpoints over HTTP (issue 4): device tokens and
+staff sessions with GATE_SCAN, 200 for every verdict, problem JSON for bad requests and credentials, and
+exactly one ok per ticket under concurrent requests from several gates."""
+
+from __future__ import annotations
+
+import asyncio
+
+from db.gate.devices import register_device
+from db.gate.tables import Scan
+from db.staff.permissions import Role
+from tests.gate.tickets import issue_ticket, open_venue
+from tests.helpers import ADMIN_ACTOR, fetch_csrf, http_client, make_staff, sign_in
+
+URL = "/api/v1/checkin/redeem"
+
+
+async def devices(world) -> dict[str, str]:
+    return {code: (await register_device(ADMIN_ACTOR, code, f"闸机 {code}", f"token-for-{code}-123"))[1] for code in world["gates"]}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_device_redeems_and_gets_every_verdict_with_200():
+    world = await open_venue()
+    tokens = await devices(world)
+    ticket = await issue_ticket(world["session"], concession="student")
+    async with http_client() as client:
+        first = await client.post(URL, json={"code": ticket["code"], "gate": "G-1", "nonce": "abc"}, headers=bearer(tokens["G-1"]))
+        assert first.status_code == 200
+        body = first.json()
+        assert body["status"] == "ok" and body["attention"] is True
+        assert body["ticket"] == {"id": ticket["id"], "session_id": world["session"], "session": body["ticket"]["session"],
+                                  "seat": None, "class": "站票", "concession": "student"}
+        assert body["reason"] == "欢迎入场。" and "student" in body["attention_text"]
+        again = await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-2"]))
+        assert again.status_code == 200 and again.json()["status"] == "already_redeemed"
+        assert again.json()["first_entry"]["gate"] == "G-1"
+        retry = await client.post(URL, json={"code": ticket["code"], "gate": "G-1", "nonce": "abc"}, headers=bearer(tokens["G-1"]))
+        assert retry.json()["status"] == "ok" and retry.json()["replayed"] is True
+        forged = await client.post(URL, json={"code": "X" * 119}, headers=bearer(tokens["G-1"]))
+        assert forged.status_code == 200 and forged.json()["status"] == "invalid" and forged.json()["ticket"] is None
+    rows = await Scan.select(Scan.status, Scan.device.name).order_by(Scan.id)
+    assert [(r["status"], r["device.name"]) for r in rows] == [("ok", "闸机 G-1"), ("already_redeemed", "闸机 G-2"), ("invalid", "闸机 G-1")]
+
+
+async def test_bad_requests_and_credentials_are_problems():
+    world = await open_venue()
+    tokens = await devices(world)
+    ticket = await issue_ticket(world["session"])
+    async with http_client() as client:
+        anonymous = await client.post(URL, json={"code": ticket["code"], "gate": "G-1"})
+        assert anonymous.status_code == 401 and anonymous.headers["content-type"].startswith("application/problem+json")
+        wrong_token = await client.post(URL, json={"code": ticket["code"]}, headers=bearer("not-a-device-token"))
+        assert wrong_token.status_code == 401
+        other_gate = await client.post(URL, json={"code": ticket["code"], "gate": "G-2"}, headers=bearer(tokens["G-1"]))
+        assert other_gate.status_code == 403
+        for body, field in (({}, "code"), ({"code": 5}, "code"), ({"code": ticket["code"], "direction": "up"}, "direction"),
+                            ({"code": ticket["code"], "session_id": "x"}, "session_id"), ({"code": ticket["code"], "nonce": "n" * 81}, "nonce")):
+            response = await client.post(URL, json=body, headers=bearer(tokens["G-1"]))
+            assert response.status_code == 422, body
+            assert response.json()["field"] == field and response.json()["detail"]
+        not_json = await client.post(URL, content=b"[1,", headers={**bearer(tokens["G-1"]), "content-type": "application/json"})
+        assert not_json.status_code == 400
+    assert await Scan.count() == 0  # nothing half-written
+
+
+async def test_staff_session_with_gate_scan_needs_the_csrf_header():
+    world = await open_venue()
+    ticket = await issue_ticket(world["session"])
+    await make_staff(Role.GATE, "gate1")
+    await make_staff(Role.SELLER, "seller1")
+    async with http_client() as seller:
+        await sign_in(seller, "seller1")
+        csrf = await fetch_csrf(seller)
+        refused = await seller.post(URL, json={"code": ticket["code"], "gate": "G-1"}, headers={"x-csrftoken": csrf})
+        assert refused.status_code == 403
+    async with http_client() as attendant:
+        await sign_in(attendant, "gate1")
+        no_csrf = await attendant.post(URL, json={"code": ticket["code"], "gate": "G-1"})
+        assert no_csrf.status_code == 403
+        csrf = await fetch_csrf(attendant)
+        ok = await attendant.post(URL, json={"code": ticket["code"], "gate": "G-1"}, headers={"x-csrftoken": csrf})
+        assert ok.status_code == 200 and ok.json()["status"] == "ok"
+    scan = await Scan.select(Scan.attendant.username, Scan.device).first()
+    assert scan == {"attendant.username": "gate1", "device": None}
+
+
+async def test_concurrent_requests_from_several_gates_admit_each_ticket_once():
+    world = await open_venue()
+    tokens = await devices(world)
+    tickets = [await issue_ticket(world["session"]) for _ in range(15)]
+    async with http_client() as client:
+        attempts = [(t, gate) for t in tickets for gate in world["gates"]]
+        responses = await asyncio.gather(
+            *(client.post(URL, json={"code": t["code"]}, headers=bearer(tokens[gate])) for t, gate in attempts)
+        )
+    assert {r.status_code for r in responses} == {200}
+    oks = [t["id"] for (t, _), r in zip(attempts, responses) if r.json()["status"] == "ok"]
+    assert sorted(oks) == sorted(t["id"] for t in tickets)
+
+
+async def test_sync_and_journal_endpoints_serve_devices_only():
+    world = await open_venue()
+    tokens = await devices(world)
+    refunded = await issue_ticket(world["session"], order_status="refunded")
+    admitted = await issue_ticket(world["session"])
+    async with http_client() as client:
+        await client.post(URL, json={"code": admitted["code"]}, headers=bearer(tokens["G-1"]))
+        assert (await client.get("/api/v1/checkin/sync")).status_code == 401
+        cache = (await client.get("/api/v1/checkin/sync", headers=bearer(tokens["G-2"]))).json()
+        assert cache["gate"] == "G-2" and refunded["id"] in cache["revoked"]
+        assert [a["ticket"] for a in cache["admitted"]] == [admitted["id"]]
+        assert {s["id"] for s in cache["sessions"]} == {world["session"], world["later"], world["seated"]}
+        bad = await client.post("/api/v1/checkin/journal", json={"entries": [{"code": "x"}]}, headers=bearer(tokens["G-2"]))
+        assert bad.status_code == 422

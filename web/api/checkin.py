@@ -1,0 +1,147 @@
+"""Check-in API for turnstiles, hardware readers and the tablet gate page (issue 4).
+
+POST /api/v1/checkin/redeem  {"code", "gate"?, "nonce"?, "direction"?: "in"|"out", "session_id"?}
+    -> 200 {"status", "reason", "reason_code", "ticket", "attention", "attention_text", "first_entry"}
+       for every verdict, rejections included; 4xx problem JSON only for a malformed request or bad
+       credentials. `reason` and `attention_text` are in the request's language (zh_CN unless the `lang`
+       cookie says en); `reason_code` is stable for machines.
+GET  /api/v1/checkin/sync     -> the gate's offline cache (db.gate.sync.snapshot); device tokens only.
+POST /api/v1/checkin/journal  {"entries": [...]} -> {"recorded", "already_recorded", "conflicts"};
+    an offline reader's journal (db.gate.sync.apply_journal); device tokens only.
+
+Credentials: `Authorization: Bearer <device token>` (the device's gate is the gate; a different "gate"
+in the body is refused), or for redeem a signed-in staff session with GATE_SCAN plus the page's CSRF
+token in `x-csrftoken` (the tablet gate page)."""
+
+from __future__ import annotations
+
+from secrets import compare_digest
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
+from litestar.params import JSONBody
+
+from db.actor import Actor
+from db.errors import InvalidInput
+from db.gate.devices import DeviceInfo, device_for_token
+from db.gate.redeem import redeem
+from db.gate.rules import ATTENTION, REASONS
+from db.gate.sync import apply_journal, snapshot
+from db.staff.accounts import StaffPrincipal
+from db.staff.permissions import Permission
+from web.i18n import gettext
+from web.settings import secret_key
+
+DEVICE = {"device": True}
+_csrf_secret = secret_key()
+
+
+def _csrf_ok(request: Request) -> bool:
+    """The staff-session variant must carry the page's CSRF token (the /api/ prefix skips the middleware)."""
+    header, cookie = request.headers.get("x-csrftoken", ""), request.cookies.get("csrftoken", "")
+    if len(header) <= CSRF_SECRET_LENGTH or len(cookie) <= CSRF_SECRET_LENGTH:
+        return False
+    valid = all(
+        compare_digest(token[CSRF_SECRET_LENGTH:], generate_csrf_hash(token=token[:CSRF_SECRET_LENGTH], secret=_csrf_secret))
+        for token in (header, cookie)
+    )
+    return valid and compare_digest(header[:CSRF_SECRET_LENGTH], cookie[:CSRF_SECRET_LENGTH])
+
+
+async def _device(request: Request) -> DeviceInfo | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    device = await device_for_token(token.strip())
+    if device is None:
+        raise NotAuthorizedException("Unknown or inactive device token.")
+    return device
+
+
+async def _require_device(request: Request) -> DeviceInfo:
+    device = await _device(request)
+    if device is None:
+        raise NotAuthorizedException("Send the device token: Authorization: Bearer <token>.")
+    return device
+
+
+def _staff(request: Request) -> Actor:
+    user: StaffPrincipal | None = request.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException("Send a device token (Authorization: Bearer <token>) or sign in.")
+    if not user.can(Permission.GATE_SCAN):
+        raise PermissionDeniedException(f"This needs the permission {Permission.GATE_SCAN.value}.")
+    if not _csrf_ok(request):
+        raise PermissionDeniedException("Send the page's CSRF token in the x-csrftoken header.")
+    return user.actor
+
+
+def _optional_int(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("{name} must be a whole number.", field=name, name=name)
+    return value
+
+
+def _optional_str(data: dict[str, Any], name: str, default: str | None = None) -> str | None:
+    value = data.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput("{name} must be text.", field=name, name=name)
+    return value
+
+
+def translated(result: dict[str, Any]) -> dict[str, Any]:
+    """The verdict in the request's language (reason and attention text), for people at the gate."""
+    out = {k: v for k, v in result.items() if k not in ("reason_params", "offline")}
+    out["reason"] = gettext(REASONS[result["reason_code"]], **result["reason_params"])
+    if result["attention"]:
+        out["attention_text"] = gettext(ATTENTION, kind=result["ticket"]["concession"])
+    return out
+
+
+@post("/api/v1/checkin/redeem", opt=DEVICE, status_code=200)
+async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    """Redeem one scanned code at a gate; answers 200 with the verdict, rejections included."""
+    device = await _device(request)
+    actor = None if device else _staff(request)
+    code = _optional_str(data, "code")
+    if not code:
+        raise InvalidInput("Send the scanned code as text (at most 512 characters).", field="code")
+    gate = _optional_str(data, "gate")
+    if device is not None:
+        if gate and gate.strip().upper() != device.gate.code:
+            raise PermissionDeniedException(f"This device scans at gate {device.gate.code}, not {gate}.")
+        gate_ref = device.gate
+    elif not gate:
+        raise InvalidInput("Name the gate you scan at.", field="gate")
+    else:
+        gate_ref = gate
+    result = await redeem(
+        code, gate_ref, nonce=_optional_str(data, "nonce"), direction=_optional_str(data, "direction", "in") or "in",
+        session_id=_optional_int(data, "session_id"), device_id=device.id if device else None, attendant=actor,
+    )
+    return translated(result)
+
+
+@get("/api/v1/checkin/sync", opt=DEVICE)
+async def sync(request: Request) -> dict[str, Any]:
+    """The device's gate's offline cache: public keys, sessions, refused and admitted tickets."""
+    device = await _require_device(request)
+    return await snapshot(device.gate)
+
+
+@post("/api/v1/checkin/journal", opt=DEVICE, status_code=200)
+async def upload_journal(request: Request, data: JSONBody[dict[str, Any]]) -> dict[str, int]:
+    """Record the scans a device made offline, with their original times."""
+    device = await _require_device(request)
+    entries = data.get("entries")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidInput("Send the journal as {\"entries\": [...]}.", field="entries")
+    return await apply_journal(Actor(None, f"device:{device.name}", "gate"), device.gate, entries, device_id=device.id)
+
+
+ROUTES = [redeem_scan, sync, upload_journal]
