@@ -25,9 +25,11 @@ from web.errors import EXCEPTION_HANDLERS
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.api import checkin
+from web.api import expiry as hold_expiry
+from web.api import partner
 from web.templating import configure
 
-AREAS = [health, staff, catalog, auditlog, checkin]
+AREAS = [health, staff, catalog, auditlog, checkin, partner]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",
@@ -80,8 +82,8 @@ def create_app() -> Litestar:
         ),
         openapi_config=OpenAPIConfig(title="Ticket Center API", version="1.0.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[open_database],
-        on_shutdown=[close_database],
+        on_startup=[open_database, hold_expiry.start],
+        on_shutdown=[hold_expiry.stop, close_database],
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]}, log_exceptions="debug",
         ),

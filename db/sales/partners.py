@@ -50,6 +50,11 @@ async def revoke_partner_keys(actor: Actor, partner_name: str) -> None:
     async with write_transaction(Partner._meta.db):
         await PartnerKey.update({PartnerKey.active: False}).where(PartnerKey.partner.name == partner_name)
         await record(actor, "partner.revoke", "partner", partner_name)
+    forget_cached_keys()
+
+
+def forget_cached_keys() -> None:
+    """Drop this process's key cache (other workers keep theirs for at most CACHE_SECONDS)."""
     _cache.clear()
 
 

@@ -1,0 +1,32 @@
+"""Shared set-up for the sales tests: the small catalog plus the demo sales policy and partner key."""
+
+from __future__ import annotations
+
+from db.actor import Actor
+from db.catalog.tables import PriceClass, SessionSeat
+from db.sales import demo
+from db.sales.buyer import Buyer
+from db.sales.partners import forget_cached_keys
+from tests.helpers import ADMIN_ACTOR, small_catalog
+
+PARTNER_KEY = demo.DEMO_PARTNER_KEY
+AUTH = {"Authorization": f"Bearer {PARTNER_KEY}"}
+BUYER = Buyer("王小明", "13800138000", "xiaoming@example.cn", "110101199003071234")
+SELLER = Actor(None, "seller-test", "seller")
+
+
+async def sales_catalog() -> dict:
+    forget_cached_keys()  # ids restart in every test's fresh tables
+    ids = await small_catalog()
+    await demo.load(ADMIN_ACTOR)
+    ga = await PriceClass.select(PriceClass.id).where(PriceClass.session == ids["ga_session"]).first()
+    ids["ga_class"] = ga["id"]
+    classes = await PriceClass.select(PriceClass.id, PriceClass.seat_class).where(PriceClass.session == ids["seated_session"])
+    ids["vip_class"] = next(c["id"] for c in classes if c["seat_class"] == "VIP")
+    ids["a_class"] = next(c["id"] for c in classes if c["seat_class"] == "A")
+    seats = await SessionSeat.select(SessionSeat.seat, SessionSeat.price_class).where(
+        SessionSeat.session == ids["seated_session"]
+    ).order_by(SessionSeat.seat)
+    ids["seats"] = [s["seat"] for s in seats]
+    ids["vip_seats"] = [s["seat"] for s in seats if s["price_class"] == ids["vip_class"]]
+    return ids

@@ -1,0 +1,199 @@
+"""Partner API for third-party platforms (R3.3), under /api/v1, documented at /schema.
+
+`Authorization: Bearer <key>` per partner (401 problem without a valid one); errors are RFC 9457
+problem bodies (web/errors.py): 400/422 bad input, 404 unknown or another partner's order, 409 sold out
+or seat taken. Handlers are thin: they translate JSON to db.sales operations and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, HeaderParameter, JSONBody
+
+from db.errors import InvalidInput
+from db.sales.buyer import Buyer
+from db.sales.orders import ItemRequest, create_order
+from db.sales.partners import PartnerIdentity, partner_for_key
+from db.sales.payments import pay_prepaid
+from db.sales.queries import availability, events_on_sale, get_order, seat_plan
+
+PARTNER = {"partner": True}
+
+
+async def partner_key_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Let through requests with an active partner's API key; the partner is kept in the scope."""
+    scheme, _, key = connection.headers.get("authorization", "").partition(" ")
+    partner = await partner_for_key(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+    if partner is None:
+        raise NotAuthorizedException("Send a valid partner API key: Authorization: Bearer <key>.")
+    connection.scope["partner"] = partner
+
+
+def _partner(request: Request) -> PartnerIdentity:
+    return request.scope["partner"]
+
+
+class Gate(msgspec.Struct):
+    code: str
+    name: str
+
+
+class Session(msgspec.Struct):
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    seated: bool
+    venue: str
+    gates: list[Gate]
+
+
+class Event(msgspec.Struct):
+    id: int
+    name: str
+    kind: str
+    sessions: list[Session]
+
+
+class PriceClass(msgspec.Struct):
+    id: int
+    name: str
+    price_fen: int
+    available: int
+    seated: bool
+
+
+class Seat(msgspec.Struct):
+    id: int
+    label: str
+    price_class_id: int
+    status: str  # free | held | sold
+
+
+class Availability(msgspec.Struct):
+    session_id: int
+    price_classes: list[PriceClass]
+    seats: list[Seat]
+
+
+class BuyerIn(msgspec.Struct):
+    name: str
+    phone: str
+    email: str = ""
+
+
+class ItemIn(msgspec.Struct):
+    """Either `price_class_id` + `quantity` (general admission; for a seated class the best adjacent
+    seats) or `seat_id`."""
+
+    price_class_id: int | None = None
+    quantity: int | None = None
+    seat_id: int | None = None
+
+
+class OrderIn(msgspec.Struct):
+    session_id: int
+    items: list[ItemIn]
+    buyer: BuyerIn
+
+
+class OrderCreated(msgspec.Struct):
+    code: str
+    status: str
+    total_fen: int
+    expires_at: dt.datetime | None
+
+
+class TicketOut(msgspec.Struct):
+    id: int
+    qr: str  # the exact text of the ticket's QR code
+    seat: str | None
+    status: str
+    price_class: str
+    price_fen: int
+
+
+class OrderOut(msgspec.Struct):
+    code: str
+    status: str
+    total_fen: int
+    expires_at: dt.datetime | None
+    tickets: list[TicketOut]
+
+
+class PaidOut(msgspec.Struct):
+    code: str
+    status: str
+    tickets: list[TicketOut]
+
+
+def _item(item: ItemIn) -> ItemRequest:
+    if item.seat_id is not None and item.price_class_id is None and item.quantity is None:
+        return ItemRequest(seat_id=item.seat_id)
+    if item.seat_id is None and item.price_class_id is not None and item.quantity is not None:
+        return ItemRequest(price_class_id=item.price_class_id, quantity=item.quantity)
+    raise InvalidInput('Each item is either {"price_class_id", "quantity"} or {"seat_id"}.', field="items")
+
+
+async def _order_out(code: str, partner_id: int) -> OrderOut:
+    order = await get_order(code, partner_id)
+    tickets = [
+        TicketOut(t["id"], t["code"], t["seat_label"] or None, t["status"], t["price_class.name"], t["price_fen"])
+        for t in order["tickets"]
+    ]
+    return OrderOut(order["code"], order["status"], order["total_fen"], order["expires_at"], tickets)
+
+
+@get("/api/v1/events", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
+async def list_events() -> list[Event]:
+    """Events with sessions on sale, and the gates that admit each session."""
+    return msgspec.convert(await events_on_sale(), list[Event])
+
+
+@get("/api/v1/sessions/{session_id:int}/availability", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
+async def session_availability(session_id: FromPath[int]) -> Availability:
+    """Live availability per price class (price in force now) and, for seated sessions, every seat's status."""
+    counts = await availability(session_id)
+    classes = [PriceClass(c["id"], c["name"], c["price_fen"], c["available"], bool(c["seat_class"])) for c in counts["price_classes"]]
+    seats = [Seat(s["id"], s["label"], s["price_class_id"], s["status"]) for s in await seat_plan(session_id)]
+    return Availability(session_id, classes, seats)
+
+
+@post("/api/v1/orders", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], status_code=201)
+async def place_order(
+    request: Request, data: JSONBody[OrderIn],
+    idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=100)] = None,
+) -> OrderCreated:
+    """Place an order and hold its tickets until `expires_at`. Send an Idempotency-Key: the same key
+    again returns the same order and holds nothing more. 409 when sold out or a seat is taken."""
+    partner = _partner(request)
+    order = await create_order(
+        partner.actor, session_id=data.session_id, channel="partner",
+        buyer=Buyer(data.buyer.name, data.buyer.phone, data.buyer.email), items=[_item(i) for i in data.items],
+        outlet=partner.name, partner_id=partner.id, idempotency_key=idempotency_key,
+    )
+    return OrderCreated(order.code, order.status, order.total_fen, order.expires_at)
+
+
+@post("/api/v1/orders/{code:str}/pay", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], status_code=200)
+async def pay_order(request: Request, code: FromPath[str]) -> PaidOut:
+    """The partner has collected the money: the order is paid and its tickets issued. Paying again
+    returns the same tickets."""
+    partner = _partner(request)
+    await pay_prepaid(partner.actor, code, partner.id)
+    order = await _order_out(code, partner.id)
+    return PaidOut(order.code, order.status, order.tickets)
+
+
+@get("/api/v1/orders/{code:str}", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
+async def show_order(request: Request, code: FromPath[str]) -> OrderOut:
+    """One of the partner's own orders with its tickets."""
+    return await _order_out(code, _partner(request).id)
+
+
+ROUTES = [list_events, session_availability, place_order, pay_order, show_order]
