@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+from asyncpg.exceptions import UniqueViolationError
 
 from db.actor import Actor
 from db.audit.record import record, utcnow
@@ -21,6 +24,7 @@ from db.catalog.tables import (
     SessionSeat,
     Venue,
 )
+from db.config import engine_name
 from db.errors import Conflict, InvalidInput, NotFound
 from db.transaction import write_transaction
 
@@ -34,6 +38,17 @@ INSERT_BATCH = 500  # rows per INSERT: stays under SQLite's bound-variable limit
 
 def _db():
     return Venue._meta.db
+
+
+async def _lock_venue(venue_id: int) -> None:
+    """Serialise the overlap check per venue on PostgreSQL (an immediate SQLite transaction already does)."""
+    if engine_name(_db()) == "postgresql":
+        await Venue.select(Venue.id).where(Venue.id == venue_id).lock_rows()
+
+
+def _unique_violation(exc: Exception) -> bool:
+    """A concurrent insert won the race for a unique name or code (the check before it saw nothing)."""
+    return isinstance(exc, (sqlite3.IntegrityError, UniqueViolationError))
 
 
 async def _insert_seats(venue_id: int, seats: list[SeatRow]) -> None:
@@ -56,7 +71,12 @@ async def create_venue(actor: Actor, name: str, city: str, address: str = "", se
     async with write_transaction(_db()):
         if await Venue.exists().where(Venue.name == name):
             raise Conflict("A venue named {name} exists already.", field="name", name=name)
-        venue_id = (await Venue.insert(Venue(name=name, city=city, address=address.strip())).returning(Venue.id))[0]["id"]
+        try:
+            venue_id = (await Venue.insert(Venue(name=name, city=city, address=address.strip())).returning(Venue.id))[0]["id"]
+        except Exception as exc:
+            if _unique_violation(exc):
+                raise Conflict("A venue named {name} exists already.", field="name", name=name) from None
+            raise
         await _insert_seats(venue_id, seats)
         await record(actor, "venue.create", "venue", venue_id, after={"name": name, "city": city, "seats": len(seats)})
     return venue_id
@@ -87,7 +107,12 @@ async def add_gate(actor: Actor, venue_id: int, code: str, name: str) -> int:
             raise NotFound("No such venue.")
         if await Gate.exists().where(Gate.code == code):
             raise Conflict("The gate code {code} is taken.", field="code", code=code)
-        gate_id = (await Gate.insert(Gate(venue=venue_id, code=code, name=name)).returning(Gate.id))[0]["id"]
+        try:
+            gate_id = (await Gate.insert(Gate(venue=venue_id, code=code, name=name)).returning(Gate.id))[0]["id"]
+        except Exception as exc:
+            if _unique_violation(exc):
+                raise Conflict("The gate code {code} is taken.", field="code", code=code) from None
+            raise
         await record(actor, "gate.create", "gate", gate_id, after={"venue": venue_id, "code": code, "name": name})
     return gate_id
 
@@ -160,6 +185,7 @@ async def create_session(actor: Actor, spec: SessionSpec) -> int:
             raise NotFound("No such event.")
         if not await Venue.exists().where(Venue.id == spec.venue_id):
             raise NotFound("No such venue.")
+        await _lock_venue(spec.venue_id)
         overlapping = await EventSession.select(EventSession.starts_at, EventSession.ends_at, EventSession.venue.timezone).where(
             (EventSession.venue == spec.venue_id)
             & (EventSession.status != "cancelled")
