@@ -22,20 +22,22 @@ from web import catalog, health
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
+from web import gate
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.api import checkin
 from web.api import expiry as hold_expiry
-from web.api import partner
+from web.api import partner, payments
 from web.templating import configure
 
-AREAS = [health, staff, catalog, auditlog, checkin, partner]
+AREAS = [health, staff, catalog, auditlog, checkin, partner, payments, gate]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",
     "htmx-sse": "node_modules/htmx-ext-sse/dist",
     "pico": "node_modules/@picocss/pico/css",
     "chartjs": "node_modules/chart.js/dist",
+    "zxing-wasm": "node_modules/zxing-wasm/dist",
 }
 
 

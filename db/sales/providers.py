@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from db.config import ROOT
+from db.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ _providers: dict[str, PaymentProvider] = {}
 
 def provider(name: str = "sandbox") -> PaymentProvider:
     if name != "sandbox":
-        raise KeyError(name)
+        raise NotFound("No such payment provider.")
     if name not in _providers:
         _providers[name] = SandboxProvider()
     return _providers[name]
