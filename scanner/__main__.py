@@ -1,10 +1,25 @@
-"""Command line of the gate scanner: ``python -m scanner --gate GATE --source SOURCE [--headless]``
-or ``python -m scanner --decode-only --source DIR``."""
+"""Command line of the gate scanner:
+
+    python -m scanner --gate GATE --source SOURCE [--headless] [--session ID] [--ready-after SECONDS]
+                      [--offline-timeout SECONDS] [--journal PATH] [--cache PATH] [--token TOKEN]
+                      [--direction in|out] [--realtime] [--lang zh_CN|en] [--no-sound]
+    python -m scanner --decode-only --source DIR
+
+SOURCE is a camera index, a video file or a folder of images. The database is DATABASE_URL's.
+--headless prints one JSON line per verdict and exits at the end of a video file or folder."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import logging
+import os
 import sys
+import time
+from pathlib import Path
+
+from db.config import ROOT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +30,107 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--decode-only", action="store_true", help="print one JSON line per image of a folder; no database"
     )
+    parser.add_argument("--session", type=int, help="admit only this session's tickets (default: any of the gate's)")
+    parser.add_argument("--ready-after", type=float, default=2.0, help="seconds a verdict stays before the next scan")
+    parser.add_argument("--offline-timeout", type=float, default=1.5, help="seconds to wait for the database before going offline")
+    parser.add_argument("--probe-interval", type=float, default=1.0, help="seconds between reconnection attempts while offline")
+    parser.add_argument("--journal", help="offline journal (JSON lines); default var/scanner/GATE.journal.jsonl")
+    parser.add_argument("--cache", help="offline cache file; default var/scanner/GATE.cache.json")
+    parser.add_argument("--token", default=os.environ.get("GATE_DEVICE_TOKEN"), help="this device's token (or GATE_DEVICE_TOKEN)")
+    parser.add_argument("--direction", choices=("in", "out"), default="in", help="entry (in) or exit (out) scanner")
+    parser.add_argument("--realtime", action="store_true", help="play a video file at its own speed, like a camera")
+    parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"), help="language of the verdict screen")
+    parser.add_argument("--no-sound", action="store_true", help="no terminal bell")
     return parser
+
+
+def headless_line(verdict: dict, t: float) -> str:
+    ticket = verdict.get("ticket") or {}
+    return json.dumps(
+        {
+            "status": verdict["status"], "reason": verdict["reason"], "reason_code": verdict["reason_code"],
+            "ticket_id": ticket.get("id"), "seat": ticket.get("seat"), "class": ticket.get("class"),
+            "attention": verdict["attention"], "offline": verdict["offline"], "t": round(t, 3),
+        },
+        ensure_ascii=False,
+    )
+
+
+async def run_camera(args: argparse.Namespace) -> int:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from db.errors import DomainError
+    from db.gate.rules import Direction
+    from db.gate.tables import Scan
+    from scanner.client import Debouncer, GateClient, run_frames
+    from scanner.sources import open_source
+
+    frames = open_source(args.source)
+    state_dir = ROOT / "var" / "scanner"
+    client = GateClient(
+        args.gate, session_id=args.session, offline_timeout=args.offline_timeout, probe_interval=args.probe_interval,
+        journal_path=Path(args.journal or state_dir / f"{args.gate.upper()}.journal.jsonl"),
+        cache_path=Path(args.cache or state_dir / f"{args.gate.upper()}.cache.json"), token=args.token,
+    )
+    engine = Scan._meta.db
+    if isinstance(engine, PostgresEngine):  # min_size 0: starting must not need the database
+        await engine.start_connection_pool(min_size=0, max_size=2, timeout=args.offline_timeout)
+    debouncer = Debouncer(ready_after=args.ready_after)
+    try:
+        await client.start()
+        if args.headless:
+            def on_verdict(verdict, t, arrival, frame):
+                print(headless_line(verdict, t), flush=True)
+
+            await run_frames(client, frames, debouncer, on_verdict, direction=Direction(args.direction), realtime=args.realtime)
+        else:
+            await _run_window(args, client, frames, debouncer, Direction(args.direction))
+    except DomainError as exc:
+        print(f"error: {exc.message.format(**exc.params)}", file=sys.stderr)
+        return 2
+    finally:
+        await client.close()
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
+    return 0
+
+
+async def _run_window(args, client, frames, debouncer, direction) -> None:
+    from scanner.client import run_frames
+    from scanner.verdict_ui import VerdictScreen, Window
+
+    window = Window()
+    screen = VerdictScreen(args.lang, sound=not args.no_sound)
+    shown = {"until": 0.0, "image": screen.render(None, not client.online)}
+
+    def on_verdict(verdict, t, arrival, frame):
+        shown["image"], shown["until"] = screen.render(verdict, verdict["offline"]), time.monotonic() + args.ready_after
+        screen.beep(verdict)
+        return window.show(shown["image"])
+
+    def on_frame(frame, t):
+        if time.monotonic() < shown["until"]:
+            return window.show(shown["image"])
+        return window.show(_with_banner(screen, frame, not client.online))
+
+    try:
+        await run_frames(client, frames, debouncer, on_verdict, on_frame=on_frame, direction=direction, realtime=args.realtime)
+    finally:
+        window.close()
+
+
+def _with_banner(screen, frame, offline: bool):
+    """The live camera picture, under the offline banner while offline."""
+    if not offline:
+        return frame
+    import cv2
+
+    from scanner.verdict_ui import BANNER_HEIGHT
+
+    banner = screen.render(None, True)[:BANNER_HEIGHT]
+    out = cv2.resize(frame, (banner.shape[1], int(frame.shape[0] * banner.shape[1] / frame.shape[1])))
+    out[:BANNER_HEIGHT] = banner
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    print("camera mode not available yet", file=sys.stderr)
-    return 2
+    if not args.gate:
+        print("error: --gate is required (the gate code, e.g. MC-1)", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        return asyncio.run(run_camera(args))
+    except (ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

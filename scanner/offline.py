@@ -1,0 +1,131 @@
+"""What the camera client can check without the database (R9.2), and what it must upload later.
+
+- OfflineCache: the gate's last sync (db.gate.sync.snapshot), persisted to a JSON file so that a client
+  restarted during an outage still works. Signatures are checked with the synced PUBLIC keys only.
+- Journal: every scan made offline, one JSON line each with its original time and nonce; uploaded on
+  reconnect (db.gate.sync.apply_journal), then moved to a ".uploaded" file. Its entries also rebuild the
+  client's own local presence after a restart, so it never admits a ticket twice locally.
+- The client also logs its online admissions since the last sync (same format), so a restart during an
+  outage knows them too; each sync, which includes them, empties that log.
+- judge(): the verdict from the cache, the local presence and the same pure rule the server uses."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from db.gate.rules import Decision, Direction, GateFacts, Presence, SessionFacts, Status, TicketFacts, decide, parse_sections
+from db.ticketcode import TicketClaim, verify
+
+OFFLINE_CONCESSION = "concession"  # the code says "concession" but not which kind; the attendant checks the ID
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class OfflineCache:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.public_keys = {int(k): Ed25519PublicKey.from_public_bytes(base64.b64decode(v)) for k, v in data["public_keys"].items()}
+        self.sessions = {
+            s["id"]: (
+                SessionFacts(dt.datetime.fromisoformat(s["opens_at"]), dt.datetime.fromisoformat(s["closes_at"]), s["reentry_allowed"]),
+                parse_sections(s["sections"]),
+            )
+            for s in data["sessions"]
+        }
+        self.revoked = set(data["revoked"])
+        self.unpaid = set(data["unpaid"])
+        self.presence = {
+            a["ticket"]: Presence(a["inside"], dt.datetime.fromisoformat(a["first_entry_at"]), a["first_gate"]) for a in data["admitted"]
+        }
+
+    @classmethod
+    def load(cls, path: Path) -> OfflineCache | None:
+        if not path.exists():
+            return None
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, json.dumps(self.data, ensure_ascii=False))
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def pending(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def clear(self) -> None:
+        _write_atomically(self.path, "")
+
+    def mark_uploaded(self, count: int) -> None:
+        """Move the first `count` entries (those uploaded) to the .uploaded file; keep any added since."""
+        entries = self.pending()
+        done, rest = entries[:count], entries[count:]
+        with self.path.with_suffix(self.path.suffix + ".uploaded").open("a", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in done)
+        _write_atomically(self.path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in rest))
+
+
+def judge(
+    cache: OfflineCache | None, local: dict[int, Presence], gate: str, code: str, now: dt.datetime,
+    direction: Direction, scanner_session: int | None,
+) -> tuple[Decision, TicketClaim | None, Presence | None]:
+    """(Decision, the verified claim or None, the presence it was judged with) for a scan decided
+    offline. Without a cache nothing verifies."""
+    claim = verify(code, cache.public_keys) if cache else None
+    if claim is None:
+        unknown_gate = GateFacts(0, 0, False, frozenset(), scanner_session)
+        return decide(None, None, unknown_gate, None, now, direction, code_valid=False), None, None
+    ticket_id = claim.ticket_id
+    status = "revoked" if ticket_id in cache.revoked else "issued"
+    order_status = "unpaid" if ticket_id in cache.unpaid else "paid"
+    session = cache.sessions.get(claim.session_id)
+    ticket = TicketFacts(
+        ticket_id, claim.session_id, status, order_status, OFFLINE_CONCESSION if claim.concession else "", None, None
+    )
+    gate_facts = GateFacts(0, 0, session is not None, session[1] if session else frozenset(), scanner_session)
+    presence = local.get(ticket_id) or cache.presence.get(ticket_id)
+    session_facts = session[0] if session else SessionFacts(now, now, False)
+    return decide(ticket, session_facts, gate_facts, presence, now, direction), claim, presence
+
+
+def remember(local: dict[int, Presence], ticket_id: int, gate: str, at: dt.datetime, direction: Direction, earlier: Presence | None) -> None:
+    """Update the client's own presence after an offline `ok`."""
+    if direction is Direction.OUT:
+        if earlier is not None:
+            local[ticket_id] = Presence(False, earlier.first_entry_at, earlier.first_gate)
+    else:
+        local[ticket_id] = Presence(True, earlier.first_entry_at if earlier else at, earlier.first_gate if earlier else gate)
+
+
+def replay_journal(entries: list[dict[str, Any]], cache: OfflineCache | None, gate: str) -> dict[int, Presence]:
+    """The local presence implied by journaled offline admissions (after a restart while offline)."""
+    local: dict[int, Presence] = {}
+    for entry in entries:
+        if entry["status"] == Status.OK and entry.get("ticket_id") is not None:
+            ticket_id = entry["ticket_id"]
+            earlier = local.get(ticket_id) or (cache.presence.get(ticket_id) if cache else None)
+            remember(local, ticket_id, gate, dt.datetime.fromisoformat(entry["at"]), Direction(entry["direction"]), earlier)
+    return local

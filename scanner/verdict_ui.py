@@ -1,0 +1,145 @@
+"""The full-window verdict: green (admit), amber (admit after checking the concession ID), red (refuse),
+with a big title, the reason, seat and class, and an OFFLINE banner while the database is out of reach.
+
+Chinese text is drawn with Pillow and a CJK font (fonts-noto-cjk); without one the verdict is shown in
+English with OpenCV's own font. The sound is the terminal bell (once to admit, three times to refuse)."""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from db.gate.rules import ATTENTION, REASONS
+from web.i18n import catalog
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+BANNER_HEIGHT = 70
+GREEN, AMBER, RED, GREY = (40, 150, 40), (0, 160, 235), (40, 40, 200), (60, 60, 60)  # BGR
+TITLES = {
+    "ok": "Admit",
+    "already_redeemed": "Already admitted",
+    "invalid": "Invalid ticket",
+    "revoked": "Ticket void",
+    "unpaid": "Not paid",
+    "wrong_gate": "Wrong gate",
+    "wrong_session": "Wrong session",
+    "invalid_time": "Not admission time",
+}
+OFFLINE_BANNER = "OFFLINE: scans are kept on this device and uploaded when the database is back"
+READY = "Ready: show the ticket's QR code"
+SEAT_LINE = "Seat: {seat}"
+CLASS_LINE = "Class: {name}"
+
+
+@cache
+def _font_path() -> str | None:
+    return next((p for p in FONT_CANDIDATES if Path(p).exists()), None)
+
+
+@cache
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(_font_path(), size)
+
+
+class VerdictScreen:
+    def __init__(self, language: str = "zh_CN", size: tuple[int, int] = (1280, 720), sound: bool = True) -> None:
+        self.language = language if _font_path() else "en"
+        self.width, self.height = size
+        self.sound = sound
+
+    def _(self, message: str, **params: object) -> str:
+        text = catalog(self.language).get(message, message) if self.language != "en" else message
+        return text.format(**params) if params else text
+
+    def lines(self, verdict: dict[str, Any] | None, offline: bool) -> tuple[tuple[int, int, int], list[tuple[str, int]]]:
+        """(background colour, [(text, size)]) for a verdict, or the ready screen for None."""
+        if verdict is None:
+            return GREY, [(self._(READY), 56)]
+        status = verdict["status"]
+        colour = (AMBER if verdict["attention"] else GREEN) if status == "ok" else RED
+        ticket = verdict.get("ticket") or {}
+        out = [(self._(TITLES[status]), 110)]
+        if verdict["attention"]:
+            out.append((self._(ATTENTION, kind=ticket.get("concession", "")), 52))
+        out.append((self._(REASONS[verdict["reason_code"]], **verdict["reason_params"]), 44))
+        if ticket.get("seat"):
+            out.append((self._(SEAT_LINE, seat=ticket["seat"]), 52))
+        if ticket.get("class"):
+            out.append((self._(CLASS_LINE, name=ticket["class"]), 44))
+        scale = min(self.width / 1280, self.height / 720)
+        return colour, [(text, max(14, int(size * scale))) for text, size in out]
+
+    def render(self, verdict: dict[str, Any] | None, offline: bool) -> np.ndarray:
+        colour, lines = self.lines(verdict, offline)
+        image = np.full((self.height, self.width, 3), colour, np.uint8)
+        banner = self._(OFFLINE_BANNER) if offline else ""
+        if self.language == "en" or _font_path() is None:
+            return self._render_cv2(image, lines, banner)
+        pil = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        draw = ImageDraw.Draw(pil)
+        y = 40
+        if banner:
+            size = max(12, min(34, int(self.width / (len(banner) + 2))))
+            draw.rectangle((0, 0, self.width, BANNER_HEIGHT), fill=(0, 0, 0))
+            draw.text((16, (BANNER_HEIGHT - size) // 2), banner, font=_font(size), fill=(255, 200, 0))
+            y = BANNER_HEIGHT + 40
+        for text, size in lines:
+            for chunk in _wrap(text, max(8, int(self.width / (size * 1.02)))):
+                draw.text((40, y), chunk, font=_font(size), fill=(255, 255, 255))
+                y += int(size * 1.3)
+        return cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
+
+    def _render_cv2(self, image: np.ndarray, lines: list[tuple[str, int]], banner: str) -> np.ndarray:
+        y = 60
+        if banner:
+            cv2.rectangle(image, (0, 0), (self.width, BANNER_HEIGHT), (0, 0, 0), -1)
+            cv2.putText(image, banner, (20, 45), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 200, 255), 2)
+            y = 130
+        for text, size in lines:
+            for chunk in _wrap(text, max(8, int(self.width / (size * 0.55)))):
+                cv2.putText(image, chunk, (40, y), cv2.FONT_HERSHEY_SIMPLEX, size / 40, (255, 255, 255), max(2, size // 25))
+                y += int(size * 1.4)
+        return image
+
+    def beep(self, verdict: dict[str, Any]) -> None:
+        if self.sound:
+            sys.stderr.write("\a" if verdict["status"] == "ok" else "\a\a\a")
+            sys.stderr.flush()
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+
+
+class Window:
+    """The OpenCV window. Fails early with a clear message on an OpenCV build without GUI support."""
+
+    NAME = "Ticket Center gate"
+
+    def __init__(self) -> None:
+        try:
+            cv2.namedWindow(self.NAME, cv2.WINDOW_NORMAL)
+            cv2.setWindowProperty(self.NAME, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+        except cv2.error as exc:
+            raise RuntimeError(
+                "this OpenCV build has no window support (opencv-python-headless); install opencv-python for the "
+                "window or run with --headless"
+            ) from exc
+
+    def show(self, image: np.ndarray) -> bool:
+        """Show a frame; False when the attendant pressed q or Esc."""
+        cv2.imshow(self.NAME, image)
+        return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
+
+    def close(self) -> None:
+        cv2.destroyAllWindows()
