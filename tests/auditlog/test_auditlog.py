@@ -42,7 +42,8 @@ async def test_entries_are_newest_first_with_before_and_after(auditor):
     assert listed.count("session.create") == 2 and listed.count("venue.create") == 2
     row = page.text[page.text.index('data-action="price.schedule"') :].split("</tr>")[0]
     assert "zhangwei" in row and "票务主管" in row
-    assert re.search(r'<dd class="changed"><del>50000</del> → <span>45000</span></dd>', row)
+    assert re.search(r'<dt>price_fen</dt>\s*<dd class="changed"><del>¥500.00</del> → <span>¥450.00</span></dd>', row)
+    assert re.search(r'<dt>effective_at</dt>\s*<dd class="changed"><del>—</del> → <span>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</span>', row)
 
 
 async def test_filters_by_action_prefix_actor_and_object_type(auditor):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,10 +18,11 @@ from litestar.response import Template
 from db.audit import record as audit
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.i18n import DEFAULT_TIMEZONE, gettext
+from web.i18n import DEFAULT_TIMEZONE, format_fen, gettext, local_time
 from web.templating import render
 
 PAGE_SIZE = 50
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
 
 
 def _local_day(value: str | None, label: str) -> dt.datetime | None:
@@ -34,9 +36,14 @@ def _local_day(value: str | None, label: str) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(), ZoneInfo(DEFAULT_TIMEZONE)).astimezone(dt.timezone.utc)
 
 
-def _shown(value: Any) -> str:
+def _shown(key: str, value: Any) -> str:
+    """A recorded value as people read it: money in yuan, times in local time, structures as JSON."""
     if value is None:
         return "—"
+    if key.endswith("_fen") and isinstance(value, int):
+        return format_fen(value)
+    if isinstance(value, str) and ISO_TIME.match(value):
+        return local_time(dt.datetime.fromisoformat(value), "yyyy-MM-dd HH:mm:ss")
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -48,8 +55,8 @@ def _changes(entry: dict[str, Any]) -> list[dict[str, Any]]:
     keys = list(dict.fromkeys([*before, *after]))
     return [
         {
-            "field": key, "before": _shown(before.get(key)) if entry["before"] is not None else "",
-            "after": _shown(after.get(key)) if entry["after"] is not None else "",
+            "field": key, "before": _shown(key, before.get(key)) if entry["before"] is not None else "",
+            "after": _shown(key, after.get(key)) if entry["after"] is not None else "",
             "changed": entry["before"] is not None and entry["after"] is not None and before.get(key) != after.get(key),
         }
         for key in keys

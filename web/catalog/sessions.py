@@ -35,7 +35,7 @@ def _price_rows(data: dict[str, Any], seat_classes: list[str]) -> list[dict[str,
         count = max(int(k.rsplit("_", 1)[1]) for k in data if k.startswith("pc_name_")) + 1
         return [{f: text(data, f"pc_{f}_{i}") for f in ("name", "seat_class", "capacity", "price")} for i in range(count)]
     rows = [{"name": c, "seat_class": c, "capacity": "", "price": ""} for c in seat_classes]
-    rows += [{"name": "", "seat_class": "", "capacity": "", "price": ""} for _ in range(max(1, MIN_PRICE_ROWS - len(rows)))]
+    rows += [{"name": "", "seat_class": "", "capacity": "", "price": ""} for _ in range(max(2, MIN_PRICE_ROWS - len(rows)))]
     return rows
 
 
