@@ -18,6 +18,7 @@ from db.actor import Actor
 from db.audit.record import utcnow
 from db.errors import InvalidInput, NotFound
 from db.gate.devices import GateInfo, gate_by_code
+from db.gate.live import announce
 from db.gate.rules import (
     ATTENTION,
     REASONS,
@@ -185,4 +186,5 @@ async def redeem(
             )
     except Replayed:
         return await _stored_result(scoped_nonce)
+    await announce(ticket.session_id if ticket else None)  # live dashboards (db/gate/live.py)
     return result
