@@ -132,3 +132,20 @@ async def test_seller_cannot_create_a_venue(seller):
     response = await post_form(seller, "/catalog/venues", {"name": "偷建场馆", "city": "上海"})
     assert response.status_code == 403
     assert not await Venue.exists()
+
+
+async def test_seat_map_is_loaded_later_and_refused_once_sessions_sell_it(supervisor):
+    ids = await small_catalog()
+    park_page = await post_form(supervisor, f"/catalog/venues/{ids['park']}/seats", {"seat_csv": GOOD_CSV}, follow_redirects=False)
+    assert park_page.status_code == 303
+    assert await Seat.count().where(Seat.venue == ids["park"]) == 24
+    entry = await AuditEntry.select().where(AuditEntry.action == "venue.seat_map").output(load_json=True).first()
+    assert entry["before"] == {"seats": 0} and entry["after"] == {"seats": 24}
+
+    bad = await post_form(supervisor, f"/catalog/venues/{ids['park']}/seats", {"seat_csv": GOOD_CSV + "池座,9,1,VIP,1\n"})
+    assert bad.status_code == 422 and "第 26 行" in bad.text
+    assert await Seat.count().where(Seat.venue == ids["park"]) == 24
+
+    selling = await post_form(supervisor, f"/catalog/venues/{ids['theatre']}/seats", {"seat_csv": GOOD_CSV})
+    assert selling.status_code == 409 and "已有场次在销售此座位图" in selling.text
+    assert await Seat.count().where(Seat.venue == ids["theatre"]) == 10

@@ -27,6 +27,11 @@ async def _venue_page(request: Request, venue_id: int, status_code: int = 200, *
     )
 
 
+async def _seat_csv(data: dict[str, Any]) -> str:
+    """The seat map from the form: the uploaded file if one was chosen, else the pasted text."""
+    return await upload_text(data.get("seat_csv_file")) or text(data, "seat_csv")
+
+
 @get("/catalog/venues", guards=[requires(Permission.CATALOG_VIEW)], name="catalog-venues")
 async def venue_list(request: Request) -> Template:
     return await _venues_page(request)
@@ -36,9 +41,8 @@ async def venue_list(request: Request) -> Template:
 async def venue_create(request: Request, data: MultipartBody[dict[str, Any]]) -> Response:
     form = {k: v for k, v in data.items() if isinstance(v, str)}
     try:
-        seat_csv = await upload_text(data.get("seat_csv_file")) or text(data, "seat_csv")
         venue_id = await operations.create_venue(
-            request.user.actor, text(data, "name"), text(data, "city"), text(data, "address"), seat_csv or None
+            request.user.actor, text(data, "name"), text(data, "city"), text(data, "address"), await _seat_csv(data) or None
         )
     except DomainError as exc:
         return await _venues_page(request, exc.status_code, form, **failure(exc))
@@ -59,4 +63,15 @@ async def gate_create(request: Request, venue_id: FromPath[int], data: URLEncode
     return Redirect(f"/catalog/venues/{venue_id}", status_code=303)
 
 
-ROUTES = [venue_list, venue_create, venue_detail, gate_create]
+@post("/catalog/venues/{venue_id:int}/seats", guards=[requires(Permission.CATALOG_EDIT)])
+async def seat_map_replace(request: Request, venue_id: FromPath[int], data: MultipartBody[dict[str, Any]]) -> Response:
+    """Load (or reload) a venue's seat map; refused once a session sells its seats."""
+    try:
+        await operations.replace_seat_map(request.user.actor, venue_id, await _seat_csv(data))
+    except DomainError as exc:
+        form = {k: v for k, v in data.items() if isinstance(v, str)}
+        return await _venue_page(request, venue_id, exc.status_code, form=form, **failure(exc))
+    return Redirect(f"/catalog/venues/{venue_id}", status_code=303)
+
+
+ROUTES = [venue_list, venue_create, venue_detail, gate_create, seat_map_replace]
