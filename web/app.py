@@ -28,9 +28,10 @@ from web.staff import controller as staff
 from web.api import checkin
 from web.api import expiry as hold_expiry
 from web.api import partner, payments
+from web import sales
 from web.templating import configure
 
-AREAS = [health, staff, catalog, auditlog, checkin, partner, payments, gate]
+AREAS = [health, staff, catalog, auditlog, checkin, partner, payments, gate, sales]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",

@@ -1,0 +1,102 @@
+"""Inquiry (R3.4 step 1): sessions on sale with live availability per price class and the notices of
+scheduled price changes; a session page whose availability and seat plan refresh by HTMX polling."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, get
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from db.catalog import queries as catalog
+from db.catalog.operations import EVENT_KIND_LABELS
+from db.errors import DomainError
+from db.sales.boxoffice_quote import suggest_seats
+from db.sales.queries import availability, events_on_sale, seat_plan
+from db.staff.permissions import Permission
+from web.auth import requires
+from web.catalog.forms import failure
+from web.i18n import DEFAULT_TIMEZONE
+from web.templating import render
+
+REFRESH_SECONDS = 4
+
+
+def _local_date(moment: dt.datetime) -> str:
+    return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()
+
+
+async def _sessions(q: str, day: str, kind: str) -> list[dict[str, Any]]:
+    """Sessions on sale matching the filters, soonest first, each with its live availability."""
+    found = []
+    for event in await events_on_sale():
+        if (q and q.lower() not in event["name"].lower()) or (kind and event["kind"] != kind):
+            continue
+        for s in event["sessions"]:
+            if day and _local_date(s["starts_at"]) != day:
+                continue
+            found.append({**s, "event_name": event["name"], "event_kind": event["kind"],
+                          "prices": (await availability(s["id"]))["price_classes"]})
+    return sorted(found, key=lambda s: s["starts_at"])
+
+
+@get("/sales/sessions", guards=[requires(Permission.SALES_INQUIRE)])
+async def session_list(
+    request: Request, q: FromQuery[str] = "", day: FromQuery[str] = "", kind: FromQuery[str] = ""
+) -> Template:
+    q, day, kind = q.strip(), day.strip(), kind.strip()
+    return render(
+        request, "sales/sessions.html", partial="sales/_sessions.html", sessions=await _sessions(q, day, kind),
+        filters={"q": q, "day": day, "kind": kind}, kinds=EVENT_KIND_LABELS, refresh=REFRESH_SECONDS * 3,
+    )
+
+
+def _picked(request: Request) -> list[int]:
+    return [int(v) for v in request.query_params.getall("seat_id", []) if v.isdigit()]
+
+
+async def session_context(session_id: int, picked: list[int] | None = None, **extra: Any) -> dict[str, Any]:
+    """Everything the session page and its order panel show."""
+    session = await catalog.session(session_id)
+    live = await availability(session_id)
+    return {
+        "session": session, "prices": live["price_classes"], "seats": await seat_plan(session_id),
+        "gates": await catalog.session_gates(session_id), "kinds": EVENT_KIND_LABELS, "picked": picked or [],
+        "refresh": REFRESH_SECONDS, "step": "tickets", "form": {}, "error": None, "error_field": None, **extra,
+    }
+
+
+@get("/sales/sessions/{session_id:int}", guards=[requires(Permission.SALES_INQUIRE)])
+async def session_page(request: Request, session_id: FromPath[int]) -> Template:
+    return render(request, "sales/session.html", **await session_context(session_id, _picked(request)))
+
+
+@get("/sales/sessions/{session_id:int}/live", guards=[requires(Permission.SALES_INQUIRE)])
+async def session_live(request: Request, session_id: FromPath[int]) -> Template:
+    """The availability table (polled)."""
+    return render(request, "sales/_availability.html", prices=(await availability(session_id))["price_classes"],
+                  session={"id": session_id}, refresh=REFRESH_SECONDS)
+
+
+@get("/sales/sessions/{session_id:int}/plan", guards=[requires(Permission.SALES_INQUIRE)])
+async def session_plan(
+    request: Request, session_id: FromPath[int], best_class: FromQuery[int | None] = None, best_n: FromQuery[str] = ""
+) -> Template:
+    """The seat plan (polled). With best_class and best_n: the best N free seats together are pre-picked."""
+    picked, extra = _picked(request), {}
+    if best_class is not None:
+        try:
+            picked = await suggest_seats(session_id, best_class, int(best_n) if best_n.strip().isdigit() else 0)
+        except DomainError as exc:
+            extra = failure(exc)
+    selectable = request.user.can(Permission.SALES_SELL)
+    status = 422 if extra else 200
+    return render(request, "sales/_plan.html", status_code=status, seats=await seat_plan(session_id), picked=picked,
+                  selectable=selectable, session={"id": session_id}, refresh=REFRESH_SECONDS, suggested=best_class is not None,
+                  **{"error": None, "error_field": None, **extra})
+
+
+ROUTES = [session_list, session_page, session_live, session_plan]

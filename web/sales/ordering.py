@@ -1,0 +1,130 @@
+"""Order (R3.4 step 2) at the window, in two steps on the session page:
+1. tickets: seats picked on the plan (or the best N together) and quantities per general-admission class;
+2. details: the buyer, a concession per ticket with the ID the seller checked (R3.6), and the price
+   preview with the group discount (R3.5) and refund rules; "Hold tickets" places the order.
+A seat taken meanwhile brings back step 1 with the fresh plan and a message (409), never an error page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Response, Template
+
+from db.errors import Conflict, DomainError, InvalidInput
+from db.sales.boxoffice_quote import QuoteTicket, quote
+from db.sales.buyer import ID_TYPES, Buyer
+from db.sales.orders import ItemRequest, create_order
+from db.sales.policy import concession_kinds, group_tiers
+from db.staff.permissions import Permission
+from web.auth import requires
+from web.sales.common import Form, failure, go, listed, text
+from web.sales.inquiry import session_context
+from web.templating import render
+
+CHANNEL = "box_office"
+
+
+def _quantity(data: dict[str, Any], name: str) -> int:
+    value = text(data, name)
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise InvalidInput("{value} is not a whole number.", field=name, value=value)
+    return int(value)
+
+
+def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per ticket chosen in step 1: each picked seat, and each unit of a general-admission class."""
+    seats = {s["id"]: s for s in ctx["seats"]}
+    classes = {p["id"]: p for p in ctx["prices"]}
+    tickets = []
+    for seat_id in sorted({int(v) for v in listed(data, "seat_id") if v.isdigit()}):
+        seat = seats.get(seat_id)
+        if seat is None:
+            raise InvalidInput("Seat {seat} is not sold for this session.", field="items", seat=seat_id)
+        pc = classes[seat["price_class_id"]]
+        tickets.append({"key": f"s{seat_id}", "seat_id": seat_id, "price_class_id": pc["id"], "label": seat["label"],
+                        "class_name": pc["name"], "list_fen": pc["price_fen"]})
+    for pc in ctx["prices"]:
+        if pc["seat_class"]:
+            continue
+        for i in range(_quantity(data, f"qty_{pc['id']}")):
+            tickets.append({"key": f"g{pc['id']}_{i}", "seat_id": None, "price_class_id": pc["id"], "label": pc["name"],
+                            "class_name": pc["name"], "list_fen": pc["price_fen"]})
+    if not tickets:
+        raise InvalidInput("Choose seats on the plan or enter a quantity first.", field="items")
+    return tickets
+
+
+def _items(data: dict[str, Any], tickets: list[dict[str, Any]]) -> list[ItemRequest]:
+    """The order lines: one per seat; general admission merged per class and concession (each concession
+    ticket keeps its own checked ID)."""
+    items: list[ItemRequest] = []
+    plain: dict[int, int] = {}
+    for t in tickets:
+        concession = text(data, f"conc_{t['key']}")
+        checked = {"id_type": text(data, f"idtype_{t['key']}"), "id_number": text(data, f"idno_{t['key']}")} if concession else {}
+        if t["seat_id"] is not None:
+            items.append(ItemRequest(seat_id=t["seat_id"], concession=concession, **checked))
+        elif concession:
+            items.append(ItemRequest(price_class_id=t["price_class_id"], quantity=1, concession=concession, **checked))
+        else:
+            plain[t["price_class_id"]] = plain.get(t["price_class_id"], 0) + 1
+    items += [ItemRequest(price_class_id=pc, quantity=n) for pc, n in plain.items()]
+    return items
+
+
+def _buyer(data: dict[str, Any]) -> Buyer:
+    return Buyer(text(data, "buyer_name"), text(data, "buyer_phone"), text(data, "buyer_email"), text(data, "buyer_id_number"))
+
+
+async def _step(request: Request, session_id: int, data: dict[str, Any], step: str, status_code: int = 200,
+                **extra: Any) -> Template:
+    picked = [int(v) for v in listed(data, "seat_id") if v.isdigit()]
+    ctx = await session_context(session_id, picked, form=data, step=step, **extra)
+    if step == "details":
+        ctx["tickets"] = _tickets(data, ctx)
+        ctx["quote"] = await quote(session_id, [
+            QuoteTicket(t["price_class_id"], text(data, f"conc_{t['key']}")) for t in ctx["tickets"]
+        ])
+        ctx |= {"concessions": await concession_kinds(), "id_types": ID_TYPES, "tiers": await group_tiers()}
+    return render(request, "sales/session.html", partial="sales/_order_panel.html", status_code=status_code, **ctx)
+
+
+@get("/sales/sessions/{session_id:int}/order", guards=[requires(Permission.SALES_SELL)])
+async def order_tickets(request: Request, session_id: FromPath[int]) -> Template:
+    """Step 1 again (back from the details), keeping the seats and quantities chosen."""
+    data = {k: request.query_params.getall(k) if k == "seat_id" else v for k, v in request.query_params.items()}
+    return await _step(request, session_id, data, "tickets")
+
+
+@post("/sales/sessions/{session_id:int}/order/details", guards=[requires(Permission.SALES_SELL)])
+async def order_details(request: Request, session_id: FromPath[int], data: Form) -> Template:
+    """Step 2 (also re-rendered when a concession changes, to update the price preview). Writes nothing."""
+    try:
+        return await _step(request, session_id, data, "details")
+    except DomainError as exc:  # nothing chosen, a bad quantity or seat: back to the tickets
+        return await _step(request, session_id, data, "tickets", exc.status_code, **failure(exc))
+
+
+@post("/sales/sessions/{session_id:int}/orders", guards=[requires(Permission.SALES_SELL)])
+async def order_place(request: Request, session_id: FromPath[int], data: Form) -> Response:
+    """Place the order and hold its stock; then the order page (hold countdown, audit or payment)."""
+    try:
+        tickets = _tickets(data, await session_context(session_id))
+    except DomainError as exc:
+        return await _step(request, session_id, data, "tickets", exc.status_code, **failure(exc))
+    try:
+        summary = await create_order(
+            request.user.actor, session_id=session_id, channel=CHANNEL, buyer=_buyer(data), items=_items(data, tickets),
+        )
+    except Conflict as exc:  # seat taken, sold out: the fresh plan keeps the picks that are still free
+        return await _step(request, session_id, data, "tickets", exc.status_code, **failure(exc))
+    except DomainError as exc:
+        return await _step(request, session_id, data, "details", exc.status_code, **failure(exc))
+    return go(request, f"/sales/orders/{summary.code}")
+
+
+ROUTES = [order_tickets, order_details, order_place]
