@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from db.actor import Actor
 from db.audit.record import record, utcnow
-from db.catalog.operations import session_prices
-from db.catalog.tables import EventSession, SessionSeat
+from db.catalog.tables import SessionSeat
 from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.sales import holds
 from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
 from db.sales.history import add_event, transition
-from db.sales.policy import channel_policy, concession_rules, group_tiers
+from db.sales.context import PriceClassState, sale_context
+from db.sales.policy import channel_policy, concession_rules
 from db.sales.pricing import group_tier, unit_price
 from db.sales.status import (
     AWAITING_AUDIT, AWAITING_PAYMENT, CANCELLED, CHANNELS, HELD, HOLDING, REJECTED,
@@ -75,10 +75,9 @@ def _db():
     return Order._meta.db
 
 
-async def _resolve_lines(session_id: int, items: list[ItemRequest], now: dt.datetime) -> list[_Line]:
+async def _resolve_lines(session_id: int, items: list[ItemRequest], classes: dict[int, PriceClassState]) -> list[_Line]:
     if not items:
         raise InvalidInput("Add at least one ticket to the order.", field="items")
-    classes = {c["id"]: c for c in await session_prices(session_id, now)}
     seat_ids = [i.seat_id for i in items if i.seat_id is not None]
     if len(set(seat_ids)) != len(seat_ids):
         raise InvalidInput("The same seat is in the order twice.", field="items")
@@ -94,14 +93,14 @@ async def _resolve_lines(session_id: int, items: list[ItemRequest], now: dt.date
             pc_id = seat_classes.get(item.seat_id)
             if pc_id is None:
                 raise InvalidInput("Seat {seat} is not sold for this session.", field="items", seat=item.seat_id)
-            line = _Line(pc_id, classes[pc_id]["price_fen"], 1, seat_id=item.seat_id)
+            line = _Line(pc_id, classes[pc_id].price_fen, 1, seat_id=item.seat_id)
         else:
             pc = classes.get(item.price_class_id)
             if pc is None:
                 raise InvalidInput("Price class {price_class} is not sold for this session.", field="items", price_class=item.price_class_id)
             if not 1 <= item.quantity <= MAX_TICKETS_PER_ORDER:
                 raise InvalidInput("The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER)
-            line = _Line(pc["id"], pc["price_fen"], item.quantity, best_of_class=bool(pc["seat_class"]))
+            line = _Line(pc.id, pc.price_fen, item.quantity, best_of_class=bool(pc.seat_class))
         if item.concession:
             line.concession = item.concession.strip().lower()
             if item.id_type or item.id_number:
@@ -112,12 +111,13 @@ async def _resolve_lines(session_id: int, items: list[ItemRequest], now: dt.date
     return lines
 
 
-async def _session_on_sale(session_id: int, now: dt.datetime) -> None:
-    session = await EventSession.select(EventSession.status, EventSession.ends_at).where(EventSession.id == session_id).first()
-    if session is None:
-        raise NotFound("No such session.")
-    if session["status"] != "on_sale" or session["ends_at"] <= now:
-        raise Conflict("This session is not on sale.", field="session_id")
+def _quota(lines: list[_Line]) -> dict[int, int]:
+    """General-admission tickets asked for, per price class."""
+    quota: dict[int, int] = {}
+    for line in lines:
+        if line.seat_id is None and not line.best_of_class:
+            quota[line.price_class_id] = quota.get(line.price_class_id, 0) + line.quantity
+    return quota
 
 
 async def _existing(partner_id: int, idempotency_key: str) -> OrderSummary | None:
@@ -144,17 +144,22 @@ async def create_order(
     if idempotency_key is not None and (partner_id is None or not 1 <= len(idempotency_key) <= 100):
         raise InvalidInput("The Idempotency-Key must be 1 to 100 characters.", field="Idempotency-Key")
     buyer = clean_buyer(buyer)
-    await _session_on_sale(session_id, now)
-    lines = await _resolve_lines(session_id, items, now)
+    context = await sale_context(session_id, channel, now)
+    lines = await _resolve_lines(session_id, items, context.classes)
     rules = await concession_rules({line.concession for line in lines if line.concession})
     for line in lines:
         if line.concession and rules[line.concession].requires_id and not line.id_masked:
             raise InvalidInput("Record the ID you checked before the concession price applies.", field="items")
+    quota = _quota(lines)
+    if not context.expired_holds:
+        for pc_id, quantity in quota.items():
+            if context.classes[pc_id].available < quantity:  # sold out: refuse before writing anything
+                raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
     size = sum(line.quantity for line in lines)
-    tier = group_tier(size, await group_tiers())
+    tier = group_tier(size, context.tiers)
     percent_off = tier.percent_off if tier else 0
-    needs_audit, hold_minutes = await channel_policy(channel)
-    needs_audit = needs_audit or tier is not None or bool(rules)
+    hold_minutes = context.hold_minutes
+    needs_audit = context.needs_audit or tier is not None or bool(rules)
     status = AWAITING_AUDIT if needs_audit else HELD
     expires_at = None if needs_audit else now + dt.timedelta(minutes=hold_minutes)
     priced = []
@@ -166,7 +171,8 @@ async def create_order(
     code = new_order_code()
     try:
         async with write_transaction(_db()):
-            await holds.release_expired(now, session_id)
+            if context.expired_holds:
+                await holds.release_expired(now, session_id)
             order_id = (
                 await Order.insert(
                     Order(
@@ -202,10 +208,6 @@ async def create_order(
             if picked and not await holds.hold_seats(session_id, picked, code, expires_at):
                 raise Conflict("A seat you chose was just taken. Choose other seats.", field="items")
             # The quota row is the hot spot of an on-sale rush: take it last, so its lock is held only until commit.
-            quota: dict[int, int] = {}
-            for line in lines:
-                if line.seat_id is None and not line.best_of_class:
-                    quota[line.price_class_id] = quota.get(line.price_class_id, 0) + line.quantity
             for pc_id, quantity in sorted(quota.items()):
                 if not await holds.hold_quota(pc_id, quantity):
                     raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)

@@ -15,11 +15,11 @@ from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.errors import Conflict, InvalidInput, NotFound
 from db.sales import holds
-from db.sales.history import transition
+from db.sales.history import add_event, transition
 from db.sales.issuing import issue_tickets
 from db.sales.providers import Checkout, provider
 from db.sales.status import (
-    AWAITING_AUDIT, CANCELLED, EXPIRED, PAID, PAYABLE, REFUNDED, REJECTED, WINDOW_METHODS,
+    AWAITING_AUDIT, AWAITING_PAYMENT, CANCELLED, EXPIRED, HELD, PAID, PAYABLE, REFUNDED, REJECTED, WINDOW_METHODS,
 )
 from db.sales.tables import Order, OrderItem, Payment, PaymentRefund
 from db.transaction import write_transaction
@@ -78,18 +78,30 @@ async def _rehold(order: dict) -> bool:
     return True
 
 
-async def _take_payment(actor: Actor, order: dict, now: dt.datetime) -> str | None:
-    """Move the order to paid. Returns "accepted" or "reheld", or None when it cannot be paid."""
-    if await transition(order["id"], PAYABLE, PAID, actor, now, still_valid_at=now, values={"paid_at": now}):
-        return "accepted"
+async def _take_payment(actor: Actor, code: str, now: dt.datetime, partner_id: int | None = None) -> tuple[dict, str | None]:
+    """Move the order to paid: (order, "accepted" or "reheld"), or (order, None) when it cannot be paid.
+    The common case is one conditional UPDATE; an expired hold is released and re-taken if still free."""
+    condition = (Order.code == code) & Order.status.is_in(list(PAYABLE))
+    condition &= Order.expires_at.is_null() | (Order.expires_at >= now)
+    if partner_id is not None:
+        condition &= Order.partner == partner_id
+    won = await Order.update({Order.status: PAID, Order.paid_at: now}).where(condition).returning(
+        Order.id, Order.code, Order.session, Order.total_fen, Order.needs_audit
+    )
+    if won:
+        order = {**won[0], "status": AWAITING_PAYMENT if won[0]["needs_audit"] else HELD}
+        await add_event(order["id"], PAID, actor, now)
+        return order, "accepted"
+    order = await _order(code, partner_id)
     if await transition(order["id"], PAYABLE, EXPIRED, holds.SYSTEM, now, "hold expired"):
         await holds.release_order_stock(order["id"], order["code"])
         await record(holds.SYSTEM, "order.expire", "order", order["code"])
-    elif (await _order(order["code"]))["status"] != EXPIRED:
-        return None
+    elif (await _order(code))["status"] != EXPIRED:
+        return order, None
+    order["status"] = EXPIRED
     if await _rehold(order) and await transition(order["id"], [EXPIRED], PAID, actor, now, "paid after the hold expired; stock held again", values={"paid_at": now}):
-        return "reheld"
-    return None
+        return order, "reheld"
+    return order, None
 
 
 async def _record_paid(actor: Actor, order: dict, money: _Money, outcome: str, now: dt.datetime, payment_id: int | None = None) -> PaymentResult:
@@ -123,16 +135,17 @@ async def confirm_window_payment(
     now = now or utcnow()
     if method not in WINDOW_METHODS:
         raise InvalidInput("Choose how the buyer pays: cash, bank card or mobile payment.", field="method")
+    if method == "cash" and tendered_fen is None:
+        raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
     async with write_transaction(_db()):
-        order = await _order(code)
-        money = _Money(method, order["total_fen"])
-        if method == "cash":
-            if tendered_fen is None or tendered_fen < order["total_fen"]:
-                raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
-            money = _Money(method, order["total_fen"], tendered_fen, tendered_fen - order["total_fen"])
-        outcome = await _take_payment(actor, order, now)
+        order, outcome = await _take_payment(actor, code, now)
         if outcome is None:
             raise _refusal((await _order(code))["status"])
+        money = _Money(method, order["total_fen"])
+        if method == "cash":
+            if tendered_fen < order["total_fen"]:  # rolls the payment back
+                raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
+            money = _Money(method, order["total_fen"], tendered_fen, tendered_fen - order["total_fen"])
         return await _record_paid(actor, order, money, outcome, now)
 
 
@@ -140,10 +153,7 @@ async def pay_prepaid(actor: Actor, code: str, partner_id: int, now: dt.datetime
     """A partner platform has collected the money: settle its own order. Paying again returns the paid order."""
     now = now or utcnow()
     async with write_transaction(_db()):
-        order = await _order(code, partner_id)
-        if order["status"] == PAID:
-            return PaymentResult(code, PAID, "already_paid")
-        outcome = await _take_payment(actor, order, now)
+        order, outcome = await _take_payment(actor, code, now, partner_id)
         if outcome is None:
             status = (await _order(code))["status"]
             if status == PAID:
@@ -214,7 +224,7 @@ async def handle_payment_callback(provider_name: str, body: bytes, signature: st
             await Payment.update({Payment.status: "failed"}).where(Payment.id == payment["id"])
             await record(actor, "payment.fail", "order", order["code"], after={"payment": payment["id"]})
             return PaymentResult(order["code"], order["status"], "failed", payment["id"])
-        outcome = await _take_payment(actor, order, now)
+        order, outcome = await _take_payment(actor, order["code"], now)
         if outcome is not None:
             return await _record_paid(actor, order, _Money(payments.name, data.amount_fen), outcome, now, payment["id"])
         return await _refund_late_payment(actor, payments, order, payment["id"], data, now)

@@ -124,6 +124,26 @@ async def get_order(code: str, partner_id: int | None = None) -> dict:
     return order
 
 
+async def order_status(code: str, partner_id: int | None = None) -> dict:
+    """The order's code, status, total and hold expiry (a cheap read for APIs)."""
+    query = Order.select(Order.id, Order.code, Order.status, Order.total_fen, Order.expires_at, Order.partner)
+    order = await query.where(Order.code == code).first()
+    if order is None or (partner_id is not None and order["partner"] != partner_id):
+        raise NotFound("No such order.")
+    return order
+
+
+async def order_tickets(code: str) -> list[dict]:
+    """The order's tickets: id, QR text ("code"), status, price, price class name and seat label, in one query."""
+    rows = await Ticket.select(
+        Ticket.id, Ticket.code, Ticket.status, Ticket.price_fen, Ticket.concession, Ticket.price_class.name,
+        Ticket.seat, Ticket.seat.section, Ticket.seat.row_label, Ticket.seat.number,
+    ).where(Ticket.order.code == code).order_by(Ticket.id)
+    for r in rows:
+        r["seat_label"] = f"{r['seat.section']} {r['seat.row_label']}排{r['seat.number']}座" if r["seat"] else ""
+    return rows
+
+
 async def audit_queue(limit: int = 200) -> list[dict]:
     """Orders waiting for an auditor, oldest first, with what the auditor must check."""
     orders = await Order.select(

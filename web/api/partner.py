@@ -21,7 +21,7 @@ from db.sales.buyer import Buyer
 from db.sales.orders import ItemRequest, create_order
 from db.sales.partners import PartnerIdentity, partner_for_key
 from db.sales.payments import pay_prepaid
-from db.sales.queries import availability, events_on_sale, get_order, seat_plan
+from db.sales.queries import availability, events_on_sale, order_status, order_tickets, seat_plan
 
 PARTNER = {"partner": True}
 
@@ -140,13 +140,11 @@ def _item(item: ItemIn) -> ItemRequest:
     raise InvalidInput('Each item is either {"price_class_id", "quantity"} or {"seat_id"}.', field="items")
 
 
-async def _order_out(code: str, partner_id: int) -> OrderOut:
-    order = await get_order(code, partner_id)
-    tickets = [
+async def _tickets(code: str) -> list[TicketOut]:
+    return [
         TicketOut(t["id"], t["code"], t["seat_label"] or None, t["status"], t["price_class.name"], t["price_fen"])
-        for t in order["tickets"]
+        for t in await order_tickets(code)
     ]
-    return OrderOut(order["code"], order["status"], order["total_fen"], order["expires_at"], tickets)
 
 
 @get("/api/v1/events", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
@@ -185,15 +183,15 @@ async def pay_order(request: Request, code: FromPath[str]) -> PaidOut:
     """The partner has collected the money: the order is paid and its tickets issued. Paying again
     returns the same tickets."""
     partner = _partner(request)
-    await pay_prepaid(partner.actor, code, partner.id)
-    order = await _order_out(code, partner.id)
-    return PaidOut(order.code, order.status, order.tickets)
+    paid = await pay_prepaid(partner.actor, code, partner.id)
+    return PaidOut(code, paid.status, await _tickets(code))
 
 
 @get("/api/v1/orders/{code:str}", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
 async def show_order(request: Request, code: FromPath[str]) -> OrderOut:
     """One of the partner's own orders with its tickets."""
-    return await _order_out(code, _partner(request).id)
+    order = await order_status(code, _partner(request).id)
+    return OrderOut(order["code"], order["status"], order["total_fen"], order["expires_at"], await _tickets(code))
 
 
 ROUTES = [list_events, session_availability, place_order, pay_order, show_order]

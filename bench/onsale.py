@@ -1,0 +1,227 @@
+"""On-sale rush benchmark (R1.2, R1.3): N buyers, C at a time, race for a fresh 1,000-ticket
+general-admission session through the partner API (create order + pay), against a real server.
+
+It prepares the database it is given (migrations, demo policy and partner key, a new venue, event and
+session with exactly --tickets tickets), starts `uvicorn web.app:create_app` with --workers workers
+(or targets a running server with --url), runs the buyers with httpx, then checks the database:
+tickets issued vs. capacity (oversold), seats or orders sold twice, orders paid twice.
+
+    .venv/bin/python bench/onsale.py --database-url postgresql://postgres@127.0.0.1:5432/tc_bench
+    .venv/bin/python bench/onsale.py --database-url sqlite:///var/bench.sqlite3 --workers 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+PARTNER_KEY = "demo-partner-key"
+
+
+async def prepare(tickets: int) -> tuple[int, int]:
+    """A fresh general-admission session with `tickets` tickets at a venue of its own: (session, class)."""
+    from db.actor import Actor
+    from db.catalog import operations as catalog
+    from db.catalog.tables import PriceClass
+    from db.migrate import migrate
+    from db.sales import demo as sales_demo
+    from db.staff import demo as staff_demo
+
+    await migrate()
+    actor = Actor.system("bench")
+    await staff_demo.load(actor)
+    await sales_demo.load(actor)
+    tag = uuid.uuid4().hex[:8]
+    venue = await catalog.create_venue(actor, f"压测草坪 {tag}", "南京")
+    gate = await catalog.add_gate(actor, venue, f"BENCH-{tag}", "压测入口")
+    event = await catalog.create_event(actor, f"开票压测 {tag}", "performance")
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    session = await catalog.create_session(
+        actor,
+        catalog.SessionSpec(event, venue, start, start + dt.timedelta(hours=4), [catalog.PriceClassSpec("草坪票", 39900, "", tickets)], [gate]),
+    )
+    price_class = await PriceClass.select(PriceClass.id).where(PriceClass.session == session).first()
+    return session, price_class["id"]
+
+
+async def verify(session_id: int, tickets: int) -> dict:
+    """What the database says after the rush."""
+    from db.catalog.tables import PriceClass
+    from db.sales.tables import Order, Payment, Ticket
+
+    issued = await Ticket.count().where(Ticket.session == session_id)
+    available = (await PriceClass.select(PriceClass.available).where(PriceClass.session == session_id).first())["available"]
+    paid_orders = await Order.select(Order.id).where((Order.session == session_id) & (Order.status == "paid"))
+    paid_ids = [o["id"] for o in paid_orders]
+    payments = await Payment.select(Payment.order).where(Payment.order.is_in(paid_ids or [-1]) & (Payment.status == "succeeded"))
+    per_order: dict[int, int] = {}
+    for p in payments:
+        per_order[p["order"]] = per_order.get(p["order"], 0) + 1
+    seat_rows = await Ticket.select(Ticket.seat).where((Ticket.session == session_id) & Ticket.seat.is_not_null())
+    seats = [r["seat"] for r in seat_rows]
+    held = await Order.count().where((Order.session == session_id) & Order.status.is_in(["held", "awaiting_payment", "awaiting_audit"]))
+    return {
+        "issued": issued,
+        "available": available,
+        "paid_orders": len(paid_ids),
+        "unpaid_holding_orders": held,
+        "oversold": max(0, issued - tickets) + (1 if available < 0 else 0),
+        "double_sold_seats": len(seats) - len(set(seats)),
+        "orders_paid_twice": sum(1 for n in per_order.values() if n > 1),
+        "paid_without_payment": len(paid_ids) - len(per_order),
+    }
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.request_latencies: list[float] = []
+        self.codes: dict[int, int] = {}
+        self.sold = self.sold_out = self.errors_5xx = self.failures = 0
+
+
+async def buyer(client: httpx.AsyncClient, session_id: int, price_class: int, stats: Stats) -> None:
+    started = time.perf_counter()
+    headers = {"Authorization": f"Bearer {PARTNER_KEY}", "Idempotency-Key": uuid.uuid4().hex}
+    body = {"session_id": session_id, "items": [{"price_class_id": price_class, "quantity": 1}],
+            "buyer": {"name": "压测买家", "phone": "13800000000", "email": ""}}
+    try:
+        t0 = time.perf_counter()
+        created = await client.post("/api/v1/orders", json=body, headers=headers)
+        stats.request_latencies.append(time.perf_counter() - t0)
+        stats.codes[created.status_code] = stats.codes.get(created.status_code, 0) + 1
+        if created.status_code == 201:
+            t0 = time.perf_counter()
+            paid = await client.post(f"/api/v1/orders/{created.json()['code']}/pay", headers=headers)
+            stats.request_latencies.append(time.perf_counter() - t0)
+            stats.codes[paid.status_code] = stats.codes.get(paid.status_code, 0) + 1
+            if paid.status_code == 200 and paid.json()["status"] == "paid":
+                stats.sold += 1
+            elif paid.status_code >= 500:
+                stats.errors_5xx += 1
+        elif created.status_code == 409:
+            stats.sold_out += 1
+        elif created.status_code >= 500:
+            stats.errors_5xx += 1
+    except httpx.HTTPError:
+        stats.failures += 1
+    stats.latencies.append(time.perf_counter() - started)
+
+
+async def rush(url: str, session_id: int, price_class: int, buyers: int, concurrency: int) -> tuple[Stats, float]:
+    stats = Stats()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(buyers):
+            queue.put_nowait(i)
+
+        async def worker() -> None:
+            while not queue.empty():
+                queue.get_nowait()
+                await buyer(client, session_id, price_class, stats)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return stats, time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(database_url: str, workers: int, port: int, pool: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": str(pool), "PYTHONPATH": str(REPO)}
+    command = [
+        sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
+    ]
+    return subprocess.Popen(command, cwd=REPO, env=env)
+
+
+async def wait_ready(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.3)
+    raise SystemExit(f"server at {url} did not become ready")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (values[0] if values else 0.0)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True, help="postgresql://... or sqlite:///PATH (prepared and verified here)")
+    parser.add_argument("--url", help="target a running server instead of starting one (it must use the same database)")
+    parser.add_argument("--buyers", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--tickets", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=16, help="PostgreSQL connections per worker")
+    parser.add_argument("--port", type=int, default=0, help="port for the server it starts (default: a free one)")
+    args = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = args.database_url
+    from piccolo.engine.finder import engine_finder
+    from piccolo.engine.postgres import PostgresEngine
+
+    session_id, price_class = await prepare(args.tickets)
+    port = args.port or free_port()
+    server = None if args.url else start_server(args.database_url, args.workers, port, args.pool)
+    url = args.url or f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(url)
+        stats, elapsed = await rush(url, session_id, price_class, args.buyers, args.concurrency)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+    engine = engine_finder()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=2)
+    checked = await verify(session_id, args.tickets)
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+    database = args.database_url.split("://")[0]
+    print(f"on-sale bench: {database}, {args.workers if not args.url else '?'} server workers, {args.buyers} buyers, "
+          f"{args.concurrency} concurrent, {args.tickets} tickets (session {session_id})")
+    print(f"  elapsed            {elapsed:.2f} s")
+    print(f"  orders/second      {args.buyers / elapsed:.1f}  (buyers served per second; {stats.sold / elapsed:.1f} paid orders/s)")
+    print(f"  buyer latency      p50 {percentile(stats.latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.latencies, 99) * 1000:.1f} ms (create + pay)")
+    print(f"  request latency    p50 {percentile(stats.request_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.request_latencies, 99) * 1000:.1f} ms")
+    print(f"  sold (paid)        {stats.sold}")
+    print(f"  sold out (409)     {stats.sold_out}")
+    print(f"  5xx                {stats.errors_5xx}   connection failures {stats.failures}")
+    print(f"  status codes       {dict(sorted(stats.codes.items()))}")
+    print(f"  database check     tickets issued {checked['issued']}, available left {checked['available']}, "
+          f"paid orders {checked['paid_orders']}, unpaid holds {checked['unpaid_holding_orders']}")
+    print(f"  oversold           {checked['oversold']}")
+    print(f"  double-sold        {checked['double_sold_seats']} seats, {checked['orders_paid_twice']} orders paid twice, "
+          f"{checked['paid_without_payment']} paid without a payment")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,78 @@
+"""What placing an order needs to know, read in two queries (the on-sale hot path, R1.3): the
+session's state, its price classes with the price in force and the stock left, whether expired holds
+are waiting to be released, and the sales policy (channel rule, group tiers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from db.catalog.pricing import ScheduledPrice, price_at
+from db.errors import Conflict, NotFound
+from db.sales.pricing import Tier
+from db.sales.policy import DEFAULT_HOLD_MINUTES
+from db.sales.status import EXPIRING
+from db.sales.tables import Order
+
+_SESSION_SQL = """
+SELECT pc.id, pc.name, pc.seat_class, pc.price_fen, pc.available, s.status, s.ends_at,
+       ch.price_fen AS change_fen, ch.effective_at,
+       CASE WHEN EXISTS (SELECT 1 FROM sales_order o WHERE o.session = s.id AND o.status IN ({expiring})
+                         AND o.expires_at < {{}}) THEN 1 ELSE 0 END AS expired_holds
+FROM event_session s
+LEFT JOIN price_class pc ON pc.session = s.id
+LEFT JOIN price_change ch ON ch.price_class = pc.id AND ch.cancelled = false
+WHERE s.id = {{}}
+""".format(expiring=", ".join(f"'{status}'" for status in EXPIRING))
+
+_POLICY_SQL = """
+SELECT 'channel' AS kind, CASE WHEN needs_audit THEN 1 ELSE 0 END AS a, hold_minutes AS b
+FROM sales_channel_policy WHERE channel = {}
+UNION ALL
+SELECT 'tier' AS kind, min_size AS a, percent_off AS b FROM sales_group_tier
+"""
+
+
+@dataclass
+class PriceClassState:
+    id: int
+    name: str
+    seat_class: str
+    base_fen: int
+    available: int
+    changes: list[ScheduledPrice] = field(default_factory=list)
+    price_fen: int = 0
+
+
+@dataclass
+class SaleContext:
+    classes: dict[int, PriceClassState]
+    expired_holds: bool
+    needs_audit: bool
+    hold_minutes: int
+    tiers: list[Tier]
+
+
+async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleContext:
+    """Raises NotFound for an unknown session and Conflict when it is not on sale."""
+    rows = await Order.raw(_SESSION_SQL, now, session_id)
+    if not rows:
+        raise NotFound("No such session.")
+    if rows[0]["status"] != "on_sale" or rows[0]["ends_at"] <= now:
+        raise Conflict("This session is not on sale.", field="session_id")
+    classes: dict[int, PriceClassState] = {}
+    for r in rows:
+        if r["id"] is None:
+            continue
+        pc = classes.setdefault(r["id"], PriceClassState(r["id"], r["name"], r["seat_class"], r["price_fen"], r["available"]))
+        if r["change_fen"] is not None:
+            pc.changes.append(ScheduledPrice(r["change_fen"], r["effective_at"]))
+    for pc in classes.values():
+        pc.price_fen = price_at(pc.base_fen, pc.changes, now)
+    needs_audit, hold_minutes, tiers = False, DEFAULT_HOLD_MINUTES, []
+    for p in await Order.raw(_POLICY_SQL, channel):
+        if p["kind"] == "channel":
+            needs_audit, hold_minutes = bool(p["a"]), p["b"]
+        else:
+            tiers.append(Tier(p["a"], p["b"]))
+    return SaleContext(classes, bool(rows[0]["expired_holds"]), needs_audit, hold_minutes, tiers)
