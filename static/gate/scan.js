@@ -25,7 +25,8 @@
   // ---- verdict screen ----------------------------------------------------------------------------
   const TIMEZONE = "Asia/Shanghai";
   function localTime(iso) {
-    return new Intl.DateTimeFormat(document.documentElement.lang || "zh-CN", {
+    // sv-SE writes "2026-11-27 04:55", the way the reasons write times
+    return new Intl.DateTimeFormat("sv-SE", {
       timeZone: TIMEZONE, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
     }).format(new Date(iso));
   }
@@ -67,7 +68,7 @@
     document.getElementById("verdict-headline").textContent = statuses[key] || verdict.status;
     const attention = document.getElementById("verdict-attention");
     attention.hidden = !verdict.attention;
-    attention.textContent = verdict.attention ? `${texts.check_id}: ${verdict.attention_text}` : "";
+    attention.textContent = verdict.attention ? verdict.attention_text || texts.check_id : "";
     document.getElementById("verdict-reason").textContent = verdict.reason || "";
     const details = document.getElementById("verdict-details");
     details.replaceChildren();

@@ -76,7 +76,7 @@ async def test_dashboard_figures_after_real_redeems():
     assert figure(page, "admitted") == "3"
     assert figure(page, "inside") == "2"  # 3 entries - 1 exit
     assert "入场 3 次 − 离场 1 次" in page and "共 4 张票" in page  # the revoked one is no ticket any more
-    assert figure(page, "capacity-used") == "0%" and "500 个位置中 2 个" in page  # 2 of 500 places
+    assert figure(page, "capacity-used") == "0.4%" and "500 个位置中 2 个" in page  # 2 of 500 places
     assert gate_row(page, "G-1") == {"entries": 2, "exits": 0, "rejected": 1}
     assert gate_row(page, "G-2") == {"entries": 1, "exits": 0, "rejected": 1}
     assert gate_row(page, "G-3") == {"entries": 0, "exits": 1, "rejected": 0}

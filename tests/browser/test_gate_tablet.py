@@ -1,0 +1,155 @@
+"""The tablet gate page in headless Chromium with a video file as the camera (issue 4): the video shows a
+real issued ticket's QR code, then nothing, then the code again. The page decodes it with zxing-wasm
+served from /vendor (every request outside the app is refused, so nothing comes from a CDN), shows
+`ok`, counts the code held in front of the camera once, and shows `already_redeemed` when the code
+comes back. A keyboard-wedge read works the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import segno
+from playwright.async_api import async_playwright
+
+from db.gate.tables import Scan
+from db.staff.permissions import Role
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS
+from tests.gate.tickets import issue_ticket, open_venue
+from tests.helpers import make_staff
+
+WIDTH, HEIGHT, FPS = 640, 480, 10
+
+
+def qr_frame(text: str | None) -> np.ndarray:
+    """A grey 640x480 luma frame with the QR code of `text` in the middle (white quiet zone), or blank."""
+    luma = np.full((HEIGHT, WIDTH), 200, dtype=np.uint8)
+    if text is None:
+        return luma
+    matrix = np.array(segno.make(text, error="m", micro=False).matrix, dtype=bool)
+    scale = (HEIGHT - 40) // (matrix.shape[0] + 8)
+    code = np.where(np.kron(matrix, np.ones((scale, scale), dtype=bool)), 0, 255).astype(np.uint8)
+    code = np.pad(code, 4 * scale, constant_values=255)
+    top, left = (HEIGHT - code.shape[0]) // 2, (WIDTH - code.shape[1]) // 2
+    luma[top : top + code.shape[0], left : left + code.shape[1]] = code
+    return luma
+
+
+def write_y4m(path: Path, scenes: list[tuple[str | None, float]]) -> None:
+    """A YUV4MPEG2 (I420) video: each scene shows a code (or nothing) for its seconds."""
+    chroma = np.full((HEIGHT // 2) * (WIDTH // 2) * 2, 128, dtype=np.uint8).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for text, seconds in scenes:
+            frame = b"FRAME\n" + qr_frame(text).tobytes() + chroma
+            out.write(frame * round(seconds * FPS))
+
+
+async def scans_of(ticket_id: int) -> list[str]:
+    return [r["status"] for r in await Scan.select(Scan.status).where(Scan.ticket == ticket_id).order_by(Scan.id)]
+
+
+@pytest.fixture
+async def camera(live_server):
+    """Open a signed-in gate attendant's page with `video` as the camera: `await camera(video, url)`.
+    Requests to anything but the app are refused and collected in page.foreign_requests."""
+    async with async_playwright() as playwright:
+        browsers = []
+
+        async def open_page(video: Path, url: str, viewport: str = "tablet"):
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True,
+                args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
+            )
+            browsers.append(browser)
+            width, height = VIEWPORTS[viewport]
+            context = await browser.new_context(
+                base_url=live_server, viewport={"width": width, "height": height}, locale="zh-CN",
+                timezone_id="Asia/Shanghai", has_touch=True, permissions=["camera"],
+            )
+            context.set_default_timeout(20_000)
+            page = await context.new_page()
+            page.foreign_requests = []
+
+            async def only_the_app(route):
+                if route.request.url.startswith(live_server):
+                    await route.continue_()
+                else:
+                    page.foreign_requests.append(route.request.url)
+                    await route.abort()
+
+            await context.route("**/*", only_the_app)
+            await page.goto("/login")
+            await page.fill("input[name=username]", "wang")
+            await page.fill("input[name=password]", "Correct-Horse-9")
+            async with page.expect_navigation():
+                await page.click("form[action='/login'] button[type=submit]")
+            await page.goto(url)
+            return page
+
+        yield open_page
+        for browser in browsers:
+            await browser.close()
+
+
+async def test_camera_reads_a_ticket_once_then_already_redeemed_when_it_comes_back(camera, tmp_path):
+    world = await open_venue()
+    ticket = await issue_ticket(world["session"])
+    await make_staff(Role.GATE, "wang")
+    video = tmp_path / "gate.y4m"
+    write_y4m(video, [(None, 1), (ticket["code"], 3), (None, 3), (ticket["code"], 3), (None, 2)])
+    page = await camera(video, f"/gate/scan/G-1?session={world['session']}&hold=1500")
+
+    verdict = page.locator("#gate-verdict")
+    await page.locator("#gate-verdict[data-status='ok']:not([hidden])").wait_for(timeout=30_000)
+    assert await verdict.get_attribute("data-tone") == "green"
+    assert "请入场" in await page.locator("#verdict-headline").inner_text()
+    assert "站票" in await page.locator("#verdict-details").inner_text()
+    await page.screenshot(path="/tmp/gate-tablet-ok.png")
+
+    await page.locator("#gate-verdict[data-status='already_redeemed']:not([hidden])").wait_for(timeout=30_000)
+    await page.screenshot(path="/tmp/gate-tablet-already.png")
+    # three seconds in front of the camera counted once; the code coming back counted again
+    assert await scans_of(ticket["id"]) == ["ok", "already_redeemed"]
+    assert await page.locator("#gate-count").inner_text() == "2"
+    details = await page.locator("#verdict-details").inner_text()
+    assert "首次入场" in details and "G-1" in details
+    assert "已经入场" in await page.locator("#verdict-headline").inner_text()
+    assert await verdict.get_attribute("data-tone") == "red"
+    # ready for the next ticket after the hold time
+    await page.locator("#gate-verdict").wait_for(state="hidden", timeout=5_000)
+    await page.screenshot(path="/tmp/gate-tablet-ready.png")
+    assert page.foreign_requests == []  # decoder, wasm and styles all came from the app
+
+
+async def test_keyboard_wedge_and_portrait_layout(camera, tmp_path):
+    world = await open_venue(reentry_allowed=True)
+    ticket = await issue_ticket(world["session"], concession="student")
+    await make_staff(Role.GATE, "wang")
+    video = tmp_path / "blank.y4m"
+    write_y4m(video, [(None, 2)])
+    page = await camera(video, f"/gate/scan/G-2?session={world['session']}&hold=800", viewport="tablet-portrait")
+    await page.locator("#gate[data-camera='on']").wait_for()
+    # a hand scanner types the code and Enter into the focused field
+    assert await page.evaluate("document.activeElement.id") == "gate-code"
+    await page.keyboard.type(ticket["code"])
+    await page.keyboard.press("Enter")
+    await page.locator("#gate-verdict[data-status='ok']:not([hidden])").wait_for()
+    assert await page.locator("#gate-verdict").get_attribute("data-tone") == "amber"  # check the student ID
+    assert "student" in await page.locator("#verdict-attention").inner_text()
+    await page.screenshot(path="/tmp/gate-tablet-portrait-attention.png")
+    await page.locator("#gate-verdict").wait_for(state="hidden")
+    # exit, then the same ticket comes back in: re-entry is allowed here
+    await page.click("[data-testid='direction-out']")
+    await page.keyboard.type(ticket["code"] + "\n")
+    await page.locator("#gate-verdict[data-status='ok']:not([hidden])").wait_for()
+    assert "离场" in await page.locator("#verdict-headline").inner_text()
+    await page.locator("#gate-verdict").click()  # tap: ready at once
+    await page.click("[data-testid='direction-in']")
+    await page.keyboard.type("NOT-A-TICKET\n")
+    await page.locator("#gate-verdict[data-status='invalid']:not([hidden])").wait_for()
+    assert await scans_of(ticket["id"]) == ["ok", "ok"]
+    directions = [r["direction"] for r in await Scan.select(Scan.direction).where(Scan.ticket == ticket["id"]).order_by(Scan.id)]
+    assert directions == ["in", "out"]
+    assert page.foreign_requests == []
