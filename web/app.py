@@ -23,6 +23,7 @@ from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web import gate
+from web import shop
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.api import checkin
@@ -31,7 +32,7 @@ from web.api import partner, payments
 from web import sales
 from web.templating import configure
 
-AREAS = [health, staff, catalog, auditlog, checkin, partner, payments, gate, sales]
+AREAS = [health, staff, catalog, auditlog, checkin, partner, payments, gate, shop, sales]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",

@@ -1,0 +1,123 @@
+"""The public shop's side of the sales flow (R3.3 online channel, R3.4): what a customer picked becomes
+order lines, orders are placed under a rate limit as channel `web_shop`, paid through the sandbox
+provider's checkout, and the e-tickets are e-mailed. Built on db.sales.orders / payments / delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from db.audit.record import utcnow
+from db.errors import Conflict, InvalidInput
+from db.sales.buyer import Buyer
+from db.sales.delivery import send_ticket_email
+from db.sales.orders import ItemRequest, OrderSummary, create_order
+from db.sales.payments import PaymentResult, sandbox_checkout, sandbox_pay, start_online_payment
+from db.sales.providers import Checkout
+from db.sales.queries import get_order
+from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY, Quote, quote
+from db.sales.shop_throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt, customer
+from db.sales.status import PAID, TICKET_ISSUED
+
+CHANNEL = "web_shop"
+MAX_TICKETS = 10  # larger (group) orders go through the box office
+log = logging.getLogger("ticketcenter.shop")
+
+
+@dataclass(frozen=True, slots=True)
+class ConcessionChoice:
+    """`count` of the order's tickets at the concession `kind`, with the ID the holder will show."""
+
+    kind: str
+    count: int
+    id_type: str
+    id_number: str
+
+
+def shop_items(seat_ids: list[int], quantities: dict[int, int], concession: ConcessionChoice | None = None) -> list[ItemRequest]:
+    """Order lines for the chosen seats (seated) or quantities per price class (general admission); the
+    concession goes to the first `count` tickets (seats in id order, then classes in id order)."""
+    units: list[tuple[str, int]] = [("seat", s) for s in sorted(set(seat_ids))]
+    units += [("class", pc) for pc, n in sorted(quantities.items()) for _ in range(max(n, 0))]
+    if not units:
+        raise InvalidInput("Choose at least one seat or ticket.", field="seats")
+    if len(units) > MAX_TICKETS:
+        raise InvalidInput("At most {max} tickets per online order; for groups ask the box office.", field="seats", max=MAX_TICKETS)
+    count = concession.count if concession and concession.kind else 0
+    if concession and concession.kind and not 1 <= count <= len(units):
+        raise InvalidInput("The number of concession tickets must be between 1 and the number of tickets.", field="concession_count")
+    extra = {"concession": concession.kind, "id_type": concession.id_type, "id_number": concession.id_number} if count else {}
+    items = [ItemRequest(seat_id=ref, **(extra if i < count else {})) for i, (kind, ref) in enumerate(units) if kind == "seat"]
+    full = Counter(ref for i, (kind, ref) in enumerate(units) if kind == "class" and i >= count)
+    reduced = Counter(ref for i, (kind, ref) in enumerate(units) if kind == "class" and i < count)
+    items += [ItemRequest(price_class_id=pc, quantity=n, **extra) for pc, n in sorted(reduced.items())]
+    items += [ItemRequest(price_class_id=pc, quantity=n) for pc, n in sorted(full.items())]
+    return items
+
+
+async def place_order(client: str, session_id: int, buyer: Buyer, items: list[ItemRequest]) -> OrderSummary:
+    """Hold the customer's tickets (rate-limited per client). The e-mail is required: tickets go there."""
+    if not buyer.email.strip():
+        raise InvalidInput("Enter your e-mail address: the e-tickets are sent there.", field="buyer.email")
+    await attempt(client, ORDER_ATTEMPT, ORDERS_PER_CLIENT)
+    return await create_order(customer(client), session_id=session_id, channel=CHANNEL, buyer=buyer, items=items)
+
+
+async def start_payment(client: str, code: str) -> Checkout:
+    """A pending payment with the sandbox provider for a payable order."""
+    return await start_online_payment(customer(client), code, "sandbox")
+
+
+async def checkout(reference: str) -> dict:
+    """The sandbox checkout's view of a payment: reference, order_code, amount_fen, status."""
+    return await sandbox_checkout(reference)
+
+
+@dataclass(frozen=True, slots=True)
+class PaidResult:
+    payment: PaymentResult
+    emailed: bool | None  # None: nothing to send (not paid)
+
+
+async def pay(client: str, reference: str) -> PaidResult:
+    """The customer pays on the sandbox checkout; a paid order's e-tickets are e-mailed right away."""
+    result = await sandbox_pay(reference)
+    if result.status != PAID or result.outcome not in ("accepted", "reheld"):
+        return PaidResult(result, None)
+    try:
+        await send_ticket_email(customer(client), result.code)
+    except (Conflict, InvalidInput):
+        log.warning("ticket e-mail for shop order %s not sent", result.code)
+        return PaidResult(result, False)
+    return PaidResult(result, True)
+
+
+async def resend_email(client: str, code: str) -> bool:
+    try:
+        await send_ticket_email(customer(client), code)
+    except (Conflict, InvalidInput):
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerOrder:
+    order: dict
+    refund: Quote | None  # what a refund of the valid tickets would cost now (paid orders)
+    exchange: Quote | None
+    outcome: str  # the last settled payment's outcome: accepted | reheld | refund_due | ''
+
+
+async def customer_order(code: str, now: dt.datetime | None = None) -> CustomerOrder:
+    """The order as its customer sees it, with today's refund and exchange quotes (R5.1, R5.2)."""
+    now = now or utcnow()
+    order = await get_order(code)
+    prices = [t["price_fen"] for t in order["tickets"] if t["status"] == TICKET_ISSUED]
+    refund = exchange = None
+    if order["status"] == PAID and prices:
+        refund = quote(REFUND_POLICY, prices, order["session.starts_at"], now)
+        exchange = quote(EXCHANGE_POLICY, prices, order["session.starts_at"], now)
+    settled = [p["outcome"] for p in order["payments"] if p["outcome"]]
+    return CustomerOrder(order, refund, exchange, settled[-1] if settled else "")

@@ -1,0 +1,93 @@
+"""Browsing and choosing: events by kind and date, a session's prices with any announced price change
+(R3.2), the seat plan or quantities, the refund and exchange rules (R5.1), buyer details and concession
+(R3.6); placing the order holds the tickets (R3.4 step 2). Public: no staff login."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Response, Template
+
+from db.audit.record import utcnow
+from db.catalog import queries as catalog
+from db.catalog.operations import EVENT_KIND_LABELS, EVENT_KINDS
+from db.errors import Conflict, DomainError, InvalidInput
+from db.sales.buyer import ID_TYPES
+from db.sales.policy import concession_kinds
+from db.sales.queries import availability, events_on_sale, seat_plan
+from db.sales.shop_orders import MAX_TICKETS, place_order, shop_items
+from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
+from web.auth import PUBLIC
+from web.i18n import DEFAULT_TIMEZONE
+from web.shop import forms
+from web.shop.grants import client_key, grant
+from web.templating import render
+
+Form = URLEncodedBody[dict[str, Any]]
+
+
+def _local_date(moment: dt.datetime) -> str:
+    return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()
+
+
+@get("/shop", opt=PUBLIC, name="shop")
+async def events_page(request: Request, kind: FromQuery[str | None] = None, date: FromQuery[str | None] = None) -> Template:
+    """Sessions on sale, soonest first, filtered by kind and local date; the list is the HTMX partial."""
+    kind = kind if kind in EVENT_KINDS else None
+    sessions = [
+        {**s, "event_id": e["id"], "event_name": e["name"], "kind": e["kind"], "date": _local_date(s["starts_at"])}
+        for e in await events_on_sale()
+        for s in e["sessions"]
+        if kind is None or e["kind"] == kind
+    ]
+    dates = sorted({s["date"] for s in sessions})
+    if date:
+        sessions = [s for s in sessions if s["date"] == date]
+    sessions.sort(key=lambda s: s["starts_at"])
+    return render(
+        request, "shop/events.html", partial="shop/_sessions.html", sessions=sessions, dates=dates, kind=kind, date=date or "",
+        kinds=[(k, EVENT_KIND_LABELS[k]) for k in EVENT_KINDS],
+    )
+
+
+async def _session_page(request: Request, session_id: int, form: dict[str, Any], status_code: int = 200, **extra: Any) -> Template:
+    session = await catalog.session(session_id)
+    now = utcnow()
+    on_sale = session["status"] == "on_sale" and session["ends_at"] > now
+    prices = (await availability(session_id, now))["price_classes"]
+    seats = await seat_plan(session_id, now) if session["seated"] else []
+    chosen = {int(s) for s in forms.listed(form.get("seat_id")) if s.isdigit()}
+    return render(
+        request, "shop/session.html", partial="shop/_buy_form.html", status_code=status_code,
+        session=session, on_sale=on_sale, prices=prices, seats=seats, chosen=chosen, form=form,
+        concessions=await concession_kinds(), id_types=[(t, forms.ID_TYPE_LABELS[t]) for t in ID_TYPES],
+        refund_policy=REFUND_POLICY, exchange_policy=EXCHANGE_POLICY, max_tickets=MAX_TICKETS,
+        kind_label=EVENT_KIND_LABELS.get(session["event_kind"], session["event_kind"]),
+        **{"error": None, "error_field": None, "taken": False, **extra},
+    )
+
+
+@get("/shop/sessions/{session_id:int}", opt=PUBLIC)
+async def session_page(request: Request, session_id: FromPath[int]) -> Template:
+    return await _session_page(request, session_id, {})
+
+
+@post("/shop/sessions/{session_id:int}/order", opt=PUBLIC)
+async def order_create(request: Request, session_id: FromPath[int], data: Form) -> Response:
+    """Hold the chosen tickets. A seat someone else took meanwhile: the form again, with a fresh plan (409)."""
+    try:
+        if not forms.text(data, "accept_rules"):
+            raise InvalidInput("Read the refund and exchange rules and tick the box to accept them.", field="accept_rules")
+        items = shop_items(forms.seat_ids(data), forms.quantities(data), forms.concession(data))
+        order = await place_order(client_key(request), session_id, forms.buyer(data), items)
+    except DomainError as exc:
+        taken = isinstance(exc, Conflict) and exc.field == "items"
+        return await _session_page(request, session_id, data, exc.status_code, taken=taken, **forms.failure(exc))
+    return grant(request, forms.go(request, f"/shop/orders/{order.code}"), order.code)
+
+
+ROUTES = [events_page, session_page, order_create]

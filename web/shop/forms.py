@@ -1,0 +1,83 @@
+"""Reading the shop's forms, and the answers every shop page shares (redirects, form errors, labels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.response import Redirect
+
+from db.errors import DomainError, InvalidInput
+from db.sales.buyer import Buyer
+from db.sales.shop_orders import ConcessionChoice
+from web.i18n import gettext
+
+# Order statuses and ID types as customers read them (English msgids; zh_CN in shop.po).
+STATUS_LABELS = {
+    "held": "Tickets held, waiting for payment",
+    "awaiting_audit": "Waiting for our staff to check the order",
+    "awaiting_payment": "Checked, waiting for payment",
+    "paid": "Paid, e-tickets issued",
+    "rejected": "Not accepted by our staff",
+    "cancelled": "Cancelled",
+    "expired": "Hold expired, tickets released",
+    "refunded": "Payment refunded",
+}
+ID_TYPE_LABELS = {
+    "id_card": "Resident ID card",
+    "student_card": "Student card",
+    "military_card": "Military ID",
+    "disability_card": "Disability certificate",
+    "senior_card": "Senior citizen card",
+    "passport": "Passport",
+    "other": "Other ID",
+}
+
+
+def text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def listed(value: Any) -> list[str]:
+    """A form field that may repeat (checkboxes): always a list."""
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def count(data: dict[str, Any], name: str) -> int:
+    value = text(data, name) or "0"
+    if not value.isdigit():
+        raise InvalidInput("{value} is not a whole number.", field=name, value=value)
+    return int(value)
+
+
+def seat_ids(data: dict[str, Any]) -> list[int]:
+    return [int(v) for v in listed(data.get("seat_id")) if v.isdigit()]
+
+
+def quantities(data: dict[str, Any]) -> dict[int, int]:
+    return {int(k[4:]): count(data, k) for k in data if k.startswith("qty_") and k[4:].isdigit()}
+
+
+def buyer(data: dict[str, Any]) -> Buyer:
+    return Buyer(text(data, "name"), text(data, "phone"), text(data, "email"))
+
+
+def concession(data: dict[str, Any]) -> ConcessionChoice | None:
+    kind = text(data, "concession")
+    if not kind:
+        return None
+    return ConcessionChoice(kind, count(data, "concession_count"), text(data, "id_type"), text(data, "id_number"))
+
+
+def failure(exc: DomainError) -> dict[str, Any]:
+    return {"error": gettext(exc.message, **exc.params), "error_field": exc.field, "error_status": exc.status_code}
+
+
+def go(request: Request, url: str) -> Response:
+    """Open `url`: an HX-Redirect for an HTMX form, a 303 redirect for a plain one."""
+    if request.headers.get("hx-request"):
+        return Response(content="", status_code=200, headers={"HX-Redirect": url})
+    return Redirect(url, status_code=303)

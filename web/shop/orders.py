@@ -1,0 +1,116 @@
+"""The customer's order (R3.4 steps 4-5, R6.2): hold and payment, the sandbox checkout, e-tickets with QR
+codes and the PDF, the e-mail, the status history and today's refund and exchange cost (R5.1, R5.2).
+
+An order opens only for a browser holding a grant for it (after buying it or a successful lookup);
+anyone else gets the lookup form, whether or not the code exists."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Response, Template
+
+from db.errors import DomainError
+from db.sales.documents import qr_svg, ticket_pdf
+from db.sales.orders import cancel_order
+from db.sales.shop_lookup import normalize_code
+from db.sales.shop_orders import checkout, customer_order, pay, resend_email, start_payment
+from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
+from db.sales.shop_throttle import customer
+from web.auth import PUBLIC
+from web.i18n import gettext
+from web.shop import forms
+from web.shop.grants import client_key, is_granted
+from web.shop.lookup import lookup_page
+from web.templating import render
+
+
+async def _order_page(request: Request, code: str, status_code: int = 200, **extra) -> Template:
+    view = await customer_order(code)
+    return render(
+        request, "shop/order.html", status_code=status_code, view=view, order=view.order, qr_svg=qr_svg,
+        status_labels=forms.STATUS_LABELS, refund_policy=REFUND_POLICY, exchange_policy=EXCHANGE_POLICY,
+        **{"error": None, "notice": None, **extra},
+    )
+
+
+@get("/shop/orders/{code:str}", opt=PUBLIC)
+async def order_page(request: Request, code: FromPath[str]) -> Response:
+    return await _for_granted(request, code, lambda granted: _order_page(request, granted))
+
+
+async def _for_granted(request: Request, code: str, action: Callable[[str], Awaitable[Response]]) -> Response:
+    """Run `action` on an order this browser may open (else the lookup form); a refusal shows on the order page."""
+    code = normalize_code(code)
+    if not is_granted(request, code):
+        return await lookup_page(request, {"code": code})
+    try:
+        return await action(code)
+    except DomainError as exc:
+        return await _order_page(request, code, exc.status_code, **forms.failure(exc))
+
+
+@post("/shop/orders/{code:str}/pay", opt=PUBLIC)
+async def order_pay(request: Request, code: FromPath[str]) -> Response:
+    async def start(code: str) -> Response:
+        started = await start_payment(client_key(request), code)
+        return forms.go(request, f"/shop/checkout/{started.reference}")
+
+    return await _for_granted(request, code, start)
+
+
+@post("/shop/orders/{code:str}/cancel", opt=PUBLIC)
+async def order_cancel(request: Request, code: FromPath[str]) -> Response:
+    async def cancel(code: str) -> Response:
+        await cancel_order(customer(client_key(request)), code, "cancelled by the customer online")
+        return forms.go(request, f"/shop/orders/{code}")
+
+    return await _for_granted(request, code, cancel)
+
+
+@post("/shop/orders/{code:str}/email", opt=PUBLIC)
+async def order_email(request: Request, code: FromPath[str]) -> Response:
+    async def send(code: str) -> Response:
+        if await resend_email(client_key(request), code):
+            return await _order_page(request, code, notice=gettext("The e-tickets were sent to your e-mail again."))
+        return await _order_page(request, code, 409, error=gettext("The e-mail could not be sent. Download the PDF below or try again later."))
+
+    return await _for_granted(request, code, send)
+
+
+@get("/shop/orders/{code:str}/tickets.pdf", opt=PUBLIC)
+async def order_pdf(request: Request, code: FromPath[str]) -> Response:
+    async def download(code: str) -> Response:
+        if not (await customer_order(code)).order["tickets"]:
+            return await _order_page(request, code, 409, error=gettext("This order has no tickets yet."))
+        return Response(
+            await ticket_pdf(code), media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="tickets-{code}.pdf"', "Cache-Control": "private, no-store"},
+        )
+
+    return await _for_granted(request, code, download)
+
+
+@get("/shop/checkout/{reference:str}", opt=PUBLIC)
+async def checkout_page(request: Request, reference: FromPath[str]) -> Template:
+    """The sandbox payment provider's checkout, inside the shop: the amount and one button."""
+    payment = await checkout(reference)
+    if not is_granted(request, payment["order_code"]):
+        return await lookup_page(request, {"code": payment["order_code"]})
+    return render(request, "shop/checkout.html", payment=payment)
+
+
+@post("/shop/checkout/{reference:str}", opt=PUBLIC)
+async def checkout_pay(request: Request, reference: FromPath[str]) -> Response:
+    payment = await checkout(reference)
+    code = payment["order_code"]
+    if not is_granted(request, code):
+        return await lookup_page(request, {"code": code})
+    if payment["status"] == "pending":
+        await pay(client_key(request), reference)
+    return forms.go(request, f"/shop/orders/{code}")
+
+
+ROUTES = [order_page, order_pay, order_cancel, order_email, order_pdf, checkout_page, checkout_pay]
