@@ -16,6 +16,7 @@ from db.audit.record import record, utcnow
 from db.catalog.tables import SessionGate
 from db.errors import InvalidInput
 from db.gate.devices import GateInfo
+from db.gate.live import announce
 from db.gate.presence import Replayed, insert_scan, presence_row, write_presence
 from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status
 from db.gate.tables import Admission, GateConflict, Scan
@@ -140,4 +141,5 @@ async def apply_journal(
             counts["already_recorded"] += 1
     if counts["recorded"]:
         await record(actor, "gate.journal.upload", "gate", gate.id, summary=f"{gate.code}: {counts}", after=counts)
+        await announce(None)  # live dashboards: offline scans and conflicts (db/gate/live.py)
     return counts
