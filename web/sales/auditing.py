@@ -13,6 +13,7 @@ from litestar.response import Template
 from db.errors import DomainError
 from db.sales.boxoffice_customer import log_customer_view
 from db.sales.orders import approve_order, reject_order
+from web.sales.common import concession_names
 from db.sales.queries import audit_queue
 from db.staff.permissions import Permission
 from web.auth import requires
@@ -29,7 +30,7 @@ async def _queue(request: Request, status_code: int = 200, **extra: Any) -> Temp
         await log_customer_view(request.user.actor, [o["code"] for o in orders], "audit queue")
     return render(
         request, "sales/audit.html", partial="sales/_audit_queue.html", status_code=status_code, orders=orders,
-        refresh=REFRESH_SECONDS, **{"error": None, "error_code": None, "message": None, "form": {}, **extra},
+        refresh=REFRESH_SECONDS, concession_names=await concession_names(), **{"error": None, "error_code": None, "message": None, "form": {}, **extra},
     )
 
 

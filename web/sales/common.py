@@ -12,11 +12,12 @@ from litestar.response import Redirect, Response
 
 from db.catalog.pricing import yuan_to_fen
 from db.errors import InvalidInput
+from db.sales.policy import concession_kinds
 from web.catalog.forms import failure, text, whole_number
 
 Form = URLEncodedBody[dict[str, Any]]
 
-__all__ = ["Form", "failure", "text", "whole_number", "listed", "go", "fen_from_yuan", "is_htmx"]
+__all__ = ["Form", "failure", "text", "whole_number", "listed", "go", "fen_from_yuan", "is_htmx", "concession_names"]
 
 
 def is_htmx(request: Request) -> bool:
@@ -40,3 +41,8 @@ def fen_from_yuan(data: dict[str, Any], name: str, required_message: str) -> int
     if not value:
         raise InvalidInput(required_message, field=name)
     return yuan_to_fen(value, field=name)
+
+
+async def concession_names() -> dict[str, dict]:
+    """Every concession kind (also inactive ones, which old orders may carry) by code, for naming them."""
+    return {k["code"]: k for k in await concession_kinds(active_only=False)}

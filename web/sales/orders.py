@@ -15,6 +15,7 @@ from db.sales.boxoffice_customer import buyer_details, orders_for_phone
 from db.sales.delivery import HANDOVER_KINDS, send_ticket_email, send_ticket_sms, record_handover
 from db.sales.documents import qr_png, ticket_pdf
 from db.sales.orders import cancel_order
+from web.sales.common import concession_names
 from db.sales.payments import confirm_window_payment
 from db.sales.queries import get_order, search_orders, ticket_by_id
 from db.sales.status import ORDER_STATUSES, PAID, PAYABLE, WINDOW_METHODS
@@ -32,7 +33,7 @@ async def _order_page(request: Request, code: str, status_code: int = 200, **ext
     return render(
         request, "sales/order.html", partial="sales/_order.html", status_code=status_code, order=order,
         payable=order["status"] in PAYABLE, paid=order["status"] == PAID, methods=WINDOW_METHODS,
-        handovers=HANDOVER_KINDS, **{"form": {}, "error": None, "error_field": None, "message": None, **extra},
+        handovers=HANDOVER_KINDS, concession_names=await concession_names(), **{"form": {}, "error": None, "error_field": None, "message": None, **extra},
     )
 
 
