@@ -1,4 +1,4 @@
-"""What placing an order needs to know, read in two queries (the on-sale hot path, R1.3): the
+"""What placing an order needs to know, read in one query (the on-sale hot path, R1.3): the
 session's state, its price classes with the price in force and the stock left, whether expired holds
 are waiting to be released, and the sales policy (channel rule, group tiers)."""
 
@@ -14,8 +14,10 @@ from db.sales.policy import DEFAULT_HOLD_MINUTES
 from db.sales.status import EXPIRING
 from db.sales.tables import Order
 
-_SESSION_SQL = """
-SELECT pc.id, pc.name, pc.seat_class, pc.price_fen, pc.available, s.status, s.ends_at,
+# One round trip: the session's price classes and scheduled changes, whether expired holds wait, then the
+# channel's policy row and the group tiers as extra rows (`kind` says which; unused columns are NULL).
+_CONTEXT_SQL = """
+SELECT 'class' AS kind, pc.id, pc.name, pc.seat_class, pc.price_fen, pc.available, s.status, s.ends_at,
        ch.price_fen AS change_fen, ch.effective_at,
        CASE WHEN EXISTS (SELECT 1 FROM sales_order o WHERE o.session = s.id AND o.status IN ({expiring})
                          AND o.expires_at < {{}}) THEN 1 ELSE 0 END AS expired_holds
@@ -23,14 +25,12 @@ FROM event_session s
 LEFT JOIN price_class pc ON pc.session = s.id
 LEFT JOIN price_change ch ON ch.price_class = pc.id AND ch.cancelled = false
 WHERE s.id = {{}}
-""".format(expiring=", ".join(f"'{status}'" for status in EXPIRING))
-
-_POLICY_SQL = """
-SELECT 'channel' AS kind, CASE WHEN needs_audit THEN 1 ELSE 0 END AS a, hold_minutes AS b
-FROM sales_channel_policy WHERE channel = {}
 UNION ALL
-SELECT 'tier' AS kind, min_size AS a, percent_off AS b FROM sales_group_tier
-"""
+SELECT 'channel', NULL, NULL, NULL, CASE WHEN needs_audit THEN 1 ELSE 0 END, hold_minutes, NULL, NULL, NULL, NULL, 0
+FROM sales_channel_policy WHERE channel = {{}}
+UNION ALL
+SELECT 'tier', NULL, NULL, NULL, min_size, percent_off, NULL, NULL, NULL, NULL, 0 FROM sales_group_tier
+""".format(expiring=", ".join(f"'{status}'" for status in EXPIRING))
 
 
 @dataclass
@@ -55,24 +55,23 @@ class SaleContext:
 
 async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleContext:
     """Raises NotFound for an unknown session and Conflict when it is not on sale."""
-    rows = await Order.raw(_SESSION_SQL, now, session_id)
-    if not rows:
+    rows = await Order.raw(_CONTEXT_SQL, now, session_id, channel)
+    session_rows = [r for r in rows if r["kind"] == "class"]
+    if not session_rows:
         raise NotFound("No such session.")
-    if rows[0]["status"] != "on_sale" or rows[0]["ends_at"] <= now:
+    if session_rows[0]["status"] != "on_sale" or session_rows[0]["ends_at"] <= now:
         raise Conflict("This session is not on sale.", field="session_id")
     classes: dict[int, PriceClassState] = {}
+    needs_audit, hold_minutes, tiers = False, DEFAULT_HOLD_MINUTES, []
     for r in rows:
-        if r["id"] is None:
-            continue
-        pc = classes.setdefault(r["id"], PriceClassState(r["id"], r["name"], r["seat_class"], r["price_fen"], r["available"]))
-        if r["change_fen"] is not None:
-            pc.changes.append(ScheduledPrice(r["change_fen"], r["effective_at"]))
+        if r["kind"] == "channel":
+            needs_audit, hold_minutes = bool(r["price_fen"]), r["available"]
+        elif r["kind"] == "tier":
+            tiers.append(Tier(r["price_fen"], r["available"]))
+        elif r["id"] is not None:
+            pc = classes.setdefault(r["id"], PriceClassState(r["id"], r["name"], r["seat_class"], r["price_fen"], r["available"]))
+            if r["change_fen"] is not None:
+                pc.changes.append(ScheduledPrice(r["change_fen"], r["effective_at"]))
     for pc in classes.values():
         pc.price_fen = price_at(pc.base_fen, pc.changes, now)
-    needs_audit, hold_minutes, tiers = False, DEFAULT_HOLD_MINUTES, []
-    for p in await Order.raw(_POLICY_SQL, channel):
-        if p["kind"] == "channel":
-            needs_audit, hold_minutes = bool(p["a"]), p["b"]
-        else:
-            tiers.append(Tier(p["a"], p["b"]))
-    return SaleContext(classes, bool(rows[0]["expired_holds"]), needs_audit, hold_minutes, tiers)
+    return SaleContext(classes, bool(session_rows[0]["expired_holds"]), needs_audit, hold_minutes, sorted(tiers, key=lambda t: t.min_size))

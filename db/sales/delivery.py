@@ -18,7 +18,7 @@ from db.sales.documents import render_tickets_pdf
 from db.sales.queries import get_order
 from db.sales.status import PAID
 from db.sales.tables import Delivery, SmsMessage
-from db.transaction import write_transaction
+from db.sales.writes import sales_write
 
 log = logging.getLogger("ticketcenter.delivery")
 HANDOVER_KINDS = ("pickup", "mail")
@@ -41,7 +41,7 @@ async def _paid_order(code: str) -> dict:
 
 
 async def _log_delivery(actor: Actor, order: dict, kind: str, status: str, note: str = "") -> None:
-    async with write_transaction(Delivery._meta.db):
+    async with sales_write():
         await Delivery.insert(Delivery(order=order["id"], kind=kind, status=status, at=utcnow(), actor_name=actor.name, note=note))
         await record(actor, f"delivery.{kind}", "order", order["code"], after={"status": status, "note": note})
 
@@ -100,7 +100,7 @@ def sms_text(order: dict) -> str:
 async def send_ticket_sms(actor: Actor, code: str, provider: SmsProvider | None = None) -> None:
     """Text the buyer the order code and the link to the e-tickets (never the ticket codes themselves)."""
     order = await _paid_order(code)
-    async with write_transaction(Delivery._meta.db):
+    async with sales_write():
         await (provider or OutboxSms()).send(order["id"], order["buyer_phone"], sms_text(order))
         await Delivery.insert(Delivery(order=order["id"], kind="sms", status="sent", at=utcnow(), actor_name=actor.name))
         await record(actor, "delivery.sms", "order", code, after={"status": "sent"})

@@ -7,35 +7,37 @@ import datetime as dt
 
 from db.catalog.tables import SessionSeat
 from db.errors import Conflict
-from db.sales.tables import OrderItem, Ticket
+from db.sales.orders import MAX_TICKETS_PER_ORDER
+from db.sales.tables import Ticket
 from db.ticketcode import keyring
 
 
+# One statement creates every ticket of the order: one row per seat line, `quantity` rows per
+# general-admission line (a recursive CTE counts the units; it works on SQLite and PostgreSQL).
+_ISSUE_SQL = f"""
+WITH RECURSIVE unit(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM unit WHERE n < {MAX_TICKETS_PER_ORDER})
+INSERT INTO ticket ("order", session, price_class, seat, price_fen, concession, status, issued_at)
+SELECT it."order", {{}}, it.price_class, it.seat, it.unit_price_fen, it.concession, 'issued', {{}}
+FROM sales_order_item it JOIN unit ON unit.n <= it.quantity
+WHERE it."order" = {{}}
+ORDER BY it.id, unit.n
+RETURNING id, seat, concession
+"""
+
+
 async def issue_tickets(order_id: int, code: str, session_id: int, now: dt.datetime) -> list[int]:
-    """Turn the order's held seats into sold ones and create its tickets; returns the ticket ids."""
-    items = await OrderItem.select(
-        OrderItem.price_class, OrderItem.seat, OrderItem.quantity, OrderItem.unit_price_fen, OrderItem.concession
-    ).where(OrderItem.order == order_id).order_by(OrderItem.id)
-    seats = {i["seat"] for i in items if i["seat"] is not None}
+    """Create the order's tickets with their signed QR texts and turn its held seats into sold ones;
+    returns the ticket ids."""
+    rows = sorted(await Ticket.raw(_ISSUE_SQL, session_id, now, order_id), key=lambda r: r["id"])
+    seats = {r["seat"] for r in rows if r["seat"] is not None}
     if seats:
         sold = await SessionSeat.update({SessionSeat.status: "sold", SessionSeat.held_until: None}).where(
             (SessionSeat.hold_ref == code) & (SessionSeat.status == "held")
         ).returning(SessionSeat.seat)
         if {r["seat"] for r in sold} != seats:
             raise Conflict("A seat of this order is no longer held for it.")
-    rows = [
-        Ticket(
-            order=order_id, session=session_id, price_class=i["price_class"], seat=i["seat"], price_fen=i["unit_price_fen"],
-            concession=i["concession"], status="issued", issued_at=now,
-        )
-        for i in items
-        for _ in range(1 if i["seat"] is not None else i["quantity"])
-    ]
-    ids = [r["id"] for r in await Ticket.insert(*rows).returning(Ticket.id)]
     ring = keyring()
-    cases = " ".join(
-        f"WHEN {tid} THEN '{ring.sign(tid, session_id, bool(row.concession))}'" for tid, row in zip(ids, rows, strict=True)
-    )
+    cases = " ".join(f"WHEN {r['id']} THEN '{ring.sign(r['id'], session_id, bool(r['concession']))}'" for r in rows)
     # The codes are base32 text made here (no user input); one statement sets them all.
-    await Ticket.raw(f"UPDATE ticket SET code = CASE id {cases} END WHERE id IN ({', '.join(map(str, ids))})")
-    return ids
+    await Ticket.raw(f"UPDATE ticket SET code = CASE id {cases} END WHERE id IN ({', '.join(str(r['id']) for r in rows)})")
+    return [r["id"] for r in rows]

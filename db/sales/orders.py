@@ -24,7 +24,7 @@ from db.sales.status import (
 )
 from db.sales.tables import Order, OrderItem
 from db.staff.permissions import Permission, role_allows
-from db.transaction import write_transaction
+from db.sales.writes import sales_write
 
 MAX_TICKETS_PER_ORDER = 200
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -70,9 +70,6 @@ class _Line:
 def new_order_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
-
-def _db():
-    return Order._meta.db
 
 
 async def _resolve_lines(session_id: int, items: list[ItemRequest], classes: dict[int, PriceClassState]) -> list[_Line]:
@@ -170,7 +167,7 @@ async def create_order(
     total = sum(unit * line.quantity for line, unit, _ in priced)
     code = new_order_code()
     try:
-        async with write_transaction(_db()):
+        async with sales_write():
             if context.expired_holds:
                 await holds.release_expired(now, session_id)
             order_id = (
@@ -243,7 +240,7 @@ async def approve_order(actor: Actor, code: str, note: str = "", now: dt.datetim
     """Auditor approves (R3.4 step 3): awaiting_audit -> awaiting_payment; the hold runs from now."""
     _require(actor, Permission.SALES_AUDIT)
     now = now or utcnow()
-    async with write_transaction(_db()):
+    async with sales_write():
         order = await _order_for_update(code)
         if order["seller"] is not None and order["seller"] == actor.user_id:
             raise PermissionDenied("You cannot audit an order you sold yourself.")
@@ -264,7 +261,7 @@ async def reject_order(actor: Actor, code: str, reason: str, now: dt.datetime | 
     reason = reason.strip()
     if not reason:
         raise InvalidInput("Write the reason for the rejection; the seller and buyer will see it.", field="reason")
-    async with write_transaction(_db()):
+    async with sales_write():
         order = await _order_for_update(code)
         if order["seller"] is not None and order["seller"] == actor.user_id:
             raise PermissionDenied("You cannot audit an order you sold yourself.")
@@ -278,7 +275,7 @@ async def reject_order(actor: Actor, code: str, reason: str, now: dt.datetime | 
 async def cancel_order(actor: Actor, code: str, reason: str = "", now: dt.datetime | None = None) -> None:
     """Cancel an unpaid order (seller or buyer changed their mind): its stock goes back on sale."""
     now = now or utcnow()
-    async with write_transaction(_db()):
+    async with sales_write():
         order = await _order_for_update(code)
         if not await transition(order["id"], HOLDING, CANCELLED, actor, now, reason.strip()):
             raise Conflict("Only an unpaid order can be cancelled (this one is {status}).", status=order["status"])
@@ -288,5 +285,5 @@ async def cancel_order(actor: Actor, code: str, reason: str = "", now: dt.dateti
 
 async def release_expired_holds(now: dt.datetime | None = None) -> int:
     """Expire every order whose hold ran out and put its stock back on sale (the periodic task)."""
-    async with write_transaction(_db()):
+    async with sales_write():
         return await holds.release_expired(now or utcnow())

@@ -12,7 +12,7 @@ from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.errors import InvalidInput
 from db.sales.tables import Partner, PartnerKey
-from db.transaction import write_transaction
+from db.sales.writes import sales_write
 
 CACHE_SECONDS = 10.0
 _cache: dict[str, tuple[float, PartnerIdentity | None]] = {}
@@ -38,7 +38,7 @@ async def create_partner_key(actor: Actor, partner_name: str, key: str | None = 
     if not name or len(name) > 60:
         raise InvalidInput("A partner needs a name of up to 60 characters.", field="name")
     key = key or secrets.token_urlsafe(32)
-    async with write_transaction(Partner._meta.db):
+    async with sales_write():
         row = await Partner.select(Partner.id).where(Partner.name == name).first()
         partner_id = row["id"] if row else (await Partner.insert(Partner(name=name, created_at=utcnow())).returning(Partner.id))[0]["id"]
         await PartnerKey.insert(PartnerKey(partner=partner_id, key_sha256=key_hash(key), created_at=utcnow()))
@@ -47,7 +47,7 @@ async def create_partner_key(actor: Actor, partner_name: str, key: str | None = 
 
 
 async def revoke_partner_keys(actor: Actor, partner_name: str) -> None:
-    async with write_transaction(Partner._meta.db):
+    async with sales_write():
         await PartnerKey.update({PartnerKey.active: False}).where(PartnerKey.partner.name == partner_name)
         await record(actor, "partner.revoke", "partner", partner_name)
     forget_cached_keys()

@@ -22,7 +22,7 @@ from db.sales.status import (
     AWAITING_AUDIT, AWAITING_PAYMENT, CANCELLED, EXPIRED, HELD, PAID, PAYABLE, REFUNDED, REJECTED, WINDOW_METHODS,
 )
 from db.sales.tables import Order, OrderItem, Payment, PaymentRefund
-from db.transaction import write_transaction
+from db.sales.writes import sales_write
 
 log = logging.getLogger("ticketcenter.payments")
 
@@ -44,9 +44,6 @@ class _Money:
     tendered_fen: int | None = None
     change_fen: int | None = None
 
-
-def _db():
-    return Order._meta.db
 
 
 async def _order(code: str, partner_id: int | None = None) -> dict:
@@ -137,7 +134,7 @@ async def confirm_window_payment(
         raise InvalidInput("Choose how the buyer pays: cash, bank card or mobile payment.", field="method")
     if method == "cash" and tendered_fen is None:
         raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
-    async with write_transaction(_db()):
+    async with sales_write():
         order, outcome = await _take_payment(actor, code, now)
         if outcome is None:
             raise _refusal((await _order(code))["status"])
@@ -152,7 +149,7 @@ async def confirm_window_payment(
 async def pay_prepaid(actor: Actor, code: str, partner_id: int, now: dt.datetime | None = None) -> PaymentResult:
     """A partner platform has collected the money: settle its own order. Paying again returns the paid order."""
     now = now or utcnow()
-    async with write_transaction(_db()):
+    async with sales_write():
         order, outcome = await _take_payment(actor, code, now, partner_id)
         if outcome is None:
             status = (await _order(code))["status"]
@@ -166,7 +163,7 @@ async def start_online_payment(actor: Actor, code: str, provider_name: str = "sa
     """Create a pending payment with the provider; the customer pays on the returned checkout."""
     now = now or utcnow()
     payments = provider(provider_name)
-    async with write_transaction(_db()):
+    async with sales_write():
         order = await _order(code)
         if order["status"] not in PAYABLE:
             raise _refusal(order["status"])
@@ -197,7 +194,7 @@ async def handle_payment_callback(provider_name: str, body: bytes, signature: st
         log.warning("payment callback with a bad signature from provider %s", provider_name)
         raise InvalidInput("The payment notice's signature is not valid.")
     actor = Actor.system(f"payment:{provider_name}")
-    async with write_transaction(_db()):
+    async with sales_write():
         payment = await Payment.select(Payment.id, Payment.order, Payment.amount_fen, Payment.status).where(
             (Payment.reference == data.reference) & (Payment.method == payments.name)
         ).first()

@@ -10,13 +10,10 @@ from db.errors import InvalidInput, NotFound
 from db.sales.pricing import ConcessionRule, Tier
 from db.sales.status import CHANNELS
 from db.sales.tables import ChannelPolicy, ConcessionKind, GroupDiscountTier
-from db.transaction import write_transaction
+from db.sales.writes import sales_write
 
 DEFAULT_HOLD_MINUTES = 15
 
-
-def _db():
-    return ChannelPolicy._meta.db
 
 
 async def channel_policy(channel: str) -> tuple[bool, int]:
@@ -36,7 +33,7 @@ async def set_channel_policy(actor: Actor, channel: str, needs_audit: bool, hold
         raise InvalidInput("Unknown sales channel: {channel}", field="channel", channel=channel)
     if not 1 <= hold_minutes <= 7 * 24 * 60:
         raise InvalidInput("The hold time must be between 1 minute and 7 days.", field="hold_minutes")
-    async with write_transaction(_db()):
+    async with sales_write():
         row = await ChannelPolicy.objects().where(ChannelPolicy.channel == channel).first()
         before = {"needs_audit": row.needs_audit, "hold_minutes": row.hold_minutes} if row else None
         if row is None:
@@ -65,7 +62,7 @@ async def set_group_tiers(actor: Actor, tiers: list[Tier]) -> None:
         raise InvalidInput("Each group tier needs its own minimum size of at least 2.", field="min_size")
     if any(not 0 <= t.percent_off <= 100 for t in tiers):
         raise InvalidInput("A discount must be between 0 and 100 percent.", field="percent_off")
-    async with write_transaction(_db()):
+    async with sales_write():
         before = [{"min_size": t.min_size, "percent_off": t.percent_off} for t in await group_tiers()]
         await GroupDiscountTier.delete(force=True)
         if tiers:
@@ -112,7 +109,7 @@ async def save_concession_kind(
         "name_zh": name_zh.strip(), "name_en": name_en.strip(), "percent_off": percent_off,
         "fixed_price_fen": fixed_price_fen, "requires_id": requires_id, "id_hint": id_hint.strip(), "active": active,
     }
-    async with write_transaction(_db()):
+    async with sales_write():
         row = await ConcessionKind.select().where(ConcessionKind.code == code).first()
         if row is None:
             kind_id = (await ConcessionKind.insert(ConcessionKind(code=code, **values)).returning(ConcessionKind.id))[0]["id"]

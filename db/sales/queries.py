@@ -10,12 +10,12 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from db.audit.record import utcnow
 from db.catalog.operations import session_prices
-from db.catalog.tables import Event, EventSession, Gate, SessionGate, SessionSeat
+from db.catalog.tables import Event, EventSession, SessionGate, SessionSeat
 from db.errors import NotFound
 from db.sales import holds
 from db.sales.status import AWAITING_AUDIT, EXPIRING, HOLDING
 from db.sales.tables import Delivery, Order, OrderEvent, OrderItem, Payment, PaymentRefund, Ticket
-from db.transaction import write_transaction
+from db.sales.writes import sales_write
 
 
 async def _release_if_due(session_id: int, now: dt.datetime) -> None:
@@ -23,7 +23,7 @@ async def _release_if_due(session_id: int, now: dt.datetime) -> None:
         (Order.session == session_id) & Order.status.is_in(list(EXPIRING)) & (Order.expires_at < now)
     )
     if due:
-        async with write_transaction(Order._meta.db):
+        async with sales_write():
             await holds.release_expired(now, session_id)
 
 
