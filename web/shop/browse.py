@@ -62,7 +62,7 @@ async def _session_page(request: Request, session_id: int, form: dict[str, Any],
     seats = await seat_plan(session_id, now) if session["seated"] else []
     chosen = {int(s) for s in forms.listed(form.get("seat_id")) if s.isdigit()}
     return render(
-        request, "shop/session.html", partial="shop/_buy_form.html", status_code=status_code,
+        request, "shop/session.html", partial="shop/_session_body.html", status_code=status_code,
         session=session, on_sale=on_sale, prices=prices, seats=seats, chosen=chosen, form=form,
         concessions=await concession_kinds(), id_types=[(t, forms.ID_TYPE_LABELS[t]) for t in ID_TYPES],
         refund_policy=REFUND_POLICY, exchange_policy=EXCHANGE_POLICY, max_tickets=MAX_TICKETS,

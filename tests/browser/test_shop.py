@@ -1,0 +1,116 @@
+"""The public shop in headless Chromium on a phone (R3.4, R5.1, R1.2): a customer buys two seats, pays
+on the sandbox checkout and receives the e-mail from the live server through a real local SMTP server;
+a second customer racing for the same seat gets the clear message and a fresh plan, not an error page."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import os
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.browser.conftest import free_port
+from tests.shop.support import Mailbox, sales_catalog
+
+PHONE = pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def mailbox():
+    """A real SMTP server; set in the environment before the live server starts, so the app sends to it."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    saved = {k: os.environ.get(k) for k in ("SMTP_HOST", "SMTP_PORT")}
+    os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(controller.port))
+    yield box
+    controller.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def live_server(mailbox, live_server):
+    return live_server
+
+
+async def _choose_seats(page, session_id: int, seats: list[int]) -> None:
+    await page.goto(f"/shop/sessions/{session_id}")
+    for seat in seats:
+        await page.click(f".seat-plan label[data-seat-id='{seat}']")
+
+
+async def _fill_details(page, name: str, phone: str, mail: str) -> None:
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=phone]", phone)
+    await page.fill("input[name=email]", mail)
+    await page.check("[data-testid='accept-rules']")
+
+
+@PHONE
+async def test_a_customer_buys_two_seats_on_a_phone_and_gets_the_email(page, mailbox):
+    ids = await sales_catalog()
+    mailbox.messages.clear()
+    await page.goto("/shop")
+    await page.screenshot(path="/tmp/shop-events.png", full_page=True)
+    await page.click(f"[data-testid='session-{ids['seated_session']}']")
+    await page.locator("[data-testid='refund-rules']").wait_for()
+    for seat in ids["vip_seats"][1:3]:
+        await page.click(f".seat-plan label[data-seat-id='{seat}']")
+    await _fill_details(page, "王小明", "13800138000", "xiaoming@example.cn")
+    await page.screenshot(path="/tmp/shop-session.png", full_page=True)
+    async with page.expect_navigation(url=f"**/shop/orders/*"):
+        await page.click("[data-testid='hold']")
+    assert await page.locator("[data-testid='order-status']").get_attribute("data-status") == "held"
+    await page.screenshot(path="/tmp/shop-held.png", full_page=True)
+    async with page.expect_navigation(url="**/shop/checkout/*"):
+        await page.click("[data-testid='pay-now']")
+    assert (await page.locator("[data-testid='amount']").inner_text()).strip() == "¥1,000.00"
+    await page.screenshot(path="/tmp/shop-checkout.png", full_page=True)
+    async with page.expect_navigation(url="**/shop/orders/*"):
+        await page.click("[data-testid='pay']")
+    assert await page.locator("[data-testid='order-status']").get_attribute("data-status") == "paid"
+    assert await page.locator("[data-testid='ticket'] svg").count() == 2
+    await page.locator("[data-testid='email-sent']").wait_for()
+    await page.screenshot(path="/tmp/shop-paid.png", full_page=True)
+    code = page.url.rsplit("/", 1)[1]
+    assert len(mailbox.messages) == 1 and mailbox.messages[0].rcpt_tos == ["xiaoming@example.cn"]
+    message = email.message_from_bytes(mailbox.messages[0].content)
+    assert code in str(email.header.make_header(email.header.decode_header(message["Subject"])))
+    assert [p.get_filename() for p in message.walk() if p.get_content_type() == "application/pdf"] == [f"tickets-{code}.pdf"]
+    # The page fits the phone: nothing wider than the screen but the scrollable seat plan.
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+
+
+@PHONE
+async def test_a_second_customer_racing_for_the_same_seat_gets_a_clear_message_and_a_fresh_plan(browser, page, live_server):
+    ids = await sales_catalog()
+    seat, other = ids["vip_seats"][0], ids["vip_seats"][4]
+    rival_context = await browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True)
+    rival = await rival_context.new_page()
+    try:
+        await asyncio.gather(_choose_seats(page, ids["seated_session"], [seat, other]), _choose_seats(rival, ids["seated_session"], [seat]))
+        await _fill_details(page, "李四", "13911112222", "lisi@example.cn")
+        await _fill_details(rival, "王五", "13933334444", "wangwu@example.cn")
+        async with rival.expect_navigation(url="**/shop/orders/*"):
+            await rival.click("[data-testid='hold']")
+        await page.click("[data-testid='hold']")
+        error = page.locator("[data-testid='form-error']")
+        await error.wait_for()
+        assert "您选的座位刚被占用" in await error.inner_text()
+        await page.screenshot(path="/tmp/shop-taken.png", full_page=True)
+        assert "/shop/sessions/" in page.url  # still on the session page: no error page
+        assert await page.locator(f"input[name=seat_id][value='{seat}']").is_disabled()
+        assert await page.locator(f"input[name=seat_id][value='{other}']").is_checked()  # the rest of the choice is kept
+        assert await page.input_value("input[name=name]") == "李四"
+        async with page.expect_navigation(url="**/shop/orders/*"):
+            await page.click("[data-testid='hold']")
+        assert await page.locator("[data-testid='order-status']").get_attribute("data-status") == "held"
+    finally:
+        await rival_context.close()
