@@ -94,6 +94,8 @@ class GateClient:
         self.gate_code = gate.strip().upper()
         self.session_id = session_id
         self.timeout = offline_timeout
+        # uploads and syncs run beside offline scanning: they may take longer than one scan may wait
+        self.background_timeout = max(10.0, 5 * offline_timeout)
         self.probe_interval = probe_interval
         self.sync_interval = sync_interval
         self.journal = Journal(journal_path)
@@ -111,9 +113,9 @@ class GateClient:
         self._last_sync = 0.0
 
     # -- database calls, bounded by the offline timeout --------------------------------------------
-    async def _call(self, coro):
+    async def _call(self, coro, timeout: float | None = None):
         try:
-            return await asyncio.wait_for(coro, self.timeout)
+            return await asyncio.wait_for(coro, timeout or self.timeout)
         except DomainError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure to reach the database means "offline"
@@ -135,7 +137,7 @@ class GateClient:
         self.online = True
 
     async def _sync(self) -> None:
-        self.cache = OfflineCache(await self._call(snapshot(self.gate)))
+        self.cache = OfflineCache(await self._call(snapshot(self.gate), self.background_timeout))
         self.cache.save(self.cache_path)
         self.admitted_since_sync.clear()
         self.local = replay_journal(self.journal.pending(), self.cache, self.gate_code)
@@ -146,7 +148,9 @@ class GateClient:
         if not entries:
             return
         actor = Actor(None, f"scanner:{self.gate_code}", "gate")
-        counts = await self._call(apply_journal(actor, self.gate, entries, device_id=self.device.id if self.device else None))
+        counts = await self._call(
+            apply_journal(actor, self.gate, entries, device_id=self.device.id if self.device else None), self.background_timeout
+        )
         self.journal.mark_uploaded(len(entries))
         log.warning("journal uploaded: %s", counts)
 

@@ -3,7 +3,12 @@
 Each write is one conditional statement whose RETURNING row says whether this scan won: a first entry
 is INSERT ... ON CONFLICT (ticket) DO NOTHING, an exit or a re-entry an UPDATE ... WHERE inside = <the
 expected state>. Under any concurrency only one of them returns a row (PostgreSQL's unique index and
-row locks; SQLite's immediate write transactions)."""
+row locks; SQLite's immediate write transactions).
+
+`connection()` gives one scan one connection: on PostgreSQL an asyncpg connection checked out of the
+engine's pool once per scan, running these statements directly (prepared and cached per connection, no
+ORM objects: the redeem hot path); on SQLite (or without a pool) Piccolo raw queries and an immediate
+write transaction. The statements are written once, with Piccolo's `{}` placeholders."""
 
 from __future__ import annotations
 
@@ -11,10 +16,17 @@ import datetime as dt
 import json
 from typing import Any
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+
+from piccolo.engine.postgres import PostgresEngine
+
 from db.audit.record import utcnow
 from db.gate.devices import GateInfo
 from db.gate.rules import Direction
 from db.gate.tables import Scan
+from db.transaction import write_transaction
 
 PRESENCE_SQL = """
 SELECT a.inside, a.first_entry_at, g.code AS first_gate, a.first_gate AS first_gate_id
@@ -44,34 +56,107 @@ ON CONFLICT (nonce) DO NOTHING RETURNING id
 """
 
 
+# PostgreSQL only (SQLite has no data-modifying CTEs): a first entry and its Scan row in ONE statement,
+# atomic without BEGIN/COMMIT. No row back: the ticket was admitted meanwhile (or the nonce is taken,
+# which raises a unique violation and writes nothing); the caller then takes the careful path.
+FIRST_ENTRY_WITH_SCAN_SQL = """
+WITH admitted AS (
+    INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
+    VALUES ({}, {}, true, 1, 0, {}, {}, {}, {})
+    ON CONFLICT (ticket) DO NOTHING RETURNING id
+)
+INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
+SELECT {}, {}, {}, {}, {}, {}, {}, 'in', 'ok', {}, false, {}, {} FROM admitted RETURNING id
+"""
+
+
 class Replayed(Exception):
     """A scan with this nonce is recorded already: roll back and answer what was answered then."""
 
 
-async def presence_row(ticket_id: int) -> dict | None:
-    rows = await Scan.raw(PRESENCE_SQL, ticket_id)
+@cache
+def _numbered(sql: str) -> str:
+    """Piccolo's `{}` placeholders as PostgreSQL's $1, $2, ..."""
+    parts = sql.split("{}")
+    return "".join(part + (f"${i + 1}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+
+
+class _Asyncpg:
+    one_statement_entry = True
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return [dict(row) for row in await self.conn.fetch(_numbered(sql), *args)]
+
+    def transaction(self):
+        return self.conn.transaction()
+
+
+class _Piccolo:
+    one_statement_entry = False
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return await Scan.raw(sql, *args)
+
+    def transaction(self):
+        return write_transaction(Scan._meta.db)
+
+
+@asynccontextmanager
+async def connection() -> AsyncIterator[_Asyncpg | _Piccolo]:
+    engine = Scan._meta.db
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        async with engine.pool.acquire() as conn:
+            yield _Asyncpg(conn)
+    else:
+        yield _Piccolo()
+
+
+async def presence_row(db, ticket_id: int) -> dict | None:
+    rows = await db.fetch(PRESENCE_SQL, ticket_id)
     return rows[0] if rows else None
 
 
 async def write_presence(
+    db,
     first_entry: bool, ticket_id: int, session_id: int, gate_id: int, at: dt.datetime, direction: Direction
 ) -> bool:
     """The conditional presence write for an accepted scan; False when a concurrent scan got there first.
     Direction out: an exit; in: the first entry (`first_entry`, no presence row yet) or a re-entry."""
     if direction is Direction.OUT:
-        rows = await Scan.raw(EXIT_SQL, at, gate_id, ticket_id)
+        rows = await db.fetch(EXIT_SQL, at, gate_id, ticket_id)
     elif first_entry:
-        rows = await Scan.raw(FIRST_ENTRY_SQL, ticket_id, session_id, at, gate_id, at, gate_id)
+        rows = await db.fetch(FIRST_ENTRY_SQL, ticket_id, session_id, at, gate_id, at, gate_id)
     else:
-        rows = await Scan.raw(REENTRY_SQL, at, gate_id, ticket_id)
+        rows = await db.fetch(REENTRY_SQL, at, gate_id, ticket_id)
+    return bool(rows)
+
+
+async def first_entry_with_scan(
+    db: _Asyncpg, *, ticket_id: int, session_id: int, gate_id: int, at: dt.datetime, device_id: int | None,
+    attendant_id: int | None, result: dict[str, Any], nonce: str | None,
+) -> bool:
+    """The hot path of an accepted first entry on PostgreSQL: True when admitted and recorded."""
+    import asyncpg
+
+    try:
+        rows = await db.fetch(
+            FIRST_ENTRY_WITH_SCAN_SQL, ticket_id, session_id, at, gate_id, at, gate_id,
+            at, utcnow(), gate_id, device_id, attendant_id, session_id, ticket_id, result["reason_code"], nonce,
+            json.dumps(result, ensure_ascii=False),
+        )
+    except asyncpg.UniqueViolationError:  # the nonce is recorded already: nothing was written
+        return False
     return bool(rows)
 
 
 async def insert_scan(
-    *, at: dt.datetime, gate: GateInfo, device_id: int | None, attendant_id: int | None, session_id: int | None,
+    db, *, at: dt.datetime, gate: GateInfo, device_id: int | None, attendant_id: int | None, session_id: int | None,
     ticket_id: int | None, direction: Direction, result: dict[str, Any], offline: bool, nonce: str | None,
 ) -> int:
-    rows = await Scan.raw(
+    rows = await db.fetch(
         SCAN_SQL, at, utcnow(), gate.id, device_id, attendant_id, session_id, ticket_id, direction.value,
         result["status"], result["reason_code"], offline, nonce, json.dumps(result, ensure_ascii=False),
     )

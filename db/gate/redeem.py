@@ -1,11 +1,14 @@
 """The redeem operation: one scan at one gate -> one verdict, recorded.
 
-Hot path (the JSON endpoint's): verify the signature (no I/O), one SELECT that joins the ticket, its
-order, session, seat, price class, the gate's SessionGate row and the ticket's presence, then one short
-write transaction: the conditional presence write (INSERT ... ON CONFLICT DO NOTHING RETURNING for a
-first entry, UPDATE ... WHERE inside = <expected> RETURNING for exits and re-entries) and the Scan
-INSERT. A scan that the rule rejects writes only its Scan row. Exactly one `ok` per ticket and entry
-holds on both engines because only one of any number of concurrent presence writes returns a row."""
+Hot path (the JSON endpoint's): verify the signature (no I/O), one pooled connection per scan, one
+SELECT that joins the ticket, its order, session, seat, price class, the gate's SessionGate row and the
+ticket's presence; then the rule (db.gate.rules.decide) and the write. On PostgreSQL an accepted first
+entry is ONE statement (presence INSERT ... ON CONFLICT DO NOTHING and the Scan INSERT in a CTE); a
+rejection is one Scan INSERT. Everything else (exits, re-entries, SQLite, a lost race) takes the careful
+path: a short write transaction with the conditional presence write (INSERT ... ON CONFLICT DO NOTHING
+RETURNING / UPDATE ... WHERE inside = <expected> RETURNING), a re-read and re-decision if it lost, and
+the Scan INSERT. Exactly one `ok` per ticket and entry holds on both engines because only one of any
+number of concurrent presence writes returns a row."""
 
 from __future__ import annotations
 
@@ -32,10 +35,9 @@ from db.gate.rules import (
     decide,
     parse_sections,
 )
-from db.gate.presence import Replayed, insert_scan, presence_row, write_presence
+from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence
 from db.gate.tables import Scan
 from db.ticketcode import TicketClaim, keyring
-from db.transaction import write_transaction
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -158,33 +160,43 @@ async def redeem(
         raise NotFound("No gate with the code {code}.", field="gate", code=str(gate))
     scoped_nonce = f"{gate_info.code}:{nonce}" if nonce else None
     now = at or utcnow()
-    row = (await Scan.raw(_TICKET_SQL, gate_info.id, claim.ticket_id)) if claim else []
-    row = row[0] if row and row[0]["session"] == claim.session_id else None
-    ticket = view = presence = None
-    if row is None:
-        unknown_gate = GateFacts(gate_info.id, gate_info.venue_id, False, frozenset(), session_id)
-        decision = decide(None, None, unknown_gate, None, now, parsed_direction, code_valid=claim is not None)
-    else:
-        ticket, session, gate_facts = _facts(row, gate_info, session_id)
-        view, presence = _ticket_view(row), _presence(row)
-        decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
-    try:
-        # A rejection writes only its Scan row: no transaction needed around one statement.
-        async with write_transaction(Scan._meta.db) if decision.admits else contextlib.nullcontext():
-            if decision.admits and not await write_presence(
-                presence is None, ticket.ticket_id, ticket.session_id, gate_info.id, now, parsed_direction
-            ):
-                presence = _presence(await presence_row(ticket.ticket_id))
-                decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
-                if decision.admits:  # the presence moved on between our read and our write
-                    decision = Decision(Status.ALREADY_REDEEMED, "already_inside", {"gate": presence.first_gate, "at": presence.first_entry_at})
-            result = verdict_dict(decision, view, presence)
-            await insert_scan(
-                at=now, gate=gate_info, device_id=device_id, attendant_id=attendant.user_id if attendant else None,
-                session_id=ticket.session_id if ticket else None, ticket_id=ticket.ticket_id if ticket else None,
-                direction=parsed_direction, result=result, offline=False, nonce=scoped_nonce,
+    async with connection() as db:
+        row = (await db.fetch(_TICKET_SQL, gate_info.id, claim.ticket_id)) if claim else []
+        row = row[0] if row and row[0]["session"] == claim.session_id else None
+        ticket = view = presence = None
+        if row is None:
+            unknown_gate = GateFacts(gate_info.id, gate_info.venue_id, False, frozenset(), session_id)
+            decision = decide(None, None, unknown_gate, None, now, parsed_direction, code_valid=claim is not None)
+        else:
+            ticket, session, gate_facts = _facts(row, gate_info, session_id)
+            view, presence = _ticket_view(row), _presence(row)
+            decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
+        attendant_id = attendant.user_id if attendant else None
+        recorded = False
+        if decision.admits and presence is None and parsed_direction is Direction.IN and db.one_statement_entry:
+            result = verdict_dict(decision, view, None)
+            recorded = await first_entry_with_scan(
+                db, ticket_id=ticket.ticket_id, session_id=ticket.session_id, gate_id=gate_info.id, at=now,
+                device_id=device_id, attendant_id=attendant_id, result=result, nonce=scoped_nonce,
             )
-    except Replayed:
-        return await _stored_result(scoped_nonce)
+        if not recorded:  # the careful path: rejections, exits, re-entries, SQLite, and lost races
+            try:
+                # A rejection writes only its Scan row: no transaction needed around one statement.
+                async with db.transaction() if decision.admits else contextlib.nullcontext():
+                    if decision.admits and not await write_presence(
+                        db, presence is None, ticket.ticket_id, ticket.session_id, gate_info.id, now, parsed_direction
+                    ):
+                        presence = _presence(await presence_row(db, ticket.ticket_id))
+                        decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
+                        if decision.admits:  # the presence moved on between our read and our write
+                            decision = Decision(Status.ALREADY_REDEEMED, "already_inside", {"gate": presence.first_gate, "at": presence.first_entry_at})
+                    result = verdict_dict(decision, view, presence)
+                    await insert_scan(
+                        db, at=now, gate=gate_info, device_id=device_id, attendant_id=attendant_id,
+                        session_id=ticket.session_id if ticket else None, ticket_id=ticket.ticket_id if ticket else None,
+                        direction=parsed_direction, result=result, offline=False, nonce=scoped_nonce,
+                    )
+            except Replayed:
+                return await _stored_result(scoped_nonce)
     await announce(ticket.session_id if ticket else None)  # live dashboards (db/gate/live.py)
     return result

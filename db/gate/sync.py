@@ -17,12 +17,11 @@ from db.catalog.tables import SessionGate
 from db.errors import InvalidInput
 from db.gate.devices import GateInfo
 from db.gate.live import announce
-from db.gate.presence import Replayed, insert_scan, presence_row, write_presence
+from db.gate.presence import Replayed, connection, insert_scan, presence_row, write_presence
 from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status
-from db.gate.tables import Admission, GateConflict, Scan
+from db.gate.tables import Admission
 from db.sales.tables import Ticket
 from db.ticketcode import keyring
-from db.transaction import write_transaction
 
 SYNC_HORIZON = dt.timedelta(days=1)  # sessions whose admission closed longer ago are left out
 
@@ -74,6 +73,10 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
     }
 
 
+CONFLICT_SQL = """
+INSERT INTO gate_conflict (ticket, session, gate, scan, at, first_gate, first_entry_at, detected_at, resolved)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {}, false)
+"""
 JOURNAL_FIELDS = ("nonce", "code", "direction", "at", "status", "reason_code")
 
 
@@ -88,16 +91,16 @@ def _parse_entry(entry: dict[str, Any]) -> tuple[str, str, Direction, dt.datetim
     return values
 
 
-async def _apply_admission(ticket: dict, gate: GateInfo, at: dt.datetime, direction: Direction) -> dict | None:
+async def _apply_admission(db, ticket: dict, gate: GateInfo, at: dt.datetime, direction: Direction) -> dict | None:
     """Write an offline `ok` into presence. Returns the earlier presence when it collides (a conflict)."""
     if direction is Direction.OUT:
-        await write_presence(False, ticket["id"], ticket["session"], gate.id, at, direction)
+        await write_presence(db, False, ticket["id"], ticket["session"], gate.id, at, direction)
         return None
-    if await write_presence(True, ticket["id"], ticket["session"], gate.id, at, direction):
+    if await write_presence(db, True, ticket["id"], ticket["session"], gate.id, at, direction):
         return None
-    presence = await presence_row(ticket["id"])
+    presence = await presence_row(db, ticket["id"])
     reentered = not presence["inside"] and ticket["session.reentry_allowed"]
-    if reentered and await write_presence(False, ticket["id"], ticket["session"], gate.id, at, direction):
+    if reentered and await write_presence(db, False, ticket["id"], ticket["session"], gate.id, at, direction):
         return None
     return presence
 
@@ -119,21 +122,19 @@ async def apply_journal(
             ).first()
         result = {"status": status.value, "reason_code": reason_code, "offline": True, "ticket_id": ticket["id"] if ticket else None}
         try:
-            async with write_transaction(Scan._meta.db):
+            async with connection() as db, db.transaction():
                 earlier = None
                 if status is Status.OK and ticket is not None:
-                    earlier = await _apply_admission(ticket, gate, at, direction)
+                    earlier = await _apply_admission(db, ticket, gate, at, direction)
                 scan_id = await insert_scan(
-                    at=at, gate=gate, device_id=device_id, attendant_id=actor.user_id,
+                    db, at=at, gate=gate, device_id=device_id, attendant_id=actor.user_id,
                     session_id=ticket["session"] if ticket else None, ticket_id=ticket["id"] if ticket else None,
                     direction=direction, result=result, offline=True, nonce=f"{gate.code}:{nonce}",
                 )
                 if earlier is not None:
-                    await GateConflict.insert(
-                        GateConflict(
-                            ticket=ticket["id"], session=ticket["session"], gate=gate.id, scan=scan_id, at=at,
-                            first_gate=earlier["first_gate_id"], first_entry_at=earlier["first_entry_at"], detected_at=utcnow(),
-                        )
+                    await db.fetch(
+                        CONFLICT_SQL, ticket["id"], ticket["session"], gate.id, scan_id, at, earlier["first_gate_id"],
+                        earlier["first_entry_at"], utcnow(),
                     )
                     counts["conflicts"] += 1
             counts["recorded"] += 1

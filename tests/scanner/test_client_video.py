@@ -97,7 +97,7 @@ async def test_client_switches_to_offline_and_back_by_itself(tmp_path):
     after = await issue_ticket(world["session"])
     gap = (None, 3.0)
     segments = [(None, 0.5), (before["code"], 1.0), gap, (late_seller["code"], 1.0), (None, 1.0), (refunded["code"], 1.0), (None, 1.0),
-                (doubled["code"], 1.0), (None, 1.0), (before["code"], 1.0), (None, 6.0), (after["code"], 1.0), (None, 1.0)]
+                (doubled["code"], 1.0), (None, 1.0), (before["code"], 1.0), (None, 9.0), (after["code"], 1.0), (None, 1.0)]
     video = write_video(tmp_path / "gate.avi", segments)
     async with outage_for(os.environ["DATABASE_URL"], tmp_path) as outage:
         process = await start_client(
