@@ -1,7 +1,8 @@
 """Order (R3.4 step 2) at the window, in two steps on the session page:
 1. tickets: seats picked on the plan (or the best N together) and quantities per general-admission class;
 2. details: the buyer, a concession per ticket with the ID the seller checked (R3.6), and the price
-   preview with the group discount (R3.5) and refund rules; "Hold tickets" places the order.
+   preview with the group discount (R3.5) and the refund and exchange rules (R5.1, shared with the shop);
+   "Hold tickets" places the order.
 A seat taken meanwhile brings back step 1 with the fresh plan and a message (409), never an error page."""
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from db.errors import Conflict, DomainError, InvalidInput
 from db.sales.boxoffice_quote import QuoteTicket, quote
 from db.sales.buyer import ID_TYPES, Buyer
 from db.sales.orders import ItemRequest, create_order
-from db.sales.policy import concession_kinds, group_tiers
+from db.sales.policy import concession_kinds
+from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.sales.common import Form, failure, go, listed, text
@@ -89,7 +91,8 @@ async def _step(request: Request, session_id: int, data: dict[str, Any], step: s
         ctx["quote"] = await quote(session_id, [
             QuoteTicket(t["price_class_id"], text(data, f"conc_{t['key']}")) for t in ctx["tickets"]
         ])
-        ctx |= {"concessions": await concession_kinds(), "id_types": ID_TYPES, "tiers": await group_tiers()}
+        ctx |= {"concessions": await concession_kinds(), "id_types": ID_TYPES,
+                "refund_policy": REFUND_POLICY, "exchange_policy": EXCHANGE_POLICY}
     return render(request, "sales/session.html", partial="sales/_order_panel.html", status_code=status_code, **ctx)
 
 
