@@ -25,6 +25,9 @@ Inquiry (db.sales.queries) - expired holds are released before anything is count
         (status history: at, status, actor_name, note), "payments", "refunds", "deliveries". NotFound.
     audit_queue() -> orders awaiting audit, oldest first, with "items" (concession + checked ID, masked).
     search_orders(status=, channel=, session_id=, code=, seller_id=, limit=, offset=) -> list of orders.
+    order_status(code, partner_id=None) -> {"id", "code", "status", "total_fen", "expires_at", "partner"}.
+    order_tickets(code) -> [{"id", "code" (QR text), "status", "price_fen", "concession", "price_class.name",
+        "seat", "seat_label"}] (one query; for APIs and ticket pages).
 
 Order (db.sales.orders)
     create_order(actor, *, session_id, channel, buyer: Buyer(name, phone, email="", id_number=""),
@@ -67,5 +70,9 @@ Policy (db.sales.policy; edit with POLICY_EDIT)
     name_zh, name_en, percent_off=|fixed_price_fen=, requires_id=, id_hint=, active=).
 
 Partners (db.sales.partners): create_partner_key(actor, name, key=None) -> key;
-    partner_for_key(key) -> PartnerIdentity(id, name) | None (cached 10 s); revoke_partner_keys(actor, name).
+    partner_for_key(key) -> PartnerIdentity(id, name) | None (cached 10 s per process);
+    revoke_partner_keys(actor, name); forget_cached_keys().
+
+Write transactions: db.sales.writes.sales_write() (write_transaction; on SQLite writers also queue FIFO
+in-process). Periodic hold release: web/api/expiry.py (every 30 s, started by the app).
 """

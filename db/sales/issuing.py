@@ -37,7 +37,8 @@ async def issue_tickets(order_id: int, code: str, session_id: int, now: dt.datet
         if {r["seat"] for r in sold} != seats:
             raise Conflict("A seat of this order is no longer held for it.")
     ring = keyring()
-    cases = " ".join(f"WHEN {r['id']} THEN '{ring.sign(r['id'], session_id, bool(r['concession']))}'" for r in rows)
-    # The codes are base32 text made here (no user input); one statement sets them all.
-    await Ticket.raw(f"UPDATE ticket SET code = CASE id {cases} END WHERE id IN ({', '.join(str(r['id']) for r in rows)})")
+    values = [v for r in rows for v in (r["id"], ring.sign(r["id"], session_id, bool(r["concession"])))]
+    # One statement sets every code; its text depends only on the number of tickets, so it is prepared once.
+    cases = " ".join("WHEN {} THEN {}" for _ in rows)
+    await Ticket.raw(f"UPDATE ticket SET code = CASE id {cases} END WHERE \"order\" = {{}} AND code IS NULL", *values, order_id)
     return [r["id"] for r in rows]
