@@ -7,7 +7,7 @@ English with OpenCV's own font. The sound is the terminal bell (once to admit, t
 from __future__ import annotations
 
 import sys
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,16 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(_font_path(), size)
 
 
+@lru_cache(maxsize=1024)
+def _text_mask(text: str, size: int) -> Image.Image:
+    """A line of text as an alpha mask, rasterised once: titles and reasons repeat scan after scan."""
+    font = _font(size)
+    left, top, right, bottom = font.getbbox(text)
+    mask = Image.new("L", (max(1, right), max(1, bottom)))
+    ImageDraw.Draw(mask).text((0, 0), text, font=font, fill=255)
+    return mask
+
+
 class VerdictScreen:
     def __init__(self, language: str = "zh_CN", size: tuple[int, int] = (1280, 720), sound: bool = True) -> None:
         self.language = language if _font_path() else "en"
@@ -81,21 +91,19 @@ class VerdictScreen:
 
     def render(self, verdict: dict[str, Any] | None, offline: bool) -> np.ndarray:
         colour, lines = self.lines(verdict, offline)
-        image = np.full((self.height, self.width, 3), colour, np.uint8)
         banner = self._(OFFLINE_BANNER) if offline else ""
         if self.language == "en" or _font_path() is None:
-            return self._render_cv2(image, lines, banner)
-        pil = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-        draw = ImageDraw.Draw(pil)
+            return self._render_cv2(np.full((self.height, self.width, 3), colour, np.uint8), lines, banner)
+        pil = Image.new("RGB", (self.width, self.height), colour[::-1])
         y = 40
         if banner:
             size = max(12, min(34, int(self.width / (len(banner) + 2))))
-            draw.rectangle((0, 0, self.width, BANNER_HEIGHT), fill=(0, 0, 0))
-            draw.text((16, (BANNER_HEIGHT - size) // 2), banner, font=_font(size), fill=(255, 200, 0))
+            ImageDraw.Draw(pil).rectangle((0, 0, self.width, BANNER_HEIGHT), fill=(0, 0, 0))
+            pil.paste((255, 200, 0), (16, (BANNER_HEIGHT - size) // 2), _text_mask(banner, size))
             y = BANNER_HEIGHT + 40
         for text, size in lines:
             for chunk in _wrap(text, max(8, int(self.width / (size * 1.02)))):
-                draw.text((40, y), chunk, font=_font(size), fill=(255, 255, 255))
+                pil.paste((255, 255, 255), (40, y), _text_mask(chunk, size))
                 y += int(size * 1.3)
         return cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
 
