@@ -50,6 +50,31 @@ db.gate.devices
         (cached DEVICE_CACHE_SECONDS; updates GateDevice.last_seen on a cache miss)
     gate_by_code(code) -> GateInfo | None (cached), forget_cached()
 
+db.gate.sync (offline scanners, R9.2)
+    snapshot(gate: GateInfo, now=None) -> {"gate", "venue_id", "synced_at", "public_keys" {key id: base64
+        raw Ed25519 PUBLIC key}, "sessions" [{"id", "opens_at", "closes_at", "reentry_allowed",
+        "sections"}] (the gate's sessions whose admission closed less than a day ago), "revoked" [ticket
+        ids: revoked ticket or refunded/cancelled/expired/rejected order], "unpaid" [ticket ids], "admitted"
+        [{"ticket", "inside", "first_entry_at", "first_gate"}]}. Served to devices by
+        GET /api/v1/checkin/sync; the camera client saves it to a file.
+    apply_journal(actor, gate, entries, *, device_id=None) -> {"recorded", "already_recorded", "conflicts"}
+        entries: [{"nonce", "code", "direction", "at" (ISO with zone: the original time), "status" (what
+        the scanner showed), "reason_code"}]. Records each as a Scan (offline=True) at its original time;
+        an offline `ok` writes presence; if the ticket was admitted meanwhile (another offline gate, or
+        online) it stays admitted and a GateConflict row is written. Idempotent by nonce. Audited.
+        Also POST /api/v1/checkin/journal for devices.
+
+db.gate.presence: the conditional statements (first entry, re-entry, exit, scan insert) and
+    connection() (one asyncpg connection per scan on PostgreSQL, Piccolo raw on SQLite).
+
+Camera client (scanner/): `python -m scanner --gate GATE --source SOURCE [--headless] ...` calls
+redeem() directly (DATABASE_URL), falls back to scanner.offline.judge() (decide() over the snapshot,
+public keys only) when the database does not answer within --offline-timeout, journals offline scans
+and uploads them with apply_journal() when it is back.
+
+Demo devices (db/gate/demo.py): token `demo-gate-key` = gate MC-1 (明城墙 中华门入口),
+`demo-gate-key-at-e1` = gate AT-E1 (奥体中心 东1检票口).
+
 Tables (db.gate.tables): GateDevice(gate, name, token_sha256, active, created_at, last_seen);
 Admission(ticket unique, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at,
 last_gate) = who is inside now; Scan(at, recorded_at, gate, device, attendant, session, ticket,
