@@ -75,31 +75,24 @@ async def checkout(reference: str) -> dict:
     return await sandbox_checkout(reference)
 
 
-@dataclass(frozen=True, slots=True)
-class PaidResult:
-    payment: PaymentResult
-    emailed: bool | None  # None: nothing to send (not paid)
+async def pay(reference: str) -> PaymentResult:
+    """The customer pays on the sandbox checkout (the provider sends its signed notice to our callback)."""
+    return await sandbox_pay(reference)
 
 
-async def pay(client: str, reference: str) -> PaidResult:
-    """The customer pays on the sandbox checkout; a paid order's e-tickets are e-mailed right away."""
-    result = await sandbox_pay(reference)
-    if result.status != PAID or result.outcome not in ("accepted", "reheld"):
-        return PaidResult(result, None)
-    try:
-        await send_ticket_email(customer(client), result.code)
-    except (Conflict, InvalidInput):
-        log.warning("ticket e-mail for shop order %s not sent", result.code)
-        return PaidResult(result, False)
-    return PaidResult(result, True)
-
-
-async def resend_email(client: str, code: str) -> bool:
+async def email_tickets(client: str, code: str) -> bool:
+    """E-mail the e-tickets of a paid order; False (logged, recorded as a failed delivery) if it failed."""
     try:
         await send_ticket_email(customer(client), code)
     except (Conflict, InvalidInput):
+        log.warning("ticket e-mail for shop order %s not sent", code)
         return False
     return True
+
+
+def settled(result: PaymentResult) -> bool:
+    """The payment made the order paid (in time, or late with the stock still free): tickets are issued."""
+    return result.status == PAID and result.outcome in ("accepted", "reheld")
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,9 +58,11 @@ async def test_buy_general_admission_pay_and_receive_the_email(monkeypatch):
             assert 'data-status="held"' in held.text and "¥150.00" in held.text
             page = await pay_through_checkout(client, code)
             pdf = await client.get(f"/shop/orders/{code}/tickets.pdf")
+            status = await client.get(f"/shop/orders/{code}/email-status", headers={"hx-request": "true"})
     assert 'data-status="paid"' in page.text
     assert page.text.count('data-testid="ticket"') == 3 and page.text.count("<svg") >= 3
-    assert 'data-testid="email-sent"' in page.text
+    assert 'data-testid="email-sent"' in page.text  # sent after the checkout's answer, before the next page
+    assert 'data-testid="email-sent"' in status.text and "<html" not in status.text and "hx-trigger" not in status.text
     assert 'data-testid="refund-cost"' in page.text
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["cache-control"] == "private, no-store"
     order = await Order.select().where(Order.code == code).first()

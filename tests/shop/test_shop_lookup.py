@@ -97,7 +97,7 @@ async def test_nobody_opens_another_customers_order():
     async with shop_client(address="203.0.113.82") as client:
         assert (await _lookup(client, mine, BUYER_FORM["phone"])).status_code == 303
         wrong_contact = await _lookup(client, theirs, BUYER_FORM["phone"])  # my phone, their code
-        for path in (f"/shop/orders/{theirs}", f"/shop/orders/{theirs}/tickets.pdf", f"/o/{theirs}"):
+        for path in (f"/shop/orders/{theirs}", f"/shop/orders/{theirs}/tickets.pdf", f"/shop/orders/{theirs}/email-status", f"/o/{theirs}"):
             page = await client.get(path, follow_redirects=True)
             assert 'data-testid="lookup-form"' in page.text and "张三" not in page.text and "%PDF" not in page.text
         for action in ("pay", "cancel", "email"):

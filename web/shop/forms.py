@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect
 
 from db.errors import DomainError, InvalidInput
@@ -76,8 +77,8 @@ def failure(exc: DomainError) -> dict[str, Any]:
     return {"error": gettext(exc.message, **exc.params), "error_field": exc.field, "error_status": exc.status_code}
 
 
-def go(request: Request, url: str) -> Response:
-    """Open `url`: an HX-Redirect for an HTMX form, a 303 redirect for a plain one."""
+def go(request: Request, url: str, background: BackgroundTask | None = None) -> Response:
+    """Open `url`: an HX-Redirect for an HTMX form, a 303 redirect for a plain one (then run `background`)."""
     if request.headers.get("hx-request"):
-        return Response(content="", status_code=200, headers={"HX-Redirect": url})
-    return Redirect(url, status_code=303)
+        return Response(content="", status_code=200, headers={"HX-Redirect": url}, background=background)
+    return Redirect(url, status_code=303, background=background)

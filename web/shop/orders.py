@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from litestar import Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
@@ -16,7 +17,7 @@ from db.errors import DomainError
 from db.sales.documents import qr_svg, ticket_pdf
 from db.sales.orders import cancel_order
 from db.sales.shop_lookup import normalize_code
-from db.sales.shop_orders import checkout, customer_order, pay, resend_email, start_payment
+from db.sales.shop_orders import checkout, customer_order, email_tickets, pay, settled, start_payment
 from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from db.sales.shop_throttle import customer
 from web.auth import PUBLIC
@@ -73,7 +74,7 @@ async def order_cancel(request: Request, code: FromPath[str]) -> Response:
 @post("/shop/orders/{code:str}/email", opt=PUBLIC)
 async def order_email(request: Request, code: FromPath[str]) -> Response:
     async def send(code: str) -> Response:
-        if await resend_email(client_key(request), code):
+        if await email_tickets(client_key(request), code):
             return await _order_page(request, code, notice=gettext("The e-tickets were sent to your e-mail again."))
         return await _order_page(request, code, 409, error=gettext("The e-mail could not be sent. Download the PDF below or try again later."))
 
@@ -93,6 +94,16 @@ async def order_pdf(request: Request, code: FromPath[str]) -> Response:
     return await _for_granted(request, code, download)
 
 
+@get("/shop/orders/{code:str}/email-status", opt=PUBLIC)
+async def order_email_status(request: Request, code: FromPath[str]) -> Response:
+    """The e-mail line of the order page, polled while the e-tickets are being sent."""
+
+    async def status(code: str) -> Response:
+        return render(request, "shop/_email_status.html", order=(await customer_order(code)).order)
+
+    return await _for_granted(request, code, status)
+
+
 @get("/shop/checkout/{reference:str}", opt=PUBLIC)
 async def checkout_page(request: Request, reference: FromPath[str]) -> Template:
     """The sandbox payment provider's checkout, inside the shop: the amount and one button."""
@@ -108,9 +119,12 @@ async def checkout_pay(request: Request, reference: FromPath[str]) -> Response:
     code = payment["order_code"]
     if not is_granted(request, code):
         return await lookup_page(request, {"code": code})
-    if payment["status"] == "pending":
-        await pay(client_key(request), reference)
-    return forms.go(request, f"/shop/orders/{code}")
+    if payment["status"] != "pending":
+        return forms.go(request, f"/shop/orders/{code}")
+    result = await pay(reference)
+    # The e-mail (PDF attached) goes out after the answer: the customer sees the order page at once.
+    background = BackgroundTask(email_tickets, client_key(request), code) if settled(result) else None
+    return forms.go(request, f"/shop/orders/{code}", background=background)
 
 
-ROUTES = [order_page, order_pay, order_cancel, order_email, order_pdf, checkout_page, checkout_pay]
+ROUTES = [order_page, order_pay, order_cancel, order_email, order_email_status, order_pdf, checkout_page, checkout_pay]
