@@ -115,7 +115,7 @@ async def buy(url: str, ids: dict, rec: Recorder, until: float, number: int) -> 
             started = await rec.request(client, "pay: start", "POST", f"{order_url}/pay", 303, data={"_csrf_token": token})
             if started.status_code != 303:
                 continue
-            paid = await rec.request(client, "pay: sandbox checkout (+ e-mail)", "POST", started.headers["location"], 303, data={"_csrf_token": token})
+            paid = await rec.request(client, "pay: sandbox checkout", "POST", started.headers["location"], 303, data={"_csrf_token": token})
             if paid.status_code == 303:
                 await rec.request(client, "order page (QR e-tickets)", "GET", order_url, 200)
                 bought += 1
