@@ -212,3 +212,11 @@ async def test_stream_shows_a_conflict_when_an_offline_journal_is_uploaded():
     alerts = [figure(data, "alerts") for data in figures]
     assert alerts[0] == "0" and set(alerts[1:]) == {"1"}  # (a poll may notice the upload before its announcement)
     assert 'data-testid="conflicts"' in figures[-1]
+
+
+async def test_session_list_offers_todays_sessions_only():
+    world = await open_venue()
+    async with signed_in(Role.SUPERVISOR, "zhang") as client:
+        page = (await client.get("/gate/live")).text
+    assert f'href="/gate/live/{world["session"]}"' in page and f'href="/gate/live/{world["elsewhere"]}"' in page
+    assert f'href="/gate/live/{world["later"]}"' not in page  # admission in two days

@@ -112,3 +112,13 @@ async def test_the_page_redeems_through_the_json_endpoint_with_its_csrf_token():
         assert second.json()["status"] == "already_redeemed" and second.json()["first_entry"]["gate"] == "G-1"
         without = await client.post("/api/v1/checkin/redeem", json={**body, "nonce": "tablet-3"})
         assert without.status_code == 403
+
+
+async def test_scan_page_speaks_english_when_asked():
+    await open_venue()
+    async with signed_in(Role.GATE, "wang") as client:
+        client.cookies.set("lang", "en")
+        page = (await client.get("/gate/scan/G-1")).text
+    texts = json.loads(re.search(r'<script type="application/json" id="gate-texts">(.*?)</script>', page, re.S).group(1))
+    assert texts["statuses"]["ok"] == "Admit" and texts["statuses"]["already_redeemed"] == "Already admitted"
+    assert "All sessions of this gate" in page
