@@ -120,3 +120,24 @@ async def test_auditor_approves_a_concession_order_and_the_seller_takes_the_paym
     [text] = await _qr_texts(page)
     claim = keyring().verify(text)
     assert claim is not None and claim.concession and claim.session_id == ids["seated_session"]
+
+
+async def test_picks_survive_the_plan_refresh_and_best_seats_together_are_ticked(page, sign_in_page):
+    ids = await sales_catalog()
+    await make_staff(Role.SELLER, "lina_b")
+    await sign_in_page(page, "lina_b")
+    await page.goto(f"/sales/sessions/{ids['seated_session']}")
+    picked = ids["vip_seats"][4]
+    await page.locator(f"#plan label.seat[data-seat-id='{picked}']").click()
+    async with page.expect_response(lambda r: "/plan" in r.url):  # the polled refresh replaces the plan
+        pass
+    await page.wait_for_timeout(300)
+    assert await page.locator(f"#plan input[value='{picked}']").is_checked()
+    assert await page.locator("[data-testid=picked-count]").inner_text() == "1"
+    await page.fill(f"[data-testid=best-n-{ids['a_class']}]", "3")
+    async with page.expect_response(lambda r: f"best_class={ids['a_class']}" in r.url):
+        await page.press(f"[data-testid=best-n-{ids['a_class']}]", "Enter")  # picks, does not submit the order form
+    await page.wait_for_timeout(300)
+    checked = await page.locator("#plan input[name=seat_id]:checked").evaluate_all("boxes => boxes.map(b => Number(b.value))")
+    assert len(checked) == 3 and not set(checked) & set(ids["vip_seats"])
+    assert await page.locator("[data-testid=order-tickets]").is_visible()

@@ -59,6 +59,8 @@ async def test_bad_input_is_an_on_page_error_and_nothing_is_written():
         ga = f"/sales/sessions/{ids['ga_session']}"
         bad_qty = await post_form(client, f"{ga}/order/details", {f"qty_{ids['ga_class']}": "two"}, headers=HX)
         assert bad_qty.status_code == 422 and "two 不是整数" in bad_qty.text
+        huge = await post_form(client, f"{ga}/order/details", {f"qty_{ids['ga_class']}": "100000"}, headers=HX)
+        assert huge.status_code == 422 and "200" in huge.text and 'aria-invalid="true"' in huge.text
         full = await post_form(client, f"{ga}/orders", {f"qty_{ids['ga_class']}": "51", **BUYER_FORM}, headers=HX)
         assert full.status_code == 409 and "已售罄" in full.text and 'data-testid="order-tickets"' in full.text
     assert await Order.count() == 0 and await OrderItem.count() == 0

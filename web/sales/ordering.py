@@ -16,7 +16,7 @@ from litestar.response import Response, Template
 from db.errors import Conflict, DomainError, InvalidInput
 from db.sales.boxoffice_quote import QuoteTicket, quote
 from db.sales.buyer import ID_TYPES, Buyer
-from db.sales.orders import ItemRequest, create_order
+from db.sales.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.policy import concession_kinds
 from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from db.staff.permissions import Permission
@@ -34,6 +34,8 @@ def _quantity(data: dict[str, Any], name: str) -> int:
         return 0
     if not value.isdigit():
         raise InvalidInput("{value} is not a whole number.", field=name, value=value)
+    if int(value) > MAX_TICKETS_PER_ORDER:
+        raise InvalidInput("The quantity must be between 1 and {max}.", field=name, max=MAX_TICKETS_PER_ORDER)
     return int(value)
 
 
