@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 
 from tests.browser.conftest import free_port
 from tests.shop.support import Mailbox, sales_catalog
+from web.shop.grants import GRANT_COOKIE
 
 PHONE = pytest.mark.parametrize("viewport", ["phone"], indirect=True)
 
@@ -114,3 +115,32 @@ async def test_a_second_customer_racing_for_the_same_seat_gets_a_clear_message_a
         assert await page.locator("[data-testid='order-status']").get_attribute("data-status") == "held"
     finally:
         await rival_context.close()
+
+
+@PHONE
+async def test_order_lookup_in_english_on_a_phone(page):
+    ids = await sales_catalog()
+    await page.goto(f"/shop/sessions/{ids['ga_session']}")
+    async with page.expect_navigation():
+        await page.click("[data-testid='lang-en']")
+    await page.fill(f"[data-testid='qty-{ids['ga_class']}']", "2")
+    await page.click(".concession summary")
+    await page.screenshot(path="/tmp/shop-ga-en.png", full_page=True)
+    await _fill_details(page, "Wang Xiaoming", "13800138000", "xiaoming@example.cn")
+    async with page.expect_navigation(url="**/shop/orders/*"):
+        await page.click("[data-testid='hold']")
+    code = page.url.rsplit("/", 1)[1]
+    await page.context.clear_cookies(name=GRANT_COOKIE)  # a day later: the 30-minute grant is gone
+    await page.goto(f"/o/{code}")
+    assert await page.input_value("[data-testid='lookup-code']") == code
+    await page.fill("[data-testid='lookup-contact']", "13999999999")
+    await page.click("[data-testid='lookup-submit']")
+    error = page.locator("[data-testid='form-error']")
+    await error.wait_for()
+    assert "Check both and try again" in await error.inner_text()
+    await page.screenshot(path="/tmp/shop-lookup-error.png", full_page=True)
+    await page.fill("[data-testid='lookup-contact']", "xiaoming@example.cn")
+    async with page.expect_navigation(url=f"**/shop/orders/{code}"):
+        await page.click("[data-testid='lookup-submit']")
+    assert await page.locator("[data-testid='order-status']").inner_text() == "Tickets held, waiting for payment"
+    assert "xiaoming" not in page.url and "1380013" not in page.url
