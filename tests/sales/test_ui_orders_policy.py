@@ -64,6 +64,8 @@ async def test_policy_page_edits_channels_tiers_and_concessions_with_audit():
     async with staff_client(Role.SUPERVISOR, "boss") as client:
         page = await client.get("/sales/policy")
         assert page.status_code == 200 and 'data-testid="kind-student"' in page.text
+        prefilled = await client.get("/sales/policy", params={"edit": "student"})
+        assert 'name="code" value="student"' in prefilled.text and 'name="name_zh" value="学生"' in prefilled.text
         saved = await post_form(client, "/sales/policy/channels/web_shop", {"needs_audit": "on", "hold_minutes": "20"})
         assert saved.status_code == 200 and "渠道政策已保存。" in saved.text
         assert await channel_policy("web_shop") == (True, 20)

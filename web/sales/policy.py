@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from db.catalog.pricing import yuan_to_fen
@@ -37,9 +37,22 @@ async def _page(request: Request, status_code: int = 200, **extra: Any) -> Templ
     )
 
 
+def _kind_form(kind: dict) -> dict[str, str]:
+    """A concession kind as the form's values (to change it)."""
+    fixed = kind["fixed_price_fen"]
+    return {
+        "code": kind["code"], "name_zh": kind["name_zh"], "name_en": kind["name_en"], "id_hint": kind["id_hint"],
+        "percent_off": "" if kind["percent_off"] is None else str(kind["percent_off"]),
+        "fixed_price": "" if fixed is None else f"{fixed // 100}.{fixed % 100:02d}",
+        "requires_id": "on" if kind["requires_id"] else "", "active": "on" if kind["active"] else "",
+    }
+
+
 @get("/sales/policy", guards=[requires(Permission.POLICY_EDIT)])
-async def policy_page(request: Request) -> Template:
-    return await _page(request)
+async def policy_page(request: Request, edit: FromQuery[str] = "") -> Template:
+    """The policy page; `?edit=CODE` fills the concession form with that kind."""
+    kind = next((k for k in await concession_kinds(active_only=False) if k["code"] == edit), None) if edit else None
+    return await _page(request, **({"section": "concession", "form": _kind_form(kind)} if kind else {}))
 
 
 @post("/sales/policy/channels/{channel:str}", guards=[requires(Permission.POLICY_EDIT)])
