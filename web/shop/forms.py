@@ -74,7 +74,7 @@ def concession(data: dict[str, Any]) -> ConcessionChoice | None:
 
 
 def failure(exc: DomainError) -> dict[str, Any]:
-    return {"error": gettext(exc.message, **exc.params), "error_field": exc.field, "error_status": exc.status_code}
+    return {"error": gettext(exc.message, **exc.params), "error_field": exc.field}
 
 
 def go(request: Request, url: str, background: BackgroundTask | None = None) -> Response:
