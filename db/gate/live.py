@@ -144,7 +144,12 @@ async def announce(session_id: int | None) -> None:
     """Tell every watcher of `session_id` (None: a scan of no known session, e.g. an unreadable code)
     that a scan was recorded. Call it after the scan's transaction committed."""
     engine = Scan._meta.db
-    if isinstance(engine, PostgresEngine):
-        await Scan.raw("SELECT pg_notify({}, {})", CHANNEL, "" if session_id is None else str(session_id))
-    else:
+    if not isinstance(engine, PostgresEngine):
         _hub.wake(session_id)
+        return
+    payload = "" if session_id is None else str(session_id)
+    if engine.pool is None:
+        await Scan.raw("SELECT pg_notify({}, {})", CHANNEL, payload)
+        return
+    async with engine.pool.acquire() as connection:  # the redeem hot path: no query building
+        await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
