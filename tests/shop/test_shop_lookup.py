@@ -146,3 +146,30 @@ async def test_order_creation_is_rate_limited_per_client(monkeypatch):
         answers = [(await hold(client, ids["ga_session"], **{f"qty_{ids['ga_class']}": "1"})).status_code for _ in range(4)]
         elsewhere = await hold(other, ids["ga_session"], **{f"qty_{ids['ga_class']}": "1"})
     assert answers == [303, 303, 303, 429] and elsewhere.status_code == 303
+
+
+async def test_wrong_contact_and_unknown_code_take_similar_time(monkeypatch):
+    """Interleaved timings of the lookup operation: a wrong phone for a real order vs an unknown code."""
+    import statistics
+    import time
+
+    from db.errors import InvalidInput
+    from db.sales import shop_lookup
+    from db.sales.shop_throttle import Limit
+
+    ids = await sales_catalog()
+    code = await _bought(ids)
+    wide = Limit(1000, shop_lookup.LOOKUPS_PER_CLIENT.window)
+    monkeypatch.setattr(shop_lookup, "LOOKUPS_PER_CLIENT", wide)
+    monkeypatch.setattr(shop_lookup, "LOOKUPS_PER_CODE", wide)
+    timings: dict[str, list[float]] = {"wrong": [], "unknown": []}
+    for i in range(12):
+        for kind, tried in (("wrong", code), ("unknown", f"UNKNOWN{i:03d}")):
+            started = time.perf_counter()
+            try:
+                await shop_lookup.find_order("timing-client", tried, "13900000000")
+            except InvalidInput:
+                timings[kind].append(time.perf_counter() - started)
+    wrong, unknown = statistics.median(timings["wrong"]), statistics.median(timings["unknown"])
+    assert len(timings["wrong"]) == len(timings["unknown"]) == 12
+    assert abs(wrong - unknown) <= max(0.5 * max(wrong, unknown), 0.02), (wrong, unknown)
