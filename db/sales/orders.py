@@ -151,6 +151,8 @@ async def create_order(
     if not context.expired_holds:
         for pc_id, quantity in quota.items():
             if context.classes[pc_id].available < quantity:  # sold out: refuse before writing anything
+                if idempotency_key is not None and (existing := await _existing(partner_id, idempotency_key)):
+                    return existing  # a retry of an order that took the last tickets
                 raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
     size = sum(line.quantity for line in lines)
     tier = group_tier(size, context.tiers)

@@ -80,6 +80,11 @@ async def test_same_idempotency_key_returns_the_same_order_and_holds_nothing_mor
     assert second.json() == first.json()
     assert other.json()["code"] != first.json()["code"]
     assert left["price_classes"][0]["available"] == 46
+    async with http_client() as client:
+        rest = {**request, "items": [{"price_class_id": ids["ga_class"], "quantity": 46}]}
+        last = await client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "last"}, json=rest)
+        retry = await client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "last"}, json=rest)
+    assert last.status_code == retry.status_code == 201 and retry.json() == last.json()  # sold out, yet the retry finds its order
 
 
 async def test_keys_are_required_and_partners_see_only_their_own_orders():
