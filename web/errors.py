@@ -43,6 +43,8 @@ def problem(status: int, detail: str, **extra: object) -> Response:
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
+    # A path no route matches never passes the session middleware: render it as signed out.
+    request.scope.setdefault("user", None)
     return Template(
         "errors/error.html",
         context={"status": status, "title": gettext(TITLES.get(status, "Error")), "message": message},

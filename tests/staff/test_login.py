@@ -87,3 +87,10 @@ async def test_language_switch(client):
     csrf = await fetch_csrf(client)
     await client.post("/lang", data={"language": "en", "next": "/", "_csrf_token": csrf})
     assert "Sign out" in (await client.get("/")).text
+
+
+async def test_unknown_address_gets_the_friendly_404_page(client):
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 404
+    assert 'data-testid="error-message"' in response.text
+    assert "Traceback" not in response.text
