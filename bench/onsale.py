@@ -92,6 +92,7 @@ class Stats:
         self.request_latencies: list[float] = []
         self.codes: dict[int, int] = {}
         self.sold = self.sold_out = self.errors_5xx = self.failures = 0
+        self.failure_kinds: dict[str, int] = {}
 
 
 async def buyer(client: httpx.AsyncClient, session_id: int, price_class: int, stats: Stats) -> None:
@@ -117,8 +118,9 @@ async def buyer(client: httpx.AsyncClient, session_id: int, price_class: int, st
             stats.sold_out += 1
         elif created.status_code >= 500:
             stats.errors_5xx += 1
-    except httpx.HTTPError:
+    except httpx.HTTPError as exc:
         stats.failures += 1
+        stats.failure_kinds[type(exc).__name__] = stats.failure_kinds.get(type(exc).__name__, 0) + 1
     stats.latencies.append(time.perf_counter() - started)
 
 
@@ -150,7 +152,7 @@ def start_server(database_url: str, workers: int, port: int, pool: int) -> subpr
     env = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": str(pool), "PYTHONPATH": str(REPO)}
     command = [
         sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "60", "--loop", "uvloop", "--http", "httptools",
     ]
     return subprocess.Popen(command, cwd=REPO, env=env)
 
@@ -214,7 +216,7 @@ async def main() -> None:
     print(f"  request latency    p50 {percentile(stats.request_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.request_latencies, 99) * 1000:.1f} ms")
     print(f"  sold (paid)        {stats.sold}")
     print(f"  sold out (409)     {stats.sold_out}")
-    print(f"  5xx                {stats.errors_5xx}   connection failures {stats.failures}")
+    print(f"  5xx                {stats.errors_5xx}   connection failures {stats.failures} {stats.failure_kinds or ''}")
     print(f"  status codes       {dict(sorted(stats.codes.items()))}")
     print(f"  database check     tickets issued {checked['issued']}, available left {checked['available']}, "
           f"paid orders {checked['paid_orders']}, unpaid holds {checked['unpaid_holding_orders']}")

@@ -91,8 +91,17 @@ async def run_camera(args: argparse.Namespace) -> int:
     finally:
         await client.close()
         if isinstance(engine, PostgresEngine):
-            await engine.close_connection_pool()
+            await _close_pool(engine)
     return 0
+
+
+async def _close_pool(engine) -> None:
+    """Close the pool; a connection attempt left hanging by an outage must not keep the client from exiting."""
+    try:
+        await asyncio.wait_for(engine.pool.close(), 5)
+    except TimeoutError:
+        engine.pool.terminate()
+    engine.pool = None
 
 
 async def _run_window(args, client, frames, debouncer, direction) -> None:

@@ -6,6 +6,7 @@ not pay a query per request, and a deactivated device is refused within DEVICE_C
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from db.catalog.tables import Gate
 from db.errors import Conflict, InvalidInput, NotFound
 from db.gate.tables import GateDevice
 from db.transaction import write_transaction
+
+log = logging.getLogger("ticketcenter.gate")
 
 DEVICE_CACHE_SECONDS = 10.0
 GATE_CACHE_SECONDS = 10.0
@@ -73,7 +76,10 @@ async def device_for_token(token: str) -> DeviceInfo | None:
     info = None
     if row:
         info = DeviceInfo(row["id"], row["name"], GateInfo(row["gate.id"], row["gate.code"], row["gate.venue"]))
-        await GateDevice.update({GateDevice.last_seen: utcnow()}).where(GateDevice.id == info.id)
+        try:
+            await GateDevice.update({GateDevice.last_seen: utcnow()}).where(GateDevice.id == info.id)
+        except Exception as exc:  # noqa: BLE001 - "last seen" is a hint; a busy database must not refuse the scan
+            log.warning("gate device %s: last_seen not updated (%s)", info.id, type(exc).__name__)
     _devices[digest] = (time.monotonic() + DEVICE_CACHE_SECONDS, info)
     return info
 

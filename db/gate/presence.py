@@ -12,6 +12,8 @@ write transaction. The statements are written once, with Piccolo's `{}` placehol
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 from typing import Any
@@ -90,8 +92,12 @@ class _Asyncpg:
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         return [dict(row) for row in await self.conn.fetch(_numbered(sql), *args)]
 
-    def transaction(self):
-        return self.conn.transaction()
+    def writing(self, transaction: bool):
+        """Around a scan's writes: a transaction when there are several statements."""
+        return self.conn.transaction() if transaction else contextlib.nullcontext()
+
+
+_sqlite_writer = asyncio.Lock()
 
 
 class _Piccolo:
@@ -100,8 +106,13 @@ class _Piccolo:
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         return await Scan.raw(sql, *args)
 
-    def transaction(self):
-        return write_transaction(Scan._meta.db)
+    @asynccontextmanager
+    async def writing(self, transaction: bool):
+        """SQLite has one writer at a time: this process's scans queue for it in order (an asyncio lock)
+        instead of all polling the file lock, which starves some of them for many seconds under load."""
+        async with _sqlite_writer:
+            async with write_transaction(Scan._meta.db) if transaction else contextlib.nullcontext():
+                yield
 
 
 @asynccontextmanager

@@ -12,7 +12,6 @@ number of concurrent presence writes returns a row."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -182,7 +181,7 @@ async def redeem(
         if not recorded:  # the careful path: rejections, exits, re-entries, SQLite, and lost races
             try:
                 # A rejection writes only its Scan row: no transaction needed around one statement.
-                async with db.transaction() if decision.admits else contextlib.nullcontext():
+                async with db.writing(transaction=decision.admits):
                     if decision.admits and not await write_presence(
                         db, presence is None, ticket.ticket_id, ticket.session_id, gate_info.id, now, parsed_direction
                     ):

@@ -122,7 +122,7 @@ async def apply_journal(
             ).first()
         result = {"status": status.value, "reason_code": reason_code, "offline": True, "ticket_id": ticket["id"] if ticket else None}
         try:
-            async with connection() as db, db.transaction():
+            async with connection() as db, db.writing(transaction=True):
                 earlier = None
                 if status is Status.OK and ticket is not None:
                     earlier = await _apply_admission(db, ticket, gate, at, direction)

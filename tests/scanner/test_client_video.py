@@ -43,7 +43,11 @@ async def read_verdict(process: asyncio.subprocess.Process) -> dict:
 
 async def run_to_end(video: Path, tmp: Path, *extra: str, database_url: str | None = None) -> list[dict]:
     process = await start_client(video, tmp, *extra, database_url=database_url)
-    out, err = await asyncio.wait_for(process.communicate(), 180)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 180)
+    except TimeoutError:
+        process.kill()
+        raise AssertionError(f"client did not finish: {(await process.stderr.read()).decode()[-2000:]}") from None
     assert process.returncode == 0, err.decode()[-2000:]
     return [json.loads(line) for line in out.decode().splitlines()]
 
