@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from piccolo.engine.base import Engine
@@ -31,3 +32,21 @@ def engine_from_url(url: str) -> Engine:
 
 def engine_name(engine: Engine) -> str:
     return "postgresql" if isinstance(engine, PostgresEngine) else "sqlite"
+
+
+def secret(env_name: str, filename: str) -> str:
+    """A secret from the environment, else from var/FILENAME, created once (mode 0600) so that every
+    worker and every restart share it."""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    path = ROOT / "var" / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass  # another worker made it first
+    return path.read_text().strip()

@@ -72,7 +72,8 @@ async def send_ticket_email(actor: Actor, code: str) -> None:
     order = await _paid_order(code)
     if not order["buyer_email"]:
         raise InvalidInput("The order has no e-mail address; use SMS or print the tickets.", field="email")
-    message = ticket_email(order, os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn"))
+    sender = os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn")
+    message = await asyncio.to_thread(ticket_email, order, sender)  # renders the PDF off the event loop
     try:
         await asyncio.to_thread(_send, message)
     except (OSError, smtplib.SMTPException) as exc:

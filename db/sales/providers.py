@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from db.config import ROOT
+from db.config import secret
 from db.errors import NotFound
 
 
@@ -45,19 +44,7 @@ class PaymentProvider(Protocol):
 
 
 def _secret() -> bytes:
-    env = os.environ.get("SANDBOX_PAYMENT_SECRET")
-    if env:
-        return env.encode()
-    path = ROOT / "var" / "sandbox-payment.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(32))
-        except FileExistsError:
-            pass  # another worker made it first
-    return path.read_text().strip().encode()
+    return secret("SANDBOX_PAYMENT_SECRET", "sandbox-payment.key").encode()
 
 
 class SandboxProvider:
