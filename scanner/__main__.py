@@ -157,10 +157,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
-        return asyncio.run(run_camera(args))
+        code = asyncio.run(run_camera(args))
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    _exit_past_abandoned_database_threads(code)
+    return code
+
+
+def _exit_past_abandoned_database_threads(code: int) -> None:
+    """A database call abandoned at its offline timeout can leave a driver thread (aiosqlite's worker)
+    waiting forever; Python would wait for it at exit. The client's own work is done and flushed: exit."""
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":
