@@ -43,11 +43,16 @@ VENDOR = {
 }
 
 
+async def _skip_session_reset(connection) -> None:
+    """Pooled connections go back without asyncpg's RESET ALL / UNLISTEN round trip: the app keeps no
+    session state on them (asyncpg still rolls back any transaction left open before calling this)."""
+
+
 async def open_database() -> None:
     engine = engine_finder()
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(
-            min_size=1, max_size=int(os.environ.get("DB_POOL_SIZE", "10"))
+            min_size=1, max_size=int(os.environ.get("DB_POOL_SIZE", "10")), reset=_skip_session_reset
         )
     else:
         await enable_wal()
