@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.onsale import percentile  # noqa: E402
+from bench.server import percentile  # noqa: E402
 
 
 async def prepare(tickets: int) -> tuple[str, list[str]]:

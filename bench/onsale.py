@@ -17,19 +17,17 @@ import asyncio
 import json
 import datetime as dt
 import os
-import socket
-import statistics
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
 import aiohttp
-import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.server import free_port, percentile, start_server, wait_ready  # noqa: E402
 
 PARTNER_KEY = "demo-partner-key"
 
@@ -148,38 +146,6 @@ async def rush(url: str, session_id: int, price_class: int, buyers: int, concurr
         return stats, time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(database_url: str, workers: int, port: int, pool: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": str(pool), "PYTHONPATH": str(REPO)}
-    command = [
-        sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "60", "--loop", "uvloop", "--http", "httptools",
-    ]
-    return subprocess.Popen(command, cwd=REPO, env=env)
-
-
-async def wait_ready(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise SystemExit(f"server at {url} did not become ready")
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (values[0] if values else 0.0)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True, help="postgresql://... or sqlite:///PATH (prepared and verified here)")
@@ -198,7 +164,7 @@ async def main() -> None:
 
     session_id, price_class = await prepare(args.tickets)
     port = args.port or free_port()
-    server = None if args.url else start_server(args.database_url, args.workers, port, args.pool)
+    server = None if args.url else start_server(args.database_url, args.workers, port, DB_POOL_SIZE=str(args.pool))
     url = args.url or f"http://127.0.0.1:{port}"
     try:
         await wait_ready(url)

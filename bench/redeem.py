@@ -28,7 +28,7 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.onsale import percentile, start_server, wait_ready  # noqa: E402
+from bench.server import percentile, start_server, wait_ready  # noqa: E402
 
 GATES = 32
 
@@ -162,7 +162,7 @@ async def main() -> None:
     tag = uuid.uuid4().hex[:6]
     venue, gate_ids, tokens = await prepare_gates(tag)
     sessions = [await issue_tickets(venue, gate_ids, args.tickets, tag, 10 + i) for i in range(len(args.gates))]
-    server = None if args.url else start_server(args.database_url, args.workers, args.port, args.pool)
+    server = None if args.url else start_server(args.database_url, args.workers, args.port, DB_POOL_SIZE=str(args.pool))
     url = args.url or f"http://127.0.0.1:{args.port}"
     database = args.database_url.split("://")[0]
     try:

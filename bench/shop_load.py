@@ -19,9 +19,6 @@ import asyncio
 import datetime as dt
 import os
 import re
-import socket
-import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -32,6 +29,8 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.server import free_port, percentile, start_server, wait_ready  # noqa: E402
 
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 ROWS, SEATS_PER_ROW = 16, 25
@@ -122,39 +121,6 @@ async def buy(url: str, ids: dict, rec: Recorder, until: float, number: int) -> 
     return bought
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(database_url: str, workers: int, port: int, smtp_port: int) -> subprocess.Popen:
-    env = {
-        **os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "TC_COOKIE_SECURE": "0",
-        "SHOP_ORDERS_PER_CLIENT": "1000000", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
-    }
-    command = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-    return subprocess.Popen(command, cwd=REPO, env=env)
-
-
-async def wait_ready(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise SystemExit(f"server at {url} did not become ready")
-
-
-def p(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (values[0] if values else 0.0)
-
-
 class SmtpSink:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
         return "250 OK"
@@ -180,7 +146,10 @@ async def main() -> None:
     smtp = Controller(SmtpSink(), hostname="127.0.0.1", port=free_port())
     smtp.start()
     port = free_port()
-    server = None if args.url else start_server(args.database_url, args.workers, port, smtp.port)
+    server = None if args.url else start_server(
+        args.database_url, args.workers, port, TC_COOKIE_SECURE="0", SHOP_ORDERS_PER_CLIENT="1000000",
+        SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port),
+    )
     url = args.url or f"http://127.0.0.1:{port}"
     rec = Recorder()
     try:
@@ -208,7 +177,7 @@ async def main() -> None:
     total = 0
     for kind, values in rec.latencies.items():
         total += len(values)
-        print(f"{kind:36} {len(values):9d} {len(values) / elapsed:8.1f} {p(values, 50) * 1000:8.1f} {p(values, 95) * 1000:8.1f}")
+        print(f"{kind:36} {len(values):9d} {len(values) / elapsed:8.1f} {percentile(values, 50) * 1000:8.1f} {percentile(values, 95) * 1000:8.1f}")
     print(f"{'all':36} {total:9d} {total / elapsed:8.1f}")
     print(f"orders bought by the clients: {sum(r for r in results if isinstance(r, int))}; database: {checks}")
     print(f"unexpected answers: {dict(rec.bad) or 'none'}")

@@ -23,7 +23,7 @@ from db.gate.tables import Scan
 from db.staff.permissions import Role
 from tests.gate.test_web_tablet import signed_in
 from tests.gate.tickets import issue_ticket, open_venue
-from tests.helpers import ADMIN_ACTOR, http_client
+from tests.helpers import ADMIN_ACTOR
 
 ROOT = Path(__file__).resolve().parents[2]
 

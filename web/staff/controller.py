@@ -8,7 +8,7 @@ from litestar.response import Redirect, Response, Template
 
 from db.errors import DomainError
 from db.staff import accounts
-from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role
+from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission
 from web.auth import PUBLIC, requires
 from web.i18n import LANGUAGES, gettext
 from web.settings import COOKIE_SECURE, LANGUAGE_COOKIE, SESSION_COOKIE
