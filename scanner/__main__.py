@@ -157,12 +157,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
-        code = asyncio.run(run_camera(args))
+        code = _run_to_completion(run_camera(args))
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     _exit_past_abandoned_database_threads(code)
     return code
+
+
+def _run_to_completion(main_coroutine) -> int:
+    """Like asyncio.run, but without waiting on tasks still pending after the client is done: a database
+    connection attempt stranded by an outage must not keep the gate client from exiting."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main_coroutine)
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))  # deliver the cancellations once
+        loop.close()
 
 
 def _exit_past_abandoned_database_threads(code: int) -> None:

@@ -11,7 +11,6 @@ recorded twice."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -184,8 +183,9 @@ class GateClient:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # A probe caught mid-connect by an outage may never finish cancelling: don't wait on it forever.
+            await asyncio.wait(self._tasks, timeout=2)
 
     # -- scanning ---------------------------------------------------------------------------------
     async def scan(self, code: str, direction: Direction = Direction.IN) -> dict[str, Any]:
