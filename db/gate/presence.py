@@ -20,10 +20,8 @@ from typing import Any
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cache
 
-from piccolo.engine.postgres import PostgresEngine
-
+from db import pg
 from db.audit.record import utcnow
 from db.gate.devices import GateInfo
 from db.gate.rules import Direction
@@ -76,13 +74,6 @@ class Replayed(Exception):
     """A scan with this nonce is recorded already: roll back and answer what was answered then."""
 
 
-@cache
-def _numbered(sql: str) -> str:
-    """Piccolo's `{}` placeholders as PostgreSQL's $1, $2, ..."""
-    parts = sql.split("{}")
-    return "".join(part + (f"${i + 1}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
-
-
 class _Asyncpg:
     one_statement_entry = True
 
@@ -90,7 +81,7 @@ class _Asyncpg:
         self.conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        return [dict(row) for row in await self.conn.fetch(_numbered(sql), *args)]
+        return await pg.fetch(self.conn, sql, *args)
 
     def writing(self, transaction: bool):
         """Around a scan's writes: a transaction when there are several statements."""
@@ -117,12 +108,8 @@ class _Piccolo:
 
 @asynccontextmanager
 async def connection() -> AsyncIterator[_Asyncpg | _Piccolo]:
-    engine = Scan._meta.db
-    if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        async with engine.pool.acquire() as conn:
-            yield _Asyncpg(conn)
-    else:
-        yield _Piccolo()
+    async with pg.pooled_connection(Scan) as conn:
+        yield _Piccolo() if conn is None else _Asyncpg(conn)
 
 
 async def presence_row(db, ticket_id: int) -> dict | None:
