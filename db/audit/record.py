@@ -13,7 +13,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-async def record(
+def entry(
     actor: Actor,
     action: str,
     object_type: str,
@@ -22,21 +22,17 @@ async def record(
     summary: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> None:
-    await AuditEntry.insert(
-        AuditEntry(
-            at=utcnow(),
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            actor_role=actor.role,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            summary=summary,
-            before=before,
-            after=after,
-        )
-    ).run()
+) -> dict[str, Any]:
+    """The column values of one audit entry, keyed by column name (for hand-written hot-path statements)."""
+    return {
+        "at": utcnow(), "actor_id": actor.user_id, "actor_name": actor.name, "actor_role": actor.role, "action": action,
+        "object_type": object_type, "object_id": str(object_id), "summary": summary, "before": before, "after": after,
+    }
+
+
+async def record(actor: Actor, action: str, object_type: str, object_id: object = "", **details: Any) -> None:
+    """Write one audit entry inside the caller's transaction (`details`: summary, before, after; see `entry`)."""
+    await AuditEntry.insert(AuditEntry(**entry(actor, action, object_type, object_id, **details))).run()
 
 
 def _case_insensitive_like(column, pattern: str):
