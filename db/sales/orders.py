@@ -13,7 +13,7 @@ from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.tables import SessionSeat
 from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from db.sales import holds
+from db.sales import holds, rush
 from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
 from db.sales.history import add_event, transition
 from db.sales.context import PriceClassState, sale_context
@@ -168,21 +168,30 @@ async def create_order(
     subtotal = sum(line.list_fen * line.quantity for line in lines)
     total = sum(unit * line.quantity for line, unit, _ in priced)
     code = new_order_code()
+    order_values = dict(
+        code=code, session=session_id, channel=channel, status=status, buyer_name=buyer.name, buyer_phone=buyer.phone,
+        buyer_email=buyer.email, buyer_id_masked=mask_id(buyer.id_number), total_fen=total, subtotal_fen=subtotal,
+        seller=actor.user_id, outlet=outlet, partner=partner_id, idempotency_key=idempotency_key, needs_audit=needs_audit,
+        group_size=size if tier else 0, group_percent_off=percent_off, created_at=now, expires_at=expires_at,
+    )
+    audit_after = {"channel": channel, "session": session_id, "tickets": size, "total_fen": total, "status": status}
     try:
+        if len(priced) == 1 and len(quota) == 1 and not context.expired_holds and rush.enabled():
+            line, unit, breakdown = priced[0]
+            order_id = await rush.place_order(
+                actor, order=order_values, created_event=status, audit_after=audit_after, line=dict(
+                    price_class=line.price_class_id, quantity=line.quantity, list_price_fen=line.list_fen, concession=line.concession,
+                    id_type=line.id_type, id_masked=line.id_masked, unit_price_fen=unit, line_total_fen=unit * line.quantity,
+                    breakdown=breakdown,
+                ),
+            )
+            if order_id is None:
+                raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=line.quantity)
+            return OrderSummary(order_id, code, status, total, expires_at, needs_audit)
         async with sales_write():
             if context.expired_holds:
                 await holds.release_expired(now, session_id)
-            order_id = (
-                await Order.insert(
-                    Order(
-                        code=code, session=session_id, channel=channel, status=status, buyer_name=buyer.name,
-                        buyer_phone=buyer.phone, buyer_email=buyer.email, buyer_id_masked=mask_id(buyer.id_number),
-                        total_fen=total, subtotal_fen=subtotal, seller=actor.user_id, outlet=outlet, partner=partner_id,
-                        idempotency_key=idempotency_key, needs_audit=needs_audit, group_size=size if tier else 0,
-                        group_percent_off=percent_off, created_at=now, expires_at=expires_at,
-                    )
-                ).returning(Order.id)
-            )[0]["id"]
+            order_id = (await Order.insert(Order(**order_values)).returning(Order.id))[0]["id"]
             rows = []
             for line, unit, breakdown in priced:
                 seats = [line.seat_id] if line.seat_id is not None else []
@@ -199,10 +208,7 @@ async def create_order(
                     )
             await OrderItem.insert(*rows)
             await add_event(order_id, status, actor, now)
-            await record(
-                actor, "order.create", "order", code,
-                after={"channel": channel, "session": session_id, "tickets": size, "total_fen": total, "status": status},
-            )
+            await record(actor, "order.create", "order", code, after=audit_after)
             picked = [line.seat_id for line in lines if line.seat_id is not None]
             if picked and not await holds.hold_seats(session_id, picked, code, expires_at):
                 raise Conflict("A seat you chose was just taken. Choose other seats.", field="items")
