@@ -6,7 +6,8 @@
     python -m scanner --decode-only --source DIR
 
 SOURCE is a camera index, a video file or a folder of images. The database is DATABASE_URL's.
---headless prints one JSON line per verdict and exits at the end of a video file or folder."""
+The window shows each verdict full screen (q or Esc quits); --headless prints one JSON line per verdict
+instead. Both exit at the end of a video file or folder."""
 
 from __future__ import annotations
 
@@ -105,8 +106,11 @@ async def _close_pool(engine) -> None:
 
 
 async def _run_window(args, client, frames, debouncer, direction) -> None:
+    """The verdict full screen for --ready-after seconds, else the live picture. At the end of a video file or
+    folder the last verdict stays its full time, then the client exits; q or Esc quits at any time."""
     from scanner.client import run_frames
-    from scanner.verdict_ui import VerdictScreen, Window
+    from scanner.verdict_ui import VerdictScreen
+    from scanner.window import Window
 
     window = Window()
     screen = VerdictScreen(args.lang, sound=not args.no_sound)
@@ -124,6 +128,9 @@ async def _run_window(args, client, frames, debouncer, direction) -> None:
 
     try:
         await run_frames(client, frames, debouncer, on_verdict, on_frame=on_frame, direction=direction, realtime=args.realtime)
+        while not window.quit and time.monotonic() < shown["until"]:  # the file ended: the last verdict stays
+            window.show(shown["image"], wait_ms=20)
+            await asyncio.sleep(0)
     finally:
         window.close()
 

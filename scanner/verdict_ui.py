@@ -127,27 +127,3 @@ class VerdictScreen:
 
 def _wrap(text: str, width: int) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), width)] or [""]
-
-
-class Window:
-    """The OpenCV window. Fails early with a clear message on an OpenCV build without GUI support."""
-
-    NAME = "Ticket Center gate"
-
-    def __init__(self) -> None:
-        try:
-            cv2.namedWindow(self.NAME, cv2.WINDOW_NORMAL)
-            cv2.setWindowProperty(self.NAME, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
-        except cv2.error as exc:
-            raise RuntimeError(
-                "this OpenCV build has no window support (opencv-python-headless); install opencv-python for the "
-                "window or run with --headless"
-            ) from exc
-
-    def show(self, image: np.ndarray) -> bool:
-        """Show a frame; False when the attendant pressed q or Esc."""
-        cv2.imshow(self.NAME, image)
-        return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
-
-    def close(self) -> None:
-        cv2.destroyAllWindows()

@@ -25,10 +25,16 @@ from tests.gate.videos import write_video
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def start_client(video: Path, tmp: Path, *extra: str, database_url: str | None = None) -> asyncio.subprocess.Process:
+async def start_client(
+    video: Path, tmp: Path, *extra: str, database_url: str | None = None, display: str | None = None
+) -> asyncio.subprocess.Process:
+    """`python -m scanner` at gate G-1 on `video`: --headless, or its window on the X `display` ("" for none)."""
     env = {**os.environ, "DATABASE_URL": database_url or os.environ["DATABASE_URL"]}
+    if display is not None:
+        env["DISPLAY"] = display
+    mode = ["--headless"] if display is None else []
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "scanner", "--gate", "G-1", "--source", str(video), "--headless", "--ready-after", "1",
+        sys.executable, "-m", "scanner", "--gate", "G-1", "--source", str(video), *mode, "--ready-after", "1",
         "--journal", str(tmp / "journal.jsonl"), "--cache", str(tmp / "cache.json"), *extra,
         cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
