@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--direction", choices=("in", "out"), default="in", help="entry (in) or exit (out) scanner")
     parser.add_argument("--realtime", action="store_true", help="play a video file at its own speed, like a camera")
     parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"), help="language of the verdict screen")
-    parser.add_argument("--no-sound", action="store_true", help="no terminal bell")
+    parser.add_argument("--no-sound", action="store_true", help="no verdict sound")
     return parser
 
 

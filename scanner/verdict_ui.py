@@ -2,11 +2,10 @@
 with a big title, the reason, seat and class, and an OFFLINE banner while the database is out of reach.
 
 Chinese text is drawn with Pillow and a CJK font (fonts-noto-cjk); without one the verdict is shown in
-English with OpenCV's own font. The sound is the terminal bell (once to admit, three times to refuse)."""
+English with OpenCV's own font. The sound: scanner/sound.py."""
 
 from __future__ import annotations
 
-import sys
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from db.gate.rules import ATTENTION, REASONS
+from scanner.sound import Sound
 from web.i18n import catalog
 
 FONT_CANDIDATES = (
@@ -65,7 +65,7 @@ class VerdictScreen:
     def __init__(self, language: str = "zh_CN", size: tuple[int, int] = (1280, 720), sound: bool = True) -> None:
         self.language = language if _font_path() else "en"
         self.width, self.height = size
-        self.sound = sound
+        self.sound = Sound() if sound else None
 
     def _(self, message: str, **params: object) -> str:
         text = catalog(self.language).get(message, message) if self.language != "en" else message
@@ -120,9 +120,8 @@ class VerdictScreen:
         return image
 
     def beep(self, verdict: dict[str, Any]) -> None:
-        if self.sound:
-            sys.stderr.write("\a" if verdict["status"] == "ok" else "\a\a\a")
-            sys.stderr.flush()
+        if self.sound is not None:
+            self.sound.play(verdict)
 
 
 def _wrap(text: str, width: int) -> list[str]:
