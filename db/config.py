@@ -8,7 +8,8 @@ from pathlib import Path
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+
+from db.sqlite import KeptConnectionsSQLiteEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = ROOT / "var" / "ticketcenter.sqlite3"
@@ -26,7 +27,7 @@ def engine_from_url(url: str) -> Engine:
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: how long a writer waits for the lock before "database is locked".
-        return SQLiteEngine(path=str(path), timeout=30)
+        return KeptConnectionsSQLiteEngine(path=str(path), timeout=30)
     raise ValueError(f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:///, got {url.split(':')[0]!r}")
 
 

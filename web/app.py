@@ -18,6 +18,7 @@ from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
 from db.config import ROOT
+from db.sqlite import KeptConnectionsSQLiteEngine
 from db.transaction import enable_wal
 from web import catalog, health
 from web.auditlog import controller as auditlog
@@ -65,6 +66,8 @@ async def close_database() -> None:
     engine = engine_finder()
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+    elif isinstance(engine, KeptConnectionsSQLiteEngine):
+        await engine.close_connections()
 
 
 def freeze_startup_objects() -> None:
