@@ -29,7 +29,7 @@ from db.gate.rules import Direction, Presence, Status
 from db.gate.sync import apply_journal, snapshot
 from db.gate.tables import Scan
 from scanner.decode import decode_frame
-from scanner.offline import Journal, OfflineCache, judge, remember, replay_journal
+from scanner.offline import OFFLINE_CONCESSION, Journal, OfflineCache, judge, remember, replay_journal
 
 log = logging.getLogger("ticketcenter.scanner")
 
@@ -73,8 +73,9 @@ def _entry(nonce: str, code: str, direction: Direction, at: dt.datetime, status:
 def _offline_ticket(claim, ticket_id: int | None) -> dict[str, Any] | None:
     if claim is None:
         return None
+    # offline the kind is not known: no names, so the verdict shows the unnamed attention note
     return {"id": ticket_id, "session_id": claim.session_id, "session": None, "seat": None, "class": None,
-            "concession": "concession" if claim.concession else ""}
+            "concession": OFFLINE_CONCESSION if claim.concession else "", "concession_names": {}}
 
 
 class GateClient:

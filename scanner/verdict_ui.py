@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from db.gate.rules import ATTENTION, REASONS
+from db.gate.rules import REASONS, attention_text
 from scanner.sound import Sound
 from web.i18n import catalog
 
@@ -80,7 +80,7 @@ class VerdictScreen:
         ticket = verdict.get("ticket") or {}
         out = [(self._(TITLES[status]), 110)]
         if verdict["attention"]:
-            out.append((self._(ATTENTION, kind=ticket.get("concession", "")), 52))
+            out.append((attention_text(ticket, self.language, self._), 52))
         out.append((self._(REASONS[verdict["reason_code"]], **verdict["reason_params"]), 44))
         if ticket.get("seat"):
             out.append((self._(SEAT_LINE, seat=ticket["seat"]), 52))

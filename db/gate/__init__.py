@@ -22,9 +22,11 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
        "reason_params": {name: str} for the msgid (times already in Asia/Shanghai "YYYY-MM-DD HH:MM"),
        "ticket":        {"id", "session_id", "session" (event name + local start), "seat" ("池座 1排 5号"
                         or None for general admission), "class" (price class name), "concession" ('' or
-                        kind)} or None when the code is invalid/unknown,
+                        the kind's code), "concession_names" ({"zh_CN", "en"} display names of the kind,
+                        joined in by the same SELECT; {} for none)} or None when the code is invalid/unknown,
        "attention":     True for an accepted concession ticket: check the ID (R3.6),
-       "attention_text":"Check the {kind} ID before letting the visitor in." or "",
+       "attention_text":"Student concession: check the ID before letting the visitor in." or "" (English;
+                        clients show rules.attention_text(ticket, language, gettext)),
        "first_entry":   {"at": ISO UTC, "gate": gate code} with already_redeemed, else None,
        "offline":       False here (True in the camera client's offline verdicts),
        ["replayed":     True when answered from a retried nonce]}

@@ -22,7 +22,6 @@ from db.errors import InvalidInput, NotFound
 from db.gate.devices import GateInfo, gate_by_code
 from db.gate.live import announce
 from db.gate.rules import (
-    ATTENTION,
     REASONS,
     Decision,
     Direction,
@@ -31,6 +30,7 @@ from db.gate.rules import (
     SessionFacts,
     Status,
     TicketFacts,
+    attention_text,
     decide,
     parse_sections,
 )
@@ -41,7 +41,8 @@ from db.ticketcode import TicketClaim, keyring
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 _TICKET_SQL = """
-SELECT t.id, t.session, t.status, t.concession, o.status AS order_status,
+SELECT t.id, t.session, t.status, t.concession, ck.name_zh AS concession_zh, ck.name_en AS concession_en,
+       o.status AS order_status,
        s.admission_opens_at, s.admission_closes_at, s.reentry_allowed, s.venue AS session_venue, s.starts_at,
        e.name AS event_name, pc.name AS class_name, st.section, st.row_label, st.number,
        sg.id AS session_gate, sg.sections AS gate_sections,
@@ -52,6 +53,7 @@ JOIN event_session s ON s.id = t.session
 JOIN event e ON e.id = s.event
 JOIN price_class pc ON pc.id = t.price_class
 LEFT JOIN seat st ON st.id = t.seat
+LEFT JOIN sales_concession_kind ck ON ck.code = t.concession
 LEFT JOIN session_gate sg ON sg.session = t.session AND sg.gate = {}
 LEFT JOIN gate_admission a ON a.ticket = t.id
 LEFT JOIN gate fg ON fg.id = a.first_gate
@@ -64,6 +66,10 @@ def local_time(value: dt.datetime) -> str:
 
 def _params(decision: Decision) -> dict[str, str]:
     return {k: local_time(v) if isinstance(v, dt.datetime) else str(v) for k, v in decision.params.items()}
+
+
+def _english(message: str, **params: object) -> str:
+    return message.format(**params)
 
 
 def verdict_dict(decision: Decision, ticket: dict[str, Any] | None, presence: Presence | None, *, offline: bool = False) -> dict[str, Any]:
@@ -79,7 +85,7 @@ def verdict_dict(decision: Decision, ticket: dict[str, Any] | None, presence: Pr
         "reason_params": params,
         "ticket": ticket,
         "attention": decision.attention,
-        "attention_text": ATTENTION.format(kind=decision.attention_kind) if decision.attention else "",
+        "attention_text": attention_text(ticket, "en", _english) if decision.attention else "",
         "first_entry": first_entry,
         "offline": offline,
     }
@@ -99,6 +105,7 @@ def _ticket_view(row: dict) -> dict[str, Any]:
         "seat": _seat_label(row),
         "class": row["class_name"],
         "concession": row["concession"] or "",
+        "concession_names": {"zh_CN": row["concession_zh"], "en": row["concession_en"]} if row["concession_en"] else {},
     }
 
 

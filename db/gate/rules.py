@@ -8,8 +8,10 @@ wrong_session), the admission window (invalid_time), then presence (already_rede
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -52,7 +54,10 @@ REASONS = {
     "welcome_back": "Welcome back.",
     "goodbye": "Exit recorded.",
 }
-ATTENTION = "Check the {kind} ID before letting the visitor in."
+# The attention note of an admitted concession ticket (R3.6), naming its kind by its display name; unnamed
+# where the kind is not known (offline: the signed code only says "a concession").
+ATTENTION = "{kind} concession: check the ID before letting the visitor in."
+ATTENTION_UNNAMED = "Concession ticket: check the ID before letting the visitor in."
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +172,16 @@ def decide(
     return Decision(
         Status.OK, "welcome" if presence is None else "welcome_back", {}, attention=attention, attention_kind=ticket.concession
     )
+
+
+def concession_name(ticket: dict[str, Any] | None, language: str) -> str:
+    """The display name of a verdict's ticket's concession kind in `language` (zh_CN or en; English where
+    that one is missing), from ticket["concession_names"]; '' when there is none or it is not known."""
+    names = (ticket or {}).get("concession_names") or {}
+    return names.get(language) or names.get("en") or ""
+
+
+def attention_text(ticket: dict[str, Any] | None, language: str, gettext: Callable[..., str]) -> str:
+    """The attention note in `language`; `gettext(msgid, **params)` translates into it."""
+    name = concession_name(ticket, language)
+    return gettext(ATTENTION, kind=name) if name else gettext(ATTENTION_UNNAMED)

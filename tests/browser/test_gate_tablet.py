@@ -137,7 +137,7 @@ async def test_keyboard_wedge_and_portrait_layout(camera, tmp_path):
     await page.keyboard.press("Enter")
     await page.locator("#gate-verdict[data-status='ok']:not([hidden])").wait_for()
     assert await page.locator("#gate-verdict").get_attribute("data-tone") == "amber"  # check the student ID
-    assert "student" in await page.locator("#verdict-attention").inner_text()
+    assert await page.locator("#verdict-attention").inner_text() == "学生优惠票：请查验证件后放行。"  # the kind's name
     await page.screenshot(path="/tmp/gate-tablet-portrait-attention.png")
     await page.locator("#gate-verdict").wait_for(state="hidden")
     # exit, then the same ticket comes back in: re-entry is allowed here

@@ -33,8 +33,8 @@ async def test_device_redeems_and_gets_every_verdict_with_200():
         body = first.json()
         assert body["status"] == "ok" and body["attention"] is True
         assert body["ticket"] == {"id": ticket["id"], "session_id": world["session"], "session": body["ticket"]["session"],
-                                  "seat": None, "class": "站票", "concession": "student"}
-        assert body["reason"] == "欢迎入场。" and "student" in body["attention_text"]
+                                  "seat": None, "class": "站票", "concession": "student", "concession_name": "学生"}
+        assert body["reason"] == "欢迎入场。" and body["attention_text"] == "学生优惠票：请查验证件后放行。"
         again = await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-2"]))
         assert again.status_code == 200 and again.json()["status"] == "already_redeemed"
         assert again.json()["first_entry"]["gate"] == "G-1"
@@ -44,6 +44,28 @@ async def test_device_redeems_and_gets_every_verdict_with_200():
         assert forged.status_code == 200 and forged.json()["status"] == "invalid" and forged.json()["ticket"] is None
     rows = await Scan.select(Scan.status, Scan.device.name).order_by(Scan.id)
     assert [(r["status"], r["device.name"]) for r in rows] == [("ok", "闸机 G-1"), ("already_redeemed", "闸机 G-2"), ("invalid", "闸机 G-1")]
+
+
+async def test_attention_names_the_concession_kind_in_the_requests_language():
+    world = await open_venue()
+    tokens = await devices(world)
+    answers = {}
+    async with http_client() as client:
+        for language in ("zh_CN", "en"):
+            client.cookies.set("lang", language)
+            for kind in ("student", "senior", ""):
+                ticket = await issue_ticket(world["session"], concession=kind)
+                answers[language, kind] = (await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-1"]))).json()
+    texts = {key: (a["ticket"]["concession"], a["ticket"]["concession_name"], a["attention_text"]) for key, a in answers.items()}
+    assert texts == {
+        ("zh_CN", "student"): ("student", "学生", "学生优惠票：请查验证件后放行。"),
+        ("zh_CN", "senior"): ("senior", "老年人", "老年人优惠票：请查验证件后放行。"),
+        ("zh_CN", ""): ("", "", ""),
+        ("en", "student"): ("student", "Student", "Student concession: check the ID before letting the visitor in."),
+        ("en", "senior"): ("senior", "Senior", "Senior concession: check the ID before letting the visitor in."),
+        ("en", ""): ("", "", ""),
+    }
+    assert all(a["status"] == "ok" and "concession_names" not in a["ticket"] for a in answers.values())
 
 
 async def test_bad_requests_and_credentials_are_problems():

@@ -101,8 +101,12 @@ async def test_concession_ticket_asks_for_the_id():
     world = await open_venue()
     ticket = await issue_ticket(world["session"], concession="student")
     result = await redeem(ticket["code"], "G-1")
-    assert result["status"] == "ok" and result["attention"] is True and "student" in result["attention_text"]
+    assert result["status"] == "ok" and result["attention"] is True
+    assert result["attention_text"] == "Student concession: check the ID before letting the visitor in."
     assert result["ticket"]["concession"] == "student"
+    assert result["ticket"]["concession_names"] == {"zh_CN": "学生", "en": "Student"}  # from the same SELECT
+    plain = await redeem((await issue_ticket(world["session"]))["code"], "G-1")
+    assert (plain["attention"], plain["attention_text"], plain["ticket"]["concession_names"]) == (False, "", {})
 
 
 async def test_exit_and_reentry_follow_the_session():

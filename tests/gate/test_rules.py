@@ -9,7 +9,8 @@ import itertools
 
 import pytest
 
-from db.gate.rules import Direction, GateFacts, Presence, SessionFacts, Status, TicketFacts, decide, parse_sections
+from db.gate.rules import ATTENTION_UNNAMED, Direction, GateFacts, Presence, SessionFacts, Status, TicketFacts, decide
+from db.gate.rules import attention_text, concession_name, parse_sections
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 OPEN = SessionFacts(NOW - dt.timedelta(hours=1), NOW + dt.timedelta(hours=1), reentry_allowed=False)
@@ -83,6 +84,18 @@ def test_concession_tickets_ask_for_the_id_only_when_admitted():
     assert (admitted.status, admitted.attention, admitted.attention_kind) == (Status.OK, True, "student")
     assert decide(student, OPEN, GATE, INSIDE, NOW).attention is False
     assert decide(TICKET, OPEN, GATE, None, NOW).attention is False
+
+
+def test_attention_text_names_the_kind_in_the_language_asked_for():
+    def upper(message, **params):  # a stand-in catalog: the test sees which msgid and name were used
+        return message.format(**params).upper()
+
+    student = {"concession": "student", "concession_names": {"zh_CN": "学生", "en": "Student"}}
+    assert attention_text(student, "zh_CN", upper) == "学生 CONCESSION: CHECK THE ID BEFORE LETTING THE VISITOR IN."
+    assert concession_name(student, "en") == "Student" and concession_name(student, "fr") == "Student"
+    unnamed = {"concession": "concession", "concession_names": {}}  # offline: the code only says "a concession"
+    assert attention_text(unnamed, "en", upper) == ATTENTION_UNNAMED.upper() and concession_name(unnamed, "en") == ""
+    assert concession_name(None, "en") == ""
 
 
 def test_every_combination_admits_only_a_valid_paid_ticket_at_its_gate_in_time_once():

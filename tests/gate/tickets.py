@@ -1,11 +1,14 @@
 """Issued tickets for the gate tests, written through the sales tables (the sales operations are built
-in parallel): an Order in the given status and one Ticket whose code is signed after insert."""
+in parallel): an Order in the given status and one Ticket whose code is signed after insert. A concession
+ticket's kind exists with its display names (the demo's), as it does for every ticket sold."""
 
 from __future__ import annotations
 
 from db.audit.record import utcnow
 from db.catalog.tables import PriceClass, SessionSeat
-from db.sales.tables import Order, Ticket
+from db.sales.demo import CONCESSIONS
+from db.sales.policy import save_concession_kind
+from db.sales.tables import ConcessionKind, Order, Ticket
 from db.ticketcode import keyring
 
 _orders = 0
@@ -18,6 +21,11 @@ async def issue_ticket(
     Returns {"id", "code", "session_id", "order_id"}."""
     global _orders
     _orders += 1
+    if concession and not await ConcessionKind.exists().where(ConcessionKind.code == concession):
+        from tests.helpers import ADMIN_ACTOR
+
+        _, zh, en, hint = next(kind for kind in CONCESSIONS if kind[0] == concession)
+        await save_concession_kind(ADMIN_ACTOR, concession, zh, en, percent_off=50, id_hint=hint)
     pc = await PriceClass.select(PriceClass.id, PriceClass.price_fen, PriceClass.seat_class).where(PriceClass.session == session_id).first()
     seat_id = None
     if pc["seat_class"]:

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from db.gate.redeem import verdict_dict
 from db.gate.rules import Direction, Status
 from db.ticketcode import KeyRing, sign
-from scanner.client import Debouncer
+from scanner.client import Debouncer, _offline_ticket
 from scanner.offline import Journal, OfflineCache, judge, remember, replay_journal
 from scanner.verdict_ui import AMBER, BANNER_HEIGHT, GREEN, RED, VerdictScreen
 
@@ -86,15 +86,27 @@ def test_journal_keeps_entries_until_uploaded_and_rebuilds_local_presence(tmp_pa
 def test_verdict_screen_colours_and_text(cache, status, attention, colour):
     cache, ring = cache
     decision, claim, presence = judge(cache, {}, "G-1", sign(ring.private_key, 1, 11 if status == "revoked" else 30, 3, attention), NOW, Direction.IN, None)
-    verdict = verdict_dict(decision, {"id": 30, "seat": "A1 1排 2号", "class": "一等", "concession": "student"}, presence, offline=True)
+    ticket = {"id": 30, "seat": "A1 1排 2号", "class": "一等", "concession": "student", "concession_names": {"zh_CN": "学生", "en": "Student"}}
+    verdict = verdict_dict(decision, ticket, presence, offline=True)
     screen = VerdictScreen("zh_CN", size=(800, 480), sound=False)
     background, lines = screen.lines(verdict, offline=True)
     assert background == colour
     texts = [text for text, _ in lines]
     assert texts[0] in {"请入场", "票已作废"} and "座位：A1 1排 2号" in texts
-    assert ("请查验 student 证件后放行。" in texts) == attention
+    assert ("学生优惠票：请查验证件后放行。" in texts) == attention
+    english = [text for text, _ in VerdictScreen("en", size=(800, 480), sound=False).lines(verdict, offline=True)[1]]
+    assert ("Student concession: check the ID before letting the visitor in." in english) == attention
     image = screen.render(verdict, offline=True)
     assert image.shape == (480, 800, 3)
     assert tuple(int(c) for c in image[400, 790]) == colour  # the background fills the window
     banner = image[:BANNER_HEIGHT].reshape(-1, 3)
     assert (banner == 0).all(axis=1).mean() > 0.5 and (banner == (0, 200, 255)).all(axis=1).any()  # black, yellow text
+
+
+def test_offline_the_verdict_screen_asks_for_the_concession_id_without_naming_a_kind(cache):
+    cache, ring = cache
+    decision, claim, presence = judge(cache, {}, "G-1", sign(ring.private_key, 1, 31, 3, True), NOW, Direction.IN, None)
+    verdict = verdict_dict(decision, _offline_ticket(claim, 31), presence, offline=True)
+    assert verdict["attention_text"] == "Concession ticket: check the ID before letting the visitor in."
+    _, lines = VerdictScreen("zh_CN", size=(800, 480), sound=False).lines(verdict, offline=True)
+    assert "优惠票：请查验证件后放行。" in [text for text, _ in lines]

@@ -3,8 +3,9 @@
 POST /api/v1/checkin/redeem  {"code", "gate"?, "nonce"?, "direction"?: "in"|"out", "session_id"?}
     -> 200 {"status", "reason", "reason_code", "ticket", "attention", "attention_text", "first_entry"}
        for every verdict, rejections included; 4xx problem JSON only for a malformed request or bad
-       credentials. `reason` and `attention_text` are in the request's language (zh_CN unless the `lang`
-       cookie says en); `reason_code` is stable for machines.
+       credentials. `reason`, `attention_text` and `ticket.concession_name` (the concession kind's display
+       name, '' for none) are in the request's language (zh_CN unless the `lang` cookie says en);
+       `reason_code` and `ticket.concession` (the kind's code) are stable for machines.
 GET  /api/v1/checkin/sync     -> the gate's offline cache (db.gate.sync.snapshot); device tokens only.
 POST /api/v1/checkin/journal  {"entries": [...]} -> {"recorded", "already_recorded", "conflicts"};
     an offline reader's journal (db.gate.sync.apply_journal); device tokens only.
@@ -27,11 +28,11 @@ from db.actor import Actor
 from db.errors import InvalidInput
 from db.gate.devices import DeviceInfo, device_for_token
 from db.gate.redeem import redeem
-from db.gate.rules import ATTENTION, REASONS
+from db.gate.rules import REASONS, attention_text, concession_name
 from db.gate.sync import apply_journal, snapshot
 from db.staff.accounts import StaffPrincipal
 from db.staff.permissions import Permission
-from web.i18n import gettext
+from web.i18n import current_language, gettext
 from web.settings import secret_key
 
 DEVICE = {"device": True}
@@ -95,11 +96,15 @@ def _optional_str(data: dict[str, Any], name: str, default: str | None = None) -
 
 
 def translated(result: dict[str, Any]) -> dict[str, Any]:
-    """The verdict in the request's language (reason and attention text), for people at the gate."""
+    """The verdict in the request's language (reason, concession name and attention text), for people at the gate."""
+    language, ticket = current_language.get(), result["ticket"]
     out = {k: v for k, v in result.items() if k not in ("reason_params", "offline")}
     out["reason"] = gettext(REASONS[result["reason_code"]], **result["reason_params"])
+    if ticket is not None:
+        out["ticket"] = {k: v for k, v in ticket.items() if k != "concession_names"}
+        out["ticket"]["concession_name"] = concession_name(ticket, language)
     if result["attention"]:
-        out["attention_text"] = gettext(ATTENTION, kind=result["ticket"]["concession"])
+        out["attention_text"] = attention_text(ticket, language, gettext)
     return out
 
 
