@@ -51,7 +51,8 @@ def headless_line(verdict: dict, t: float) -> str:
         {
             "status": verdict["status"], "reason": verdict["reason"], "reason_code": verdict["reason_code"],
             "ticket_id": ticket.get("id"), "seat": ticket.get("seat"), "class": ticket.get("class"),
-            "attention": verdict["attention"], "offline": verdict["offline"], "t": round(t, 3),
+            "attention": verdict["attention"], "attention_text": verdict["attention_text"], "offline": verdict["offline"],
+            "t": round(t, 3),
         },
         ensure_ascii=False,
     )

@@ -7,7 +7,10 @@
   client's own local presence after a restart, so it never admits a ticket twice locally.
 - The client also logs its online admissions since the last sync (same format), so a restart during an
   outage knows them too; each sync, which includes them, empties that log.
-- judge(): the verdict from the cache, the local presence and the same pure rule the server uses."""
+- judge(): the verdict from the cache, the local presence and the same pure rule the server uses. At a
+  gate limited to some sections of a seated session the cache knows each synced ticket's section, so a
+  ticket of another section is refused as online; a ticket sold since the sync is admitted with the
+  attention note that asks the attendant to check the section printed on it."""
 
 from __future__ import annotations
 
@@ -32,6 +35,11 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _ticket_sections(runs: dict[str, list[list[int]]]) -> dict[int, str]:
+    """ticket id -> section ('' for general admission) from the snapshot's {section: [[first, last], ...]}."""
+    return {ticket_id: section for section, pairs in runs.items() for first, last in pairs for ticket_id in range(first, last + 1)}
+
+
 class OfflineCache:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
@@ -40,6 +48,7 @@ class OfflineCache:
             s["id"]: (
                 SessionFacts(dt.datetime.fromisoformat(s["opens_at"]), dt.datetime.fromisoformat(s["closes_at"]), s["reentry_allowed"]),
                 parse_sections(s["sections"]),
+                _ticket_sections(s["ticket_sections"]) if "ticket_sections" in s else None,
             )
             for s in data["sessions"]
         }
@@ -102,12 +111,15 @@ def judge(
     status = "revoked" if ticket_id in cache.revoked else "issued"
     order_status = "unpaid" if ticket_id in cache.unpaid else "paid"
     session = cache.sessions.get(claim.session_id)
+    session_facts, sections, ticket_sections = session or (SessionFacts(now, now, False), frozenset(), None)
+    # ticket_sections None: every ticket of the session is general admission, or the gate admits every section
     ticket = TicketFacts(
-        ticket_id, claim.session_id, status, order_status, OFFLINE_CONCESSION if claim.concession else "", None, None
+        ticket_id, claim.session_id, status, order_status, OFFLINE_CONCESSION if claim.concession else "",
+        (ticket_sections or {}).get(ticket_id) or None, None,
+        section_known=ticket_sections is None or ticket_id in ticket_sections,
     )
-    gate_facts = GateFacts(0, 0, session is not None, session[1] if session else frozenset(), scanner_session)
+    gate_facts = GateFacts(0, 0, session is not None, sections, scanner_session)
     presence = local.get(ticket_id) or cache.presence.get(ticket_id)
-    session_facts = session[0] if session else SessionFacts(now, now, False)
     return decide(ticket, session_facts, gate_facts, presence, now, direction), claim, presence
 
 

@@ -80,7 +80,7 @@ class VerdictScreen:
         ticket = verdict.get("ticket") or {}
         out = [(self._(TITLES[status]), 110)]
         if verdict["attention"]:
-            out.append((attention_text(ticket, self.language, self._), 52))
+            out.append((attention_text(verdict, self.language, self._), 52))
         out.append((self._(REASONS[verdict["reason_code"]], **verdict["reason_params"]), 44))
         if ticket.get("seat"):
             out.append((self._(SEAT_LINE, seat=ticket["seat"]), 52))

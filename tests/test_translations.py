@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from db.catalog.operations import EVENT_KIND_LABELS
-from db.gate.rules import ATTENTION, ATTENTION_UNNAMED, REASONS
+from db.gate.rules import ATTENTION, ATTENTION_SECTION, ATTENTION_UNNAMED, REASONS
 from db.staff.permissions import ROLE_LABELS
 from scanner import verdict_ui
 from web.app import AREAS
@@ -92,7 +92,7 @@ def label_msgids() -> dict[str, str]:
     found |= {label: "ROLE_LABELS" for label in ROLE_LABELS.values()}
     found |= {label: "EVENT_KIND_LABELS" for label in EVENT_KIND_LABELS.values()}
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
-    found |= {text: "db/gate/rules.py" for text in (*REASONS.values(), ATTENTION, ATTENTION_UNNAMED)}
+    found |= {text: "db/gate/rules.py" for text in (*REASONS.values(), ATTENTION, ATTENTION_UNNAMED, ATTENTION_SECTION)}
     found |= {text: "scanner/verdict_ui.py" for text in (*verdict_ui.TITLES.values(), verdict_ui.OFFLINE_BANNER,
                                                          verdict_ui.READY, verdict_ui.SEAT_LINE, verdict_ui.CLASS_LINE)}
     return found

@@ -24,9 +24,14 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
                         or None for general admission), "class" (price class name), "concession" ('' or
                         the kind's code), "concession_names" ({"zh_CN", "en"} display names of the kind,
                         joined in by the same SELECT; {} for none)} or None when the code is invalid/unknown,
-       "attention":     True for an accepted concession ticket: check the ID (R3.6),
+       "attention":     True for an accepted concession ticket: check the ID (R3.6); offline also for an
+                        entry whose section the camera client could not check (see check_sections),
+       "check_sections":[the gate's sections] for an entry admitted offline at a gate limited to some
+                        sections whose ticket was sold after the last sync: the attendant checks the
+                        section printed on the ticket; [] otherwise (always [] online; not in the JSON API),
        "attention_text":"Student concession: check the ID before letting the visitor in." or "" (English;
-                        clients show rules.attention_text(ticket, language, gettext)),
+                        the section note first when check_sections is set; clients show
+                        rules.attention_text(verdict, language, gettext)),
        "first_entry":   {"at": ISO UTC, "gate": gate code} with already_redeemed, else None,
        "offline":       False here (True in the camera client's offline verdicts),
        ["replayed":     True when answered from a retried nonce]}
@@ -38,12 +43,14 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
 db.gate.rules (pure): decide(ticket, session, gate, presence, now, direction, code_valid=True) -> Decision
     The rule itself, used online, offline and for journal uploads. Inputs are the dataclasses
     TicketFacts, SessionFacts, GateFacts, Presence; Decision(status: Status, reason_key, params,
-    attention, attention_kind). Status and Direction are StrEnums with the values above.
+    attention, attention_kind, check_sections). Status and Direction are StrEnums with the values above.
     Order of checks: invalid -> revoked -> unpaid -> wrong_session (scanner set to another session)
     -> wrong_gate/wrong_session (gate does not serve the ticket's session: same venue = wrong_gate,
     other venue = wrong_session; SessionGate.sections excludes the seat's section = wrong_gate)
     -> invalid_time (entries only: before admission_opens_at / after admission_closes_at)
-    -> already_redeemed (inside, or outside without re-entry) -> ok.
+    -> already_redeemed (inside, or outside without re-entry) -> ok. An entry `ok` of a ticket whose
+    section is not known (TicketFacts.section_known False: offline, sold after the last sync) at a gate
+    limited to some sections carries attention with check_sections = the gate's sections.
 
 db.gate.devices
     register_device(actor, gate_code, name, token=None) -> (device_id, token)   (audited)
@@ -55,10 +62,15 @@ db.gate.devices
 db.gate.sync (offline scanners, R9.2)
     snapshot(gate: GateInfo, now=None) -> {"gate", "venue_id", "synced_at", "public_keys" {key id: base64
         raw Ed25519 PUBLIC key}, "sessions" [{"id", "opens_at", "closes_at", "reentry_allowed",
-        "sections"}] (the gate's sessions whose admission closed less than a day ago), "revoked" [ticket
-        ids: revoked ticket or refunded/cancelled/expired/rejected order], "unpaid" [ticket ids], "admitted"
-        [{"ticket", "inside", "first_entry_at", "first_gate"}]}. Served to devices by
+        "sections", ["ticket_sections"]}] (the gate's sessions whose admission closed less than a day ago),
+        "revoked" [ticket ids: revoked ticket or refunded/cancelled/expired/rejected order], "unpaid" [ticket
+        ids], "admitted" [{"ticket", "inside", "first_entry_at", "first_gate"}]}. Served to devices by
         GET /api/v1/checkin/sync; the camera client saves it to a file.
+        "ticket_sections" is there only for a seated session this gate is limited to some sections of
+        (SessionGate.sections not empty): {section: [[first ticket id, last ticket id], ...]}, inclusive
+        runs of consecutive ids covering every issued ticket of the session ("" for its general-admission
+        tickets), so an offline reader checks the section like online; a ticket in no run was sold after
+        the sync. Three queries in all, whatever the number of tickets.
     apply_journal(actor, gate, entries, *, device_id=None) -> {"recorded", "already_recorded", "conflicts"}
         entries: [{"nonce", "code", "direction", "at" (ISO with zone: the original time), "status" (what
         the scanner showed), "reason_code"}]. Records each as a Scan (offline=True) at its original time;

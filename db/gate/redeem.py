@@ -78,17 +78,19 @@ def verdict_dict(decision: Decision, ticket: dict[str, Any] | None, presence: Pr
     first_entry = None
     if decision.status is Status.ALREADY_REDEEMED and presence is not None:
         first_entry = {"at": presence.first_entry_at.astimezone(dt.timezone.utc).isoformat(), "gate": presence.first_gate}
-    return {
+    verdict = {
         "status": decision.status.value,
         "reason": REASONS[decision.reason_key].format(**params),
         "reason_code": decision.reason_key,
         "reason_params": params,
         "ticket": ticket,
         "attention": decision.attention,
-        "attention_text": attention_text(ticket, "en", _english) if decision.attention else "",
+        "check_sections": list(decision.check_sections),
         "first_entry": first_entry,
         "offline": offline,
     }
+    verdict["attention_text"] = attention_text(verdict, "en", _english) if decision.attention else ""
+    return verdict
 
 
 def _seat_label(row: dict) -> str | None:

@@ -58,6 +58,9 @@ REASONS = {
 # where the kind is not known (offline: the signed code only says "a concession").
 ATTENTION = "{kind} concession: check the ID before letting the visitor in."
 ATTENTION_UNNAMED = "Concession ticket: check the ID before letting the visitor in."
+# The attention note of an entry admitted offline at a gate limited to some sections when the ticket's section is
+# not known there (sold after the gate's last sync, R9.2): the attendant checks the section printed on the ticket.
+ATTENTION_SECTION = "Section not known offline: check the section printed on the ticket. This gate admits only {sections}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,9 @@ class TicketFacts:
     status: str  # issued | revoked
     order_status: str  # paid | refunded | ...; "paid" when only the signature is known (offline)
     concession: str  # '' or the concession kind
-    section: str | None  # the seat's section; None for general admission or when unknown offline
+    section: str | None  # the seat's section; None for general admission or when not known
     session_venue: int | None  # None when unknown (offline): venue checks are then skipped
+    section_known: bool = True  # False offline for a ticket sold after the last sync: the attendant checks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ class Decision:
     params: dict
     attention: bool = False
     attention_kind: str = ""
+    check_sections: tuple[str, ...] = ()  # an admitted entry whose section the attendant checks: the gate's sections
 
     @property
     def reason(self) -> str:
@@ -155,6 +160,7 @@ def decide(
         return _reject(Status.WRONG_GATE, "other_gate")
     if gate.sections and ticket.section is not None and ticket.section not in gate.sections:
         return _reject(Status.WRONG_GATE, "section", section=ticket.section)
+    check_sections = tuple(sorted(gate.sections)) if gate.sections and not ticket.section_known else ()
     if direction is Direction.OUT:
         if presence is None or not presence.inside:
             return _reject(Status.INVALID, "not_inside")
@@ -168,9 +174,9 @@ def decide(
             return _reject(Status.ALREADY_REDEEMED, "already_inside", gate=presence.first_gate, at=presence.first_entry_at)
         if not session.reentry_allowed:
             return _reject(Status.ALREADY_REDEEMED, "no_reentry", gate=presence.first_gate, at=presence.first_entry_at)
-    attention = bool(ticket.concession)
     return Decision(
-        Status.OK, "welcome" if presence is None else "welcome_back", {}, attention=attention, attention_kind=ticket.concession
+        Status.OK, "welcome" if presence is None else "welcome_back", {}, attention=bool(ticket.concession or check_sections),
+        attention_kind=ticket.concession, check_sections=check_sections,
     )
 
 
@@ -181,7 +187,14 @@ def concession_name(ticket: dict[str, Any] | None, language: str) -> str:
     return names.get(language) or names.get("en") or ""
 
 
-def attention_text(ticket: dict[str, Any] | None, language: str, gettext: Callable[..., str]) -> str:
-    """The attention note in `language`; `gettext(msgid, **params)` translates into it."""
-    name = concession_name(ticket, language)
-    return gettext(ATTENTION, kind=name) if name else gettext(ATTENTION_UNNAMED)
+def attention_text(verdict: dict[str, Any], language: str, gettext: Callable[..., str]) -> str:
+    """The attention note of an admitting verdict in `language` (the section to check, then the concession ID
+    to check); `gettext(msgid, **params)` translates into it."""
+    notes = []
+    if sections := verdict.get("check_sections"):
+        notes.append(gettext(ATTENTION_SECTION, sections=", ".join(sections)))
+    ticket = verdict.get("ticket") or {}
+    if ticket.get("concession"):
+        name = concession_name(ticket, language)
+        notes.append(gettext(ATTENTION, kind=name) if name else gettext(ATTENTION_UNNAMED))
+    return " ".join(notes)

@@ -2,7 +2,8 @@
 
 `snapshot` gives a gate's scanner everything it may check locally: the public keys (never the private
 one), the sessions the gate admits with their admission windows, the tickets of those sessions that must
-be refused (revoked or not paid) and the tickets already admitted. `apply_journal` records the scans a
+be refused (revoked or not paid), the tickets already admitted, and where the gate admits only some
+sections of a seated session, the section of each of its issued tickets. `apply_journal` records the scans a
 scanner made while offline, with their original times: an offline admission of a ticket that was
 admitted meanwhile elsewhere stays admitted and leaves a GateConflict row for the supervisor."""
 
@@ -18,7 +19,7 @@ from db.errors import InvalidInput
 from db.gate.devices import GateInfo
 from db.gate.live import announce
 from db.gate.presence import Replayed, connection, insert_scan, presence_row, write_presence
-from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status
+from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status, parse_sections
 from db.gate.tables import Admission
 from db.sales.tables import Ticket
 from db.ticketcode import keyring
@@ -26,20 +27,45 @@ from db.ticketcode import keyring
 SYNC_HORIZON = dt.timedelta(days=1)  # sessions whose admission closed longer ago are left out
 
 
+def _id_runs(ids: list[int]) -> list[list[int]]:
+    """Ticket ids as sorted inclusive [first, last] runs of consecutive ids: an order's tickets run together,
+    so a stadium session's tens of thousands of tickets take a few thousand runs."""
+    runs: list[list[int]] = []
+    for ticket_id in sorted(ids):
+        if runs and runs[-1][1] == ticket_id - 1:
+            runs[-1][1] = ticket_id
+        else:
+            runs.append([ticket_id, ticket_id])
+    return runs
+
+
+def _ticket_sections(tickets: list[dict], session_ids: set[int]) -> dict[int, dict[str, list[list[int]]]]:
+    """For each of `session_ids`: {section ('' for general admission): id runs} of its issued tickets."""
+    by_section: dict[int, dict[str, list[int]]] = {session_id: {} for session_id in session_ids}
+    for t in tickets:
+        if t["session"] in by_section and t["status"] == "issued":
+            by_section[t["session"]].setdefault(t["seat.section"] or "", []).append(t["id"])
+    return {session_id: {section: _id_runs(ids) for section, ids in sections.items()} for session_id, sections in by_section.items()}
+
+
 async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, Any]:
     """The offline cache of one gate (JSON-ready). Sessions: those the gate admits whose admission has
-    not closed more than SYNC_HORIZON ago."""
+    not closed more than SYNC_HORIZON ago. Three queries whatever the number of tickets."""
     now = now or utcnow()
     sessions = await SessionGate.select(
         SessionGate.session.id, SessionGate.sections, SessionGate.session.admission_opens_at,
-        SessionGate.session.admission_closes_at, SessionGate.session.reentry_allowed,
+        SessionGate.session.admission_closes_at, SessionGate.session.reentry_allowed, SessionGate.session.seated,
     ).where(
         (SessionGate.gate == gate.id)
         & (SessionGate.session.admission_closes_at > now - SYNC_HORIZON)
         & (SessionGate.session.status != "cancelled")
     )
     session_ids = [s["session.id"] for s in sessions] or [-1]
-    tickets = await Ticket.select(Ticket.id, Ticket.status, Ticket.order.status).where(Ticket.session.is_in(session_ids))
+    tickets = await Ticket.select(Ticket.id, Ticket.session, Ticket.status, Ticket.order.status, Ticket.seat.section).where(
+        Ticket.session.is_in(session_ids)
+    )
+    limited = {s["session.id"] for s in sessions if s["session.seated"] and parse_sections(s["sections"])}
+    ticket_sections = _ticket_sections(tickets, limited)
     refused = {
         t["id"]: "revoked" if t["status"] == "revoked" or t["order.status"] in VOID_ORDER_STATUSES else "unpaid"
         for t in tickets
@@ -60,6 +86,7 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
                 "closes_at": s["session.admission_closes_at"].isoformat(),
                 "reentry_allowed": bool(s["session.reentry_allowed"]),
                 "sections": s["sections"] or "",
+                **({"ticket_sections": ticket_sections[s["session.id"]]} if s["session.id"] in ticket_sections else {}),
             }
             for s in sessions
         ],

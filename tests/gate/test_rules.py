@@ -17,6 +17,7 @@ OPEN = SessionFacts(NOW - dt.timedelta(hours=1), NOW + dt.timedelta(hours=1), re
 REENTRY = SessionFacts(OPEN.opens_at, OPEN.closes_at, reentry_allowed=True)
 TICKET = TicketFacts(7, 3, "issued", "paid", "", "A1", session_venue=1)
 GATE = GateFacts(gate_id=5, venue_id=1, admits_session=True, sections=frozenset())
+UNKNOWN_SECTION = TicketFacts(7, 3, "issued", "paid", "", None, session_venue=None, section_known=False)  # offline, sold after the sync
 INSIDE = Presence(True, NOW - dt.timedelta(minutes=5), "AT-E1")
 OUTSIDE = Presence(False, NOW - dt.timedelta(minutes=5), "AT-E1")
 
@@ -43,6 +44,8 @@ def _replace(obj, **changes):
         ({"gate": _replace(GATE, sections=frozenset({"A2"}))}, Status.WRONG_GATE, "section"),
         ({"gate": _replace(GATE, sections=frozenset({"A1", "A2"}))}, Status.OK, "welcome"),
         ({"ticket": _replace(TICKET, section=None), "gate": _replace(GATE, sections=frozenset({"A2"}))}, Status.OK, "welcome"),
+        ({"ticket": UNKNOWN_SECTION, "gate": _replace(GATE, sections=frozenset({"A2"}))}, Status.OK, "welcome"),
+        ({"ticket": UNKNOWN_SECTION, "gate": _replace(GATE, sections=frozenset({"A2"})), "presence": INSIDE}, Status.ALREADY_REDEEMED, "already_inside"),
         ({"now": OPEN.opens_at - dt.timedelta(seconds=1)}, Status.INVALID_TIME, "too_early"),
         ({"now": OPEN.opens_at}, Status.OK, "welcome"),
         ({"now": OPEN.closes_at}, Status.OK, "welcome"),
@@ -86,16 +89,39 @@ def test_concession_tickets_ask_for_the_id_only_when_admitted():
     assert decide(TICKET, OPEN, GATE, None, NOW).attention is False
 
 
+def test_an_entry_whose_section_is_not_known_asks_the_attendant_to_check_it():
+    limited = _replace(GATE, sections=frozenset({"B", "A2"}))
+    admitted = decide(UNKNOWN_SECTION, OPEN, limited, None, NOW)
+    assert (admitted.status, admitted.attention, admitted.check_sections) == (Status.OK, True, ("A2", "B"))
+    student = decide(_replace(UNKNOWN_SECTION, concession="student"), OPEN, limited, None, NOW)
+    assert (student.attention, student.attention_kind, student.check_sections) == (True, "student", ("A2", "B"))
+    assert decide(UNKNOWN_SECTION, OPEN, GATE, None, NOW).attention is False  # the gate admits every section
+    assert decide(TICKET, OPEN, _replace(GATE, sections=frozenset({"A1"})), None, NOW).check_sections == ()  # known: checked
+    assert decide(UNKNOWN_SECTION, OPEN, limited, INSIDE, NOW, Direction.OUT).attention is False  # exits need no check
+
+
 def test_attention_text_names_the_kind_in_the_language_asked_for():
     def upper(message, **params):  # a stand-in catalog: the test sees which msgid and name were used
         return message.format(**params).upper()
 
     student = {"concession": "student", "concession_names": {"zh_CN": "学生", "en": "Student"}}
-    assert attention_text(student, "zh_CN", upper) == "学生 CONCESSION: CHECK THE ID BEFORE LETTING THE VISITOR IN."
+    assert attention_text({"ticket": student}, "zh_CN", upper) == "学生 CONCESSION: CHECK THE ID BEFORE LETTING THE VISITOR IN."
     assert concession_name(student, "en") == "Student" and concession_name(student, "fr") == "Student"
     unnamed = {"concession": "concession", "concession_names": {}}  # offline: the code only says "a concession"
-    assert attention_text(unnamed, "en", upper) == ATTENTION_UNNAMED.upper() and concession_name(unnamed, "en") == ""
+    assert attention_text({"ticket": unnamed}, "en", upper) == ATTENTION_UNNAMED.upper() and concession_name(unnamed, "en") == ""
     assert concession_name(None, "en") == ""
+
+
+def test_attention_text_puts_the_section_to_check_first():
+    def english(message, **params):
+        return message.format(**params)
+
+    plain = {"concession": "", "concession_names": {}}
+    section = "Section not known offline: check the section printed on the ticket. This gate admits only A2, B."
+    assert attention_text({"ticket": plain, "check_sections": ["A2", "B"]}, "en", english) == section
+    unnamed = {"concession": "concession", "concession_names": {}}
+    both = attention_text({"ticket": unnamed, "check_sections": ["A2", "B"]}, "en", english)
+    assert both == f"{section} {ATTENTION_UNNAMED}"
 
 
 def test_every_combination_admits_only_a_valid_paid_ticket_at_its_gate_in_time_once():
@@ -112,10 +138,13 @@ def test_every_combination_admits_only_a_valid_paid_ticket_at_its_gate_in_time_o
         [OPEN, REENTRY],
         list(Direction),
         ["", "military"],
+        [True, False],  # the section is known (False: offline, sold after the sync)
     )
     seen = set()
-    for valid, t_status, o_status, scanner, admits, sections, now, presence, session, direction, concession in combos:
-        t = None if t_status is None else _replace(TICKET, status=t_status, order_status=o_status, concession=concession)
+    for valid, t_status, o_status, scanner, admits, sections, now, presence, session, direction, concession, known in combos:
+        t = None if t_status is None else _replace(
+            TICKET, status=t_status, order_status=o_status, concession=concession, section="A1" if known else None, section_known=known
+        )
         gate = _replace(GATE, admits_session=admits, sections=sections, scanner_session=scanner)
         decision = decide(t, session, gate, presence, now, direction, code_valid=valid)
         seen.add(decision.status)
@@ -125,10 +154,12 @@ def test_every_combination_admits_only_a_valid_paid_ticket_at_its_gate_in_time_o
         )
         should_admit = (
             valid and t is not None and t_status == "issued" and o_status == "paid" and scanner in (None, 3) and admits
-            and sections != frozenset({"B"}) and in_time and present_ok
+            and (sections != frozenset({"B"}) or not known) and in_time and present_ok
         )
         assert decision.admits == should_admit, (valid, t, gate, now, presence, session, direction)
-        assert decision.attention == (should_admit and direction is Direction.IN and concession != "")
+        check_section = should_admit and direction is Direction.IN and bool(sections) and not known
+        assert decision.attention == (should_admit and direction is Direction.IN and (concession != "" or check_section))
+        assert decision.check_sections == (tuple(sorted(sections)) if check_section else ())
     assert seen == set(Status)
 
 

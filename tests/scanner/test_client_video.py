@@ -78,7 +78,9 @@ async def test_headless_client_gives_each_ticket_its_verdict_once(tmp_path):
     ]
     assert all(line["offline"] is False for line in lines)
     assert lines[0]["ticket_id"] == valid["id"] and lines[0]["class"] == "站票" and lines[0]["attention"] is False
+    assert lines[0]["attention_text"] == ""
     assert lines[6]["attention"] is True and lines[6]["ticket_id"] == student["id"]
+    assert lines[6]["attention_text"] == "Student concession: check the ID before letting the visitor in."
     assert [round(line["t"]) for line in lines] == [round(0.6 + 2.5 * i) for i in range(8)]
     assert await Scan.count() == 8
     assert await Admission.count() == 2

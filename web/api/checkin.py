@@ -7,6 +7,9 @@ POST /api/v1/checkin/redeem  {"code", "gate"?, "nonce"?, "direction"?: "in"|"out
        name, '' for none) are in the request's language (zh_CN unless the `lang` cookie says en);
        `reason_code` and `ticket.concession` (the kind's code) are stable for machines.
 GET  /api/v1/checkin/sync     -> the gate's offline cache (db.gate.sync.snapshot); device tokens only.
+    Where the gate admits only some sections of a seated session, that session's entry also has
+    "ticket_sections" {section: [[first ticket id, last ticket id], ...]} (every issued ticket; a ticket
+    in none was sold after the sync: admit it only after checking the section printed on it).
 POST /api/v1/checkin/journal  {"entries": [...]} -> {"recorded", "already_recorded", "conflicts"};
     an offline reader's journal (db.gate.sync.apply_journal); device tokens only.
 
@@ -98,13 +101,13 @@ def _optional_str(data: dict[str, Any], name: str, default: str | None = None) -
 def translated(result: dict[str, Any]) -> dict[str, Any]:
     """The verdict in the request's language (reason, concession name and attention text), for people at the gate."""
     language, ticket = current_language.get(), result["ticket"]
-    out = {k: v for k, v in result.items() if k not in ("reason_params", "offline")}
+    out = {k: v for k, v in result.items() if k not in ("reason_params", "offline", "check_sections")}
     out["reason"] = gettext(REASONS[result["reason_code"]], **result["reason_params"])
     if ticket is not None:
         out["ticket"] = {k: v for k, v in ticket.items() if k != "concession_names"}
         out["ticket"]["concession_name"] = concession_name(ticket, language)
     if result["attention"]:
-        out["attention_text"] = attention_text(ticket, language, gettext)
+        out["attention_text"] = attention_text(result, language, gettext)
     return out
 
 
