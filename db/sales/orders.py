@@ -186,6 +186,9 @@ async def create_order(
                 ),
             )
             if order_id is None:
+                # A retry racing its own first attempt for the last tickets: the attempt that took them is the answer.
+                if idempotency_key is not None and (existing := await _existing(partner_id, idempotency_key)):
+                    return existing
                 raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=line.quantity)
             return OrderSummary(order_id, code, status, total, expires_at, needs_audit)
         async with sales_write():

@@ -19,10 +19,10 @@ same rows."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.utils.encoding import dump_json
 
 from db import pg
 from db.actor import Actor
@@ -59,11 +59,15 @@ WITH stock AS (
 SELECT id FROM new_order
 """
 
-# The order and its lines; each line reserves the ids of the tickets it will become.
+# The order and its lines; when this path can pay it (a payable, unexpired order of this partner without
+# seats), each line also reserves the ids of the tickets it will become.
 PAYMENT_READ_SQL = """
 SELECT o.id, o.session, o.status, o.total_fen, o.partner, o.expires_at,
        it.price_class, it.seat, it.quantity, it.unit_price_fen, it.concession,
-       ARRAY(SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, it.quantity)) AS ticket_ids
+       CASE WHEN o.partner = {}::int AND o.status = ANY({}::varchar[]) AND (o.expires_at IS NULL OR o.expires_at >= {}::timestamptz)
+                 AND NOT EXISTS (SELECT 1 FROM sales_order_item s WHERE s."order" = o.id AND s.seat IS NOT NULL)
+            THEN ARRAY(SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, it.quantity))
+       END AS ticket_ids
 FROM sales_order o JOIN sales_order_item it ON it."order" = o.id
 WHERE o.code = {}
 ORDER BY it.id
@@ -92,9 +96,10 @@ SELECT id FROM payment
 
 
 def enabled() -> bool:
-    """True on PostgreSQL with the connection pool open (web workers, tests); the careful path otherwise."""
+    """True on PostgreSQL with the connection pool open (web workers, tests) and no transaction open in this
+    context (this path runs on a connection of its own); the careful path otherwise."""
     engine = Order._meta.db
-    return isinstance(engine, PostgresEngine) and engine.pool is not None
+    return isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None
 
 
 def _audit_values(values: dict[str, Any]) -> list[Any]:
@@ -105,7 +110,8 @@ def _audit_values(values: dict[str, Any]) -> list[Any]:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    """JSON text as Piccolo's JSON columns write it on the careful path."""
+    return None if value is None else dump_json(value)
 
 
 async def place_order(
@@ -134,15 +140,10 @@ async def pay(actor: Actor, code: str, partner_id: int, method: str, now: dt.dat
     """Settle a payable, unexpired general-admission order of this partner and issue its tickets:
     (payment id, ticket ids), or None (nothing written) when the careful path must decide."""
     async with pg.pooled_connection(Order) as conn:
-        lines = await pg.fetch(conn, PAYMENT_READ_SQL, code)
-        if not lines:
+        lines = await pg.fetch(conn, PAYMENT_READ_SQL, partner_id, list(PAYABLE), now, code)
+        if not lines or lines[0]["ticket_ids"] is None:
             return None
         order = lines[0]
-        if (
-            order["partner"] != partner_id or order["status"] not in PAYABLE
-            or (order["expires_at"] is not None and order["expires_at"] < now) or any(line["seat"] is not None for line in lines)
-        ):
-            return None
         ring = keyring()
         ids, classes, prices, concessions, codes = [], [], [], [], []
         for line in lines:

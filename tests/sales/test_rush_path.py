@@ -19,6 +19,7 @@ from db.sales.payments import pay_prepaid
 from db.sales.queries import get_order
 from db.sales.tables import Order, Ticket
 from db.ticketcode import keyring
+from db.transaction import write_transaction
 from tests.sales.support import BUYER, PARTNER_KEY, sales_catalog
 
 
@@ -28,8 +29,10 @@ async def _audit(code: str) -> list[dict]:
     ).where(AuditEntry.object_id == code).order_by(AuditEntry.id).output(load_json=True)
 
 
-async def test_the_fast_path_runs_on_postgresql_only():
+async def test_the_fast_path_runs_on_postgresql_only_and_never_beside_an_open_transaction():
     assert rush.enabled() == isinstance(Order._meta.db, PostgresEngine)
+    async with write_transaction(Order._meta.db):  # its own connection would not roll back with the caller's
+        assert not rush.enabled()
 
 
 async def test_a_partner_order_placed_and_paid_leaves_the_whole_record():
