@@ -31,6 +31,15 @@ def engine_from_url(url: str) -> Engine:
     raise ValueError(f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:///, got {url.split(':')[0]!r}")
 
 
+async def close_engine(engine: Engine) -> None:
+    """Close what the engine keeps open, at the end of a program: PostgreSQL's pool, SQLite's kept connections."""
+    if isinstance(engine, PostgresEngine):
+        if engine.pool is not None:
+            await engine.close_connection_pool()
+    elif isinstance(engine, KeptConnectionsSQLiteEngine):
+        await engine.close_connections()
+
+
 def engine_name(engine: Engine) -> str:
     return "postgresql" if isinstance(engine, PostgresEngine) else "sqlite"
 

@@ -6,9 +6,9 @@ import asyncio
 
 from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.engine.finder import engine_finder
 
-
-from db.config import database_url
+from db.config import close_engine, database_url
 from db.transaction import enable_wal
 
 
@@ -23,8 +23,15 @@ async def pending_migrations() -> int:
     return await CheckMigrationManager(app_name="all").havent_ran_count()
 
 
+async def _migrate_and_close() -> None:
+    try:
+        await migrate()
+    finally:
+        await close_engine(engine_finder())
+
+
 def main() -> None:
-    asyncio.run(migrate())
+    asyncio.run(_migrate_and_close())
     print(f"migrated {database_url().split('@')[-1]}")
 
 

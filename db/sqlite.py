@@ -2,16 +2,24 @@
 
 Piccolo's SQLiteEngine opens a new connection, and with it a new thread (aiosqlite), for every query run
 outside a transaction and for every transaction: 1.2 ms of CPU for a one-row SELECT on this machine. This
-engine keeps up to IDLE_CONNECTIONS idle connections and lends one to each query or transaction, which
-has it to itself until it is done; a connection left inside a transaction (a failed COMMIT or ROLLBACK) is
-closed instead of kept, and so is every kept connection once the path names another file (a backup
-restored over it, a share re-mounted): a kept connection must not go on writing to a replaced file. Connections run in autocommit mode (Piccolo's isolation_level=None), so a kept
-connection never holds a read snapshot or a lock between uses. Their threads are daemon threads, so a
-process exits without closing them (each commit is already durable in the write-ahead log)."""
+engine keeps up to IDLE_CONNECTIONS idle connections per event loop and lends one to each query or
+transaction, which has it to itself until it is done. Connections run in autocommit mode (Piccolo's
+isolation_level=None), so a kept connection holds no read snapshot or lock between uses.
+
+A connection is closed instead of kept when its user did not finish with it (cancelled mid-statement: the
+statement may still be running, a BEGIN may still take the lock), when it is left inside a transaction (a
+failed COMMIT), when its worker thread is gone, or when the database path names another file than the one
+it opened (a share re-mounted, a directory switched). Closing is queued behind what the connection is still
+running and not awaited, so a cancelled caller does not wait for it; closing rolls back. Restoring a backup
+over the live file needs the app stopped (as with any SQLite in WAL mode, open connections keep the old
+write-ahead log). Worker threads are daemon threads, so a process never hangs at exit on a connection that
+was not closed; `close_connections` closes them properly (web shutdown, the command-line tools)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
 from typing import Any
 
 import aiosqlite
@@ -23,7 +31,18 @@ IDLE_CONNECTIONS = 8
 class KeptConnectionsSQLiteEngine(SQLiteEngine):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._idle: list[aiosqlite.Connection] = []
+        # aiosqlite answers on the loop that asked; a connection kept for a loop that has since closed would hang.
+        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[aiosqlite.Connection]] = weakref.WeakKeyDictionary()
+
+    def _idle_here(self) -> list[aiosqlite.Connection]:
+        loop = asyncio.get_running_loop()
+        idle = self._idle.get(loop)
+        if idle is None:  # a new loop: close what loops that ended without close_connections kept
+            for ended in [other for other in self._idle if other.is_closed()]:
+                for connection in self._idle.pop(ended):
+                    connection.stop()
+            idle = self._idle[loop] = []
+        return idle
 
     def _current_file(self) -> tuple[int, int] | None:
         """(device, inode) of the file the path names now."""
@@ -34,12 +53,12 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         return found.st_dev, found.st_ino
 
     async def borrow(self) -> aiosqlite.Connection:
-        current = self._current_file()
-        while self._idle:
-            connection = self._idle.pop()
-            if connection.opened_file == current:
+        current, idle = self._current_file(), self._idle_here()
+        while idle:
+            connection = idle.pop()
+            if connection.opened_file == current and connection._thread.is_alive():
                 return connection
-            await connection.close()
+            connection.stop()
         connection = aiosqlite.connect(**self.connection_kwargs)
         connection._thread.daemon = True  # not started yet: started by the await below
         await connection
@@ -48,24 +67,35 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         connection.opened_file = self._current_file()  # the file may have been created by this connection
         return connection
 
-    async def give_back(self, connection: aiosqlite.Connection) -> None:
-        if connection.in_transaction or connection.opened_file != self._current_file() or len(self._idle) >= IDLE_CONNECTIONS:
-            await connection.close()
+    def give_back(self, connection: aiosqlite.Connection, finished: bool) -> None:
+        """`finished`: its user's last call on it completed (with or without an error)."""
+        idle = self._idle_here()
+        if (
+            finished and not connection.in_transaction and connection.opened_file == self._current_file()
+            and len(idle) < IDLE_CONNECTIONS
+        ):
+            idle.append(connection)
         else:
-            self._idle.append(connection)
+            connection.stop()
 
     async def close_connections(self) -> None:
-        idle, self._idle = self._idle, []
+        idle = self._idle.pop(asyncio.get_running_loop(), [])
         for connection in idle:
             await connection.close()
 
     async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic", table=None):
         connection = await self.borrow()
+        finished = False
         try:
             async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+                rows = await cursor.fetchall()
+            finished = True
+            return rows
+        except Exception:
+            finished = True  # the statement ran and failed; the connection is fine
+            raise
         finally:
-            await self.give_back(connection)
+            self.give_back(connection, finished)
 
     def transaction(self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True) -> SQLiteTransaction:
         return _KeptConnectionTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
@@ -82,8 +112,8 @@ class _KeptConnectionTransaction(SQLiteTransaction):
         self.connection = await self.engine.borrow()
         try:
             await self.begin()
-        except BaseException:
-            await self.engine.give_back(self.connection)
+        except BaseException as exc:
+            self.engine.give_back(self.connection, finished=isinstance(exc, Exception))
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -91,13 +121,16 @@ class _KeptConnectionTransaction(SQLiteTransaction):
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
             return exception is None
+        # Cancelled (or interrupted) inside the transaction: a statement may still be running; closing the
+        # connection rolls back without making the cancelled caller wait.
+        finished = exception is None or isinstance(exception, Exception)
         try:
-            if exception is not None:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
+            if exception is not None and finished and not self._rolled_back:
+                await self.rollback()
+            elif exception is None and not self._committed and not self._rolled_back:
                 await self.commit()
         finally:
             self.engine.current_transaction.reset(self.context)
-            await self.engine.give_back(self.connection)
+            self.engine.give_back(self.connection, finished)
+            self.connection = None  # a task that outlives the transaction must not use a connection lent to another
         return exception is None

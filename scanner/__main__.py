@@ -61,6 +61,7 @@ def headless_line(verdict: dict, t: float) -> str:
 async def run_camera(args: argparse.Namespace) -> int:
     from piccolo.engine.postgres import PostgresEngine
 
+    from db.config import close_engine
     from db.errors import DomainError
     from db.gate.rules import Direction
     from db.gate.tables import Scan
@@ -94,6 +95,8 @@ async def run_camera(args: argparse.Namespace) -> int:
         await client.close()
         if isinstance(engine, PostgresEngine):
             await _close_pool(engine)
+        else:
+            await close_engine(engine)
     return 0
 
 

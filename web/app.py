@@ -17,8 +17,7 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from db.config import ROOT
-from db.sqlite import KeptConnectionsSQLiteEngine
+from db.config import ROOT, close_engine
 from db.transaction import enable_wal
 from web import catalog, health
 from web.auditlog import controller as auditlog
@@ -63,11 +62,7 @@ async def open_database() -> None:
 
 
 async def close_database() -> None:
-    engine = engine_finder()
-    if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
-    elif isinstance(engine, KeptConnectionsSQLiteEngine):
-        await engine.close_connections()
+    await close_engine(engine_finder())
 
 
 def freeze_startup_objects() -> None:
