@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from db import pg
 from db.audit.record import utcnow
 from db.gate.devices import GateInfo
+from db.gate.live import CHANNEL
 from db.gate.rules import Direction
 from db.gate.tables import Scan
 from db.transaction import write_transaction
@@ -56,17 +57,20 @@ ON CONFLICT (nonce) DO NOTHING RETURNING id
 """
 
 
-# PostgreSQL only (SQLite has no data-modifying CTEs): a first entry and its Scan row in ONE statement,
-# atomic without BEGIN/COMMIT. No row back: the ticket was admitted meanwhile (or the nonce is taken,
-# which raises a unique violation and writes nothing); the caller then takes the careful path.
+# PostgreSQL only (SQLite has no data-modifying CTEs): a first entry, its Scan row and the live dashboards'
+# notification (db/gate/live.py, delivered at commit) in ONE statement, atomic without BEGIN/COMMIT. No
+# row back: the ticket was admitted meanwhile (or the nonce is taken, which raises a unique violation and
+# writes nothing); the caller then takes the careful path.
 FIRST_ENTRY_WITH_SCAN_SQL = """
 WITH admitted AS (
     INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
     VALUES ({}, {}, true, 1, 0, {}, {}, {}, {})
     ON CONFLICT (ticket) DO NOTHING RETURNING id
+), scan AS (
+    INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
+    SELECT {}, {}, {}, {}, {}, {}, {}, 'in', 'ok', {}, false, {}, {} FROM admitted RETURNING id
 )
-INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
-SELECT {}, {}, {}, {}, {}, {}, {}, 'in', 'ok', {}, false, {}, {} FROM admitted RETURNING id
+SELECT id, pg_notify({}::text, {}::text) IS NULL AS notified FROM scan
 """
 
 
@@ -136,14 +140,14 @@ async def first_entry_with_scan(
     db: _Asyncpg, *, ticket_id: int, session_id: int, gate_id: int, at: dt.datetime, device_id: int | None,
     attendant_id: int | None, result: dict[str, Any], nonce: str | None,
 ) -> bool:
-    """The hot path of an accepted first entry on PostgreSQL: True when admitted and recorded."""
+    """The hot path of an accepted first entry on PostgreSQL: True when admitted, recorded and announced."""
     import asyncpg
 
     try:
         rows = await db.fetch(
             FIRST_ENTRY_WITH_SCAN_SQL, ticket_id, session_id, at, gate_id, at, gate_id,
             at, utcnow(), gate_id, device_id, attendant_id, session_id, ticket_id, result["reason_code"], nonce,
-            json.dumps(result, ensure_ascii=False),
+            json.dumps(result, ensure_ascii=False), CHANNEL, str(session_id),
         )
     except asyncpg.UniqueViolationError:  # the nonce is recorded already: nothing was written
         return False

@@ -206,5 +206,6 @@ async def redeem(
                     )
             except Replayed:
                 return await _stored_result(scoped_nonce)
-    await announce(ticket.session_id if ticket else None)  # live dashboards (db/gate/live.py)
+    if not recorded:  # the one-statement entry announced itself
+        await announce(ticket.session_id if ticket else None)  # live dashboards (db/gate/live.py)
     return result

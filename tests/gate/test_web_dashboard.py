@@ -149,9 +149,13 @@ async def test_stream_sends_figures_at_once_and_after_each_scan_in_this_process(
 
 SCANNER_PROCESS = """
 import asyncio, json, sys
+from piccolo.engine.postgres import PostgresEngine
 from db.gate.redeem import redeem
+from db.gate.tables import Scan
 
 async def main():
+    if isinstance(Scan._meta.db, PostgresEngine):  # as the camera client and web workers run: the one-statement entry
+        await Scan._meta.db.start_connection_pool(min_size=1, max_size=2)
     print("ready", flush=True)
     for line in sys.stdin:
         result = await redeem(line.strip(), "G-2")
