@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 
 from db.catalog.operations import EVENT_KIND_LABELS
 from db.gate.rules import ATTENTION, ATTENTION_SECTION, ATTENTION_UNNAMED, REASONS
+from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS
 from scanner import verdict_ui
 from web.app import AREAS
@@ -90,6 +91,7 @@ def code_msgids() -> dict[str, str]:
 def label_msgids() -> dict[str, str]:
     found = {label: "NAV" for area in AREAS for _, _, label in getattr(area, "NAV", [])}
     found |= {label: "ROLE_LABELS" for label in ROLE_LABELS.values()}
+    found |= {label: "db/sales/status.py STATUS_LABELS" for label in STATUS_LABELS.values()}
     found |= {label: "EVENT_KIND_LABELS" for label in EVENT_KIND_LABELS.values()}
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
     found |= {text: "db/gate/rules.py" for text in (*REASONS.values(), ATTENTION, ATTENTION_UNNAMED, ATTENTION_SECTION)}
@@ -123,3 +125,21 @@ def test_translations_keep_their_placeholders():
         if set(re.findall(r"\{(\w+)\}", msgid)) != set(re.findall(r"\{(\w+)\}", text))
     ]
     assert not broken, "\n".join(broken)
+
+
+def test_an_order_status_in_an_error_reads_as_staff_name_it():
+    from db.errors import Conflict
+    from web.errors import explain
+    from web.i18n import current_language
+
+    refusal = Conflict("This order cannot be paid (it is {status}).", status="cancelled")
+    token = current_language.set("zh_CN")
+    try:
+        assert explain(refusal) == "该订单无法付款（当前：已取消）。"
+    finally:
+        current_language.reset(token)
+    token = current_language.set("en")
+    try:
+        assert explain(refusal) == "This order cannot be paid (it is Cancelled)."
+    finally:
+        current_language.reset(token)

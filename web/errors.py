@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from db.errors import DomainError
+from db.sales.status import STATUS_LABELS
 from web.i18n import gettext
 
 log = logging.getLogger("ticketcenter.web")
@@ -52,8 +53,17 @@ def error_page(request: Request, status: int, message: str) -> Response:
     )
 
 
+def explain(exc: DomainError) -> str:
+    """A domain error's message in the request's language; an order status in it reads as staff name it."""
+    params = {
+        name: gettext(STATUS_LABELS[value]) if name == "status" and value in STATUS_LABELS else value
+        for name, value in exc.params.items()
+    }
+    return gettext(exc.message, **params)
+
+
 def handle_domain_error(request: Request, exc: DomainError) -> Response:
-    message = gettext(exc.message, **exc.params)
+    message = explain(exc)
     if is_api(request):
         extra = {"field": exc.field} if exc.field else {}
         return problem(exc.status_code, message, **extra)

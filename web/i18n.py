@@ -43,6 +43,11 @@ def gettext(message: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def translated_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Labels kept as English msgids (code -> label), in the request's language."""
+    return {code: gettext(label) for code, label in labels.items()}
+
+
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
     return gettext(singular if n == 1 else plural, n=n, **params)
 

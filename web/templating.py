@@ -10,8 +10,9 @@ from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 
+from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS, Permission
-from web.i18n import LANGUAGES, current_language, format_fen, format_number, gettext, local_time, ngettext
+from web.i18n import LANGUAGES, current_language, format_fen, format_number, gettext, local_time, ngettext, translated_labels
 
 
 def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]]) -> None:
@@ -22,6 +23,8 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
         P=Permission,
         NAV=nav,
         ROLE_LABELS=ROLE_LABELS,
+        ORDER_STATUS_LABELS=STATUS_LABELS,
+        translated_labels=translated_labels,
         LANGUAGES=LANGUAGES,
         current_language=current_language.get,
     )

@@ -10,6 +10,7 @@ from litestar.datastructures import UploadFile
 
 from db.catalog.seatmap import SeatMapError
 from db.errors import DomainError, InvalidInput
+from web.errors import explain
 from web.i18n import gettext
 
 
@@ -19,7 +20,7 @@ def failure(exc: DomainError) -> dict[str, Any]:
         gettext("Line {line}: {problem}", line=p.line, problem=gettext(p.message, **p.params))
         for p in (exc.problems if isinstance(exc, SeatMapError) else [])
     ]
-    return {"error": gettext(exc.message, **exc.params), "error_field": exc.field, "problems": problems}
+    return {"error": explain(exc), "error_field": exc.field, "problems": problems}
 
 
 def text(data: dict[str, Any], name: str) -> str:

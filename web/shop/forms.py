@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from db.errors import DomainError, InvalidInput
 from db.sales.buyer import Buyer
 from db.sales.shop_orders import ConcessionChoice
+from web.errors import explain
 from web.i18n import gettext
 
 # Order statuses and ID types as customers read them (English msgids; zh_CN in shop.po).
@@ -74,7 +75,7 @@ def concession(data: dict[str, Any]) -> ConcessionChoice | None:
 
 
 def failure(exc: DomainError) -> dict[str, Any]:
-    return {"error": gettext(exc.message, **exc.params), "error_field": exc.field}
+    return {"error": explain(exc), "error_field": exc.field}
 
 
 def go(request: Request, url: str, background: BackgroundTask | None = None) -> Response:

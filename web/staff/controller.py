@@ -10,6 +10,7 @@ from db.errors import DomainError
 from db.staff import accounts
 from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission
 from web.auth import PUBLIC, requires
+from web.errors import explain
 from web.i18n import LANGUAGES, gettext
 from web.settings import COOKIE_SECURE, LANGUAGE_COOKIE, SESSION_COOKIE
 from web.templating import render
@@ -35,7 +36,7 @@ async def login(request: Request, data: Form) -> Response:
     except DomainError as exc:
         return render(
             request, "staff/login.html", status_code=exc.status_code,
-            next=_safe_next(data.get("next")), error=gettext(exc.message, **exc.params), username=username,
+            next=_safe_next(data.get("next")), error=explain(exc), username=username,
         )
     response = Redirect(_safe_next(data.get("next")), status_code=303)
     response.set_cookie(
@@ -87,7 +88,7 @@ async def staff_create(request: Request, data: Form) -> Response:
         return render(
             request, "staff/staff.html", status_code=exc.status_code, staff=await accounts.list_staff(),
             roles=ROLE_LABELS, matrix=ROLE_PERMISSIONS, permissions=list(Permission),
-            error=gettext(exc.message, **exc.params), form=data,
+            error=explain(exc), form=data,
         )
     return Redirect("/staff", status_code=303)
 
@@ -103,7 +104,7 @@ async def staff_update(request: Request, user_id: FromPath[int], data: Form) -> 
         return render(
             request, "staff/staff.html", status_code=exc.status_code, staff=await accounts.list_staff(),
             roles=ROLE_LABELS, matrix=ROLE_PERMISSIONS, permissions=list(Permission),
-            error=gettext(exc.message, **exc.params), form={},
+            error=explain(exc), form={},
         )
     return Redirect("/staff", status_code=303)
 
