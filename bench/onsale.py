@@ -2,7 +2,7 @@
 general-admission session through the partner API (create order + pay), against a real server.
 
 It prepares the database it is given (migrations, demo policy and partner key, a new venue, event and
-session with exactly --tickets tickets), starts `uvicorn web.app:create_app` with --workers workers
+session with exactly --tickets tickets), starts `python -m web.serve` with --workers workers
 (or targets a running server with --url), warms up (4 rounds of buyers for another session, unmeasured),
 runs the buyers with aiohttp, then checks the database:
 tickets issued vs. capacity (oversold), seats or orders sold twice, orders paid twice.

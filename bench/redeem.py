@@ -3,7 +3,7 @@ plus --duplicates of them again) through POST /api/v1/checkin/redeem against a r
 
 It prepares the database it is given (migrations, a venue with 32 gates and a device token each, and per
 concurrency level a new general-admission session whose admission is open, with N paid tickets), starts
-`uvicorn web.app:create_app` with --workers workers (or targets --url), warms up (each gate scans 4 tickets
+`python -m web.serve` with --workers workers (or targets --url), warms up (each gate scans 4 tickets
 of another session, unmeasured: connections open, statements prepared), runs the gates with aiohttp, and
 checks that every ticket got exactly one `ok` (in the answers and in the database) and no 5xx.
 

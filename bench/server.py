@@ -23,13 +23,10 @@ def free_port() -> int:
 
 
 def start_server(database_url: str, workers: int, port: int, **env: str) -> subprocess.Popen:
-    """`uvicorn web.app:create_app` with `workers` processes on `database_url`; `env` adds variables."""
+    """The production server (`python -m web.serve`: uvicorn workers with a socket each) with `workers`
+    processes on `database_url`; `env` adds variables."""
     environment = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), **env}
-    command = [
-        sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "60",
-        "--loop", "uvloop", "--http", "httptools",
-    ]
+    command = [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     return subprocess.Popen(command, cwd=REPO, env=environment)
 
 

@@ -4,7 +4,7 @@ e-mail sent to a local SMTP sink) against a real server. Prints requests/s and p
 checks the database afterwards (tickets issued = tickets paid for, no seat sold twice).
 
 It prepares the database it is given (migrations, demo sales policy, a new theatre with a 400-seat plan and
-a seated session, and a general-admission session), starts `uvicorn web.app:create_app` with --workers
+a seated session, and a general-admission session), starts `python -m web.serve` with --workers
 workers (or targets a running server with --url: start that one with TC_COOKIE_SECURE=0 for plain HTTP and
 SHOP_ORDERS_PER_CLIENT raised, since every simulated customer comes from 127.0.0.1).
 
