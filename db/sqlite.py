@@ -25,7 +25,7 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
-IDLE_CONNECTIONS = 8
+IDLE_CONNECTIONS = 32
 
 
 class KeptConnectionsSQLiteEngine(SQLiteEngine):
