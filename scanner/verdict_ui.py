@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from db.gate.rules import REASONS, attention_text
+from db.i18n import translate
 from scanner.sound import Sound
-from web.i18n import catalog
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
@@ -68,8 +68,7 @@ class VerdictScreen:
         self.sound = Sound() if sound else None
 
     def _(self, message: str, **params: object) -> str:
-        text = catalog(self.language).get(message, message) if self.language != "en" else message
-        return text.format(**params) if params else text
+        return translate(self.language, message, **params)
 
     def lines(self, verdict: dict[str, Any] | None, offline: bool) -> tuple[tuple[int, int, int], list[tuple[str, int]]]:
         """(background colour, [(text, size)]) for a verdict, or the ready screen for None."""

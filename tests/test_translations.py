@@ -3,7 +3,7 @@
 Collected from the source, not from a list: `_("...")` literals in templates; in db/ the message passed
 to DomainError or any of its subclasses (found by walking class definitions) and seat-map problems; in
 web/ literal gettext() calls, navigation labels and error titles; the gate verdicts' reasons and attention
-notes (db/gate/rules.py) and the camera client's verdict screen."""
+notes (db/gate/rules.py), the seat label (db/i18n.py) and the camera client's verdict screen."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 
 from db.catalog.operations import EVENT_KIND_LABELS
 from db.gate.rules import ATTENTION, ATTENTION_SECTION, ATTENTION_UNNAMED, REASONS
+from db.i18n import SEAT_LABEL
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS
 from scanner import verdict_ui
@@ -94,6 +95,7 @@ def label_msgids() -> dict[str, str]:
     found |= {label: "db/sales/status.py STATUS_LABELS" for label in STATUS_LABELS.values()}
     found |= {label: "EVENT_KIND_LABELS" for label in EVENT_KIND_LABELS.values()}
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
+    found[SEAT_LABEL] = "db/i18n.py SEAT_LABEL"
     found |= {text: "db/gate/rules.py" for text in (*REASONS.values(), ATTENTION, ATTENTION_UNNAMED, ATTENTION_SECTION)}
     found |= {text: "scanner/verdict_ui.py" for text in (*verdict_ui.TITLES.values(), verdict_ui.OFFLINE_BANNER,
                                                          verdict_ui.READY, verdict_ui.SEAT_LINE, verdict_ui.CLASS_LINE)}

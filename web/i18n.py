@@ -1,46 +1,34 @@
 """Languages of the UI (Simplified Chinese by default, English): Babel catalogs under translations/.
 
 Message ids are English. Each area keeps its own catalog, translations/<locale>/LC_MESSAGES/<area>.po;
-all of them are read at start-up and merged. The language of a request comes from the `lang` cookie."""
+db/i18n.py reads and merges them. The language of a request comes from the `lang` cookie."""
 
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
-from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from db.config import ROOT
+from db import i18n as db_i18n
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-TRANSLATIONS_DIR = ROOT / "translations"
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=DEFAULT_LANGUAGE)
 
 
-@cache
-def catalog(language: str) -> dict[str, str]:
-    messages: dict[str, str] = {}
-    folder = TRANSLATIONS_DIR / language / "LC_MESSAGES"
-    for path in sorted(Path(folder).glob("*.po")):
-        with path.open("rb") as handle:
-            for message in read_po(handle, locale=language):
-                if message.id and message.string and not message.fuzzy and isinstance(message.id, str):
-                    messages[message.id] = message.string
-    return messages
-
-
 def gettext(message: str, **params: object) -> str:
-    text = catalog(current_language.get()).get(message, message) if current_language.get() != "en" else message
-    return text.format(**params) if params else text
+    return db_i18n.translate(current_language.get(), message, **params)
+
+
+def seat_label(section: str, row: str, number: int) -> str:
+    """A seat's label in the request's language (db.i18n.seat_label)."""
+    return db_i18n.seat_label(section, row, number, current_language.get())
 
 
 def translated_labels(labels: dict[str, str]) -> dict[str, str]:

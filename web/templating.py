@@ -12,7 +12,7 @@ from litestar.response import Template
 
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS, Permission
-from web.i18n import LANGUAGES, current_language, format_fen, format_number, gettext, local_time, ngettext, translated_labels
+from web.i18n import LANGUAGES, current_language, format_fen, format_number, gettext, local_time, ngettext, seat_label, translated_labels
 
 
 def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]]) -> None:
@@ -20,6 +20,7 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
     env.globals.update(
         _=gettext,
         ngettext=ngettext,
+        seat_label=seat_label,
         P=Permission,
         NAV=nav,
         ROLE_LABELS=ROLE_LABELS,

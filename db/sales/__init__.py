@@ -16,18 +16,21 @@ Statuses (db/sales/status.py)
 Inquiry (db.sales.queries) - expired holds are released before anything is counted
     availability(session_id) -> {"session_id", "price_classes": [{"id", "name", "seat_class", "price_fen"
         (in force now), "capacity", "available" (= "free"), "free", "held", "sold", "upcoming_changes"}]}
-    seat_plan(session_id) -> [{"id" (seat id), "label", "section", "row", "number", "x", "y", "seat_class",
+    seat_plan(session_id) -> [{"id" (seat id), "section", "row_label", "number", "x", "y", "seat_class",
         "price_class_id", "status": free|held|sold}]
     events_on_sale() -> [{"id", "name", "kind", "sessions": [{"id", "starts_at", "ends_at", "seated", "venue",
         "gates": [{"code", "name"}]}]}]
     get_order(code, partner_id=None) -> the order row + "items" (price breakdown, concession, id_type,
-        id_masked, seat_label), "tickets" ({"id", "code" = QR text, "status", "seat_label", ...}), "events"
+        id_masked, "seat.section", "seat.row_label", "seat.number"), "tickets" ({"id", "code" = QR text, "status",
+        "seat", "seat.section", "seat.row_label", "seat.number", ...}), "events"
         (status history: at, status, actor_name, note), "payments", "refunds", "deliveries". NotFound.
     audit_queue() -> orders awaiting audit, oldest first, with "items" (concession + checked ID, masked).
     search_orders(status=, channel=, session_id=, code=, seller_id=, limit=, offset=) -> list of orders.
     order_status(code, partner_id=None) -> {"id", "code", "status", "total_fen", "expires_at", "partner"}.
     order_tickets(code) -> [{"id", "code" (QR text), "status", "price_fen", "concession", "price_class.name",
-        "seat", "seat_label"}] (one query; for APIs and ticket pages).
+        "seat", "seat.section", "seat.row_label", "seat.number"}] (one query; for APIs and ticket pages).
+    A seat's parts are None for general admission; a seat is worded with db.i18n.seat_label(section, row,
+    number, language), the one format of every page, verdict and document: 池座 3排12座 / 池座 row 3, seat 12.
 
 Order (db.sales.orders)
     create_order(actor, *, session_id, channel, buyer: Buyer(name, phone, email="", id_number=""),

@@ -14,7 +14,7 @@ from typing import Protocol
 from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.errors import Conflict, InvalidInput
-from db.sales.documents import render_tickets_pdf
+from db.sales.documents import chinese_seat_label, render_tickets_pdf
 from db.sales.queries import get_order
 from db.sales.status import PAID
 from db.sales.tables import Delivery, SmsMessage
@@ -51,7 +51,7 @@ def ticket_email(order: dict, sender: str) -> EmailMessage:
     message["Subject"] = f"您的电子票 {order['code']} · {order['session.event.name']}"
     message["From"] = sender
     message["To"] = order["buyer_email"]
-    codes = "\n".join(f"{t['seat_label'] or t['price_class.name']}: {t['code']}" for t in order["tickets"])
+    codes = "\n".join(f"{chinese_seat_label(t) or t['price_class.name']}: {t['code']}" for t in order["tickets"])
     message.set_content(
         f"{order['buyer_name']}，您好：\n\n订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。"
         f"\n入场时请出示二维码。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n票务中心"

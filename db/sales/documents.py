@@ -17,10 +17,19 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from db.i18n import seat_label
 from db.sales.queries import get_order
 
 CJK_FONT_PATH = os.environ.get("TC_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 CJK_FONT = "WQYZenHei"
+
+
+def chinese_seat_label(ticket: dict) -> str:
+    """A ticket's seat as the documents (PDF, e-mail) print it, always in Chinese: 池座 3排12座; '' for
+    general admission. `ticket` as get_order() returns it."""
+    if not ticket["seat"]:
+        return ""
+    return seat_label(ticket["seat.section"], ticket["seat.row_label"], ticket["seat.number"], "zh_CN")
 
 
 def qr_png(text: str, scale: int = 6) -> bytes:
@@ -64,7 +73,7 @@ def render_tickets_pdf(order: dict) -> bytes:
             f"场馆：{order['session.venue.name']}",
             f"时间：{_shanghai(order['session.starts_at'])}",
             f"票种：{ticket['price_class.name']}" + (f"（优惠：{ticket['concession']}）" if ticket["concession"] else ""),
-            f"座位：{ticket['seat_label'] or '不设座位'}",
+            f"座位：{chinese_seat_label(ticket) or '不设座位'}",
             f"票价：¥{ticket['price_fen'] / 100:.2f}",
             f"订单：{order['code']}    票号：{ticket['id']}",
             "状态：已作废" if ticket["status"] == "revoked" else "入场时请出示此二维码",

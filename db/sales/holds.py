@@ -9,7 +9,7 @@ import datetime as dt
 
 from db.actor import Actor
 from db.audit.record import record
-from db.catalog.tables import PriceClass, Seat, SessionSeat
+from db.catalog.tables import PriceClass, SessionSeat
 from db.errors import Conflict
 from db.sales.history import add_event
 from db.sales.seating import PlanSeat, best_adjacent
@@ -92,9 +92,3 @@ async def release_expired(now: dt.datetime, session_id: int | None = None) -> in
         await add_event(order["id"], EXPIRED, SYSTEM, now, "hold expired")
         await record(SYSTEM, "order.expire", "order", order["code"])
     return len(expired)
-
-
-async def seat_positions(seat_ids: list[int]) -> dict[int, str]:
-    """A readable label per seat: 池座 3排12座."""
-    rows = await Seat.select(Seat.id, Seat.section, Seat.row_label, Seat.number).where(Seat.id.is_in(seat_ids or [-1]))
-    return {r["id"]: f"{r['section']} {r['row_label']}排{r['number']}座" for r in rows}

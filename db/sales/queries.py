@@ -61,7 +61,8 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
 
 
 async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dict]:
-    """Every seat of a seated session with its position and status (free, held or sold)."""
+    """Every seat of a seated session with its position and status (free, held or sold), in the shape of
+    templates/catalog/_seat_plan.html (pages word its label with db.i18n.seat_label)."""
     await _release_if_due(session_id, now or utcnow())
     rows = await SessionSeat.select(
         SessionSeat.seat, SessionSeat.price_class, SessionSeat.status, SessionSeat.seat.section, SessionSeat.seat.row_label,
@@ -69,8 +70,8 @@ async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dic
     ).where(SessionSeat.session == session_id).order_by(SessionSeat.seat)
     return [
         {
-            "id": r["seat"], "label": f"{r['seat.section']} {r['seat.row_label']}排{r['seat.number']}座", "section": r["seat.section"],
-            "row": r["seat.row_label"], "number": r["seat.number"], "x": r["seat.x"], "y": r["seat.y"],
+            "id": r["seat"], "section": r["seat.section"], "row_label": r["seat.row_label"], "number": r["seat.number"],
+            "x": r["seat.x"], "y": r["seat.y"],
             "seat_class": r["seat.seat_class"], "price_class_id": r["price_class"], "status": r["status"],
         }
         for r in rows
@@ -107,16 +108,13 @@ async def get_order(code: str, partner_id: int | None = None) -> dict:
     if order is None or (partner_id is not None and order["partner"] != partner_id):
         raise NotFound("No such order.")
     oid = order["id"]
-    items = await OrderItem.select().where(OrderItem.order == oid).order_by(OrderItem.id).output(load_json=True)
-    tickets = await Ticket.select(
+    order["items"] = await OrderItem.select(
+        *OrderItem.all_columns(), OrderItem.seat.section, OrderItem.seat.row_label, OrderItem.seat.number,
+    ).where(OrderItem.order == oid).order_by(OrderItem.id).output(load_json=True)
+    order["tickets"] = await Ticket.select(
         Ticket.id, Ticket.code, Ticket.status, Ticket.seat, Ticket.price_fen, Ticket.concession, Ticket.price_class.name,
-        Ticket.issued_at, Ticket.revoked_at,
+        Ticket.issued_at, Ticket.revoked_at, Ticket.seat.section, Ticket.seat.row_label, Ticket.seat.number,
     ).where(Ticket.order == oid).order_by(Ticket.id)
-    labels = await holds.seat_positions([t["seat"] for t in tickets if t["seat"]] + [i["seat"] for i in items if i["seat"]])
-    for row in (*items, *tickets):
-        row["seat_label"] = labels.get(row["seat"], "") if row["seat"] else ""
-    order["items"] = items
-    order["tickets"] = tickets
     order["events"] = await OrderEvent.select().where(OrderEvent.order == oid).order_by(OrderEvent.id)
     order["payments"] = await Payment.select().where(Payment.order == oid).order_by(Payment.id)
     order["refunds"] = await PaymentRefund.select().where(PaymentRefund.order == oid).order_by(PaymentRefund.id)
@@ -144,12 +142,9 @@ ORDER BY t.id
 
 
 async def order_tickets(code: str) -> list[dict]:
-    """The order's tickets: id, QR text ("code"), status, price, price class name and seat label, in one query
+    """The order's tickets: id, QR text ("code"), status, price, price class name and seat parts, in one query
     (written out: it answers every partner payment of an on-sale rush)."""
-    rows = await Ticket.raw(_ORDER_TICKETS_SQL, code)
-    for r in rows:
-        r["seat_label"] = f"{r['seat.section']} {r['seat.row_label']}排{r['seat.number']}座" if r["seat"] else ""
-    return rows
+    return await Ticket.raw(_ORDER_TICKETS_SQL, code)
 
 
 async def audit_queue(limit: int = 200) -> list[dict]:

@@ -78,7 +78,7 @@ async def test_group_order_gets_the_tier_discount_adjacent_seats_and_waits_for_a
     best = await create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="box_office", buyer=BUYER,
                               items=[ItemRequest(price_class_id=ids["a_class"], quantity=3)])
     lines = (await get_order(best.code))["items"]
-    numbers = sorted(int(line["seat_label"].split("排")[1].rstrip("座")) for line in lines)
+    numbers = sorted(line["seat.number"] for line in lines)
     assert numbers == [2, 3, 4]  # the middle of row 2
     with pytest.raises(Conflict):
         await create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="box_office", buyer=BUYER,

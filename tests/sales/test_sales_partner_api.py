@@ -45,6 +45,22 @@ async def test_availability_counts_and_seat_statuses():
     assert vip["available"] == 4 and vip["price_fen"] == 50000
 
 
+async def test_seat_texts_keep_the_chinese_format_platforms_parse_whatever_the_language():
+    ids = await sales_catalog()
+    first, second = ids["vip_seats"][:2]
+    async with http_client() as client:
+        client.cookies.set("lang", "en")
+        seats = (await client.get(f"/api/v1/sessions/{ids['seated_session']}/availability", headers=AUTH)).json()["seats"]
+        placed = await client.post(
+            "/api/v1/orders", headers=AUTH,
+            json={"session_id": ids["seated_session"], "items": [{"seat_id": first}, {"seat_id": second}], "buyer": BUYER},
+        )
+        paid = (await client.post(f"/api/v1/orders/{placed.json()['code']}/pay", headers=AUTH)).json()
+    labels = {s["id"]: s["label"] for s in seats}
+    assert (labels[first], labels[second]) == ("池座 1排1座", "池座 1排2座")
+    assert sorted(t["seat"] for t in paid["tickets"]) == ["池座 1排1座", "池座 1排2座"]
+
+
 async def test_order_pay_and_show_with_verifiable_qr_codes():
     ids = await sales_catalog()
     async with http_client() as client:

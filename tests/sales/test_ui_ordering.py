@@ -46,6 +46,25 @@ async def test_seller_holds_two_seats_picked_on_the_plan():
         assert "13800138000" not in page.text  # buyer details only on request
 
 
+async def test_seat_labels_follow_the_sellers_language():
+    """One seat format everywhere at the window, in the seller's language: the plan, the order panel and the order page."""
+    ids = await sales_catalog()
+    seat = ids["vip_seats"][0]
+    base = f"/sales/sessions/{ids['seated_session']}"
+    async with staff_client(Role.SELLER, "seller1") as client:
+        placed = await post_form(client, f"{base}/orders", {"seat_id": [seat], **BUYER_FORM}, headers=HX)
+        order_page = placed.headers["hx-redirect"]
+        for language, first, second in (("zh_CN", "池座 1排1座", "池座 1排2座"), ("en", "池座 row 1, seat 1", "池座 row 1, seat 2")):
+            client.cookies.set("lang", language)
+            plan = await client.get(base)
+            assert f'title="{first} · VIP · ' in plan.text and f'data-label="{second}"' in plan.text, language
+            details = await post_form(client, f"{base}/order/details", {"seat_id": [ids["vip_seats"][1]]}, headers=HX)
+            assert f"<strong>{second}</strong>" in details.text, language
+            order = await client.get(order_page)
+            assert f"<td>{first}</td>" in order.text, language
+            assert ("排" in order.text) == (language == "zh_CN")
+
+
 async def test_bad_input_is_an_on_page_error_and_nothing_is_written():
     ids = await sales_catalog()
     base = f"/sales/sessions/{ids['seated_session']}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email
+import email.policy
 import re
 
 from db.catalog.operations import schedule_price_change
@@ -86,6 +87,23 @@ async def test_buy_two_seats_and_the_status_history():
     assert history == ["held", "paid"]
     sold = await SessionSeat.select(SessionSeat.seat).where(SessionSeat.status == "sold")
     assert {s["seat"] for s in sold} == {a, b}
+
+
+async def test_seat_labels_follow_the_customers_language_and_the_email_stays_chinese(monkeypatch):
+    ids = await sales_catalog()
+    with smtp_server(monkeypatch) as mailbox:
+        async with shop_client() as client:
+            client.cookies.set("lang", "en")
+            plan = await client.get(f"/shop/sessions/{ids['seated_session']}")
+            code = order_code(await hold(client, ids["seated_session"], seat_id=str(ids["vip_seats"][0])))
+            english = await pay_through_checkout(client, code)
+            client.cookies.set("lang", "zh_CN")
+            chinese = await client.get(f"/shop/orders/{code}")
+    assert 'data-label="池座 row 1, seat 1"' in plan.text and 'aria-label="池座 row 1, seat 2"' in plan.text
+    assert english.text.count("池座 row 1, seat 1") == 2 and "排" not in english.text  # the ticket and the order line
+    assert chinese.text.count("池座 1排1座") == 2
+    message = email.message_from_bytes(mailbox.messages[0].content, policy=email.policy.default)
+    assert "池座 1排1座: " in message.get_body(("plain",)).get_content()
 
 
 async def test_a_seat_taken_meanwhile_gives_a_clear_message_and_a_fresh_plan():

@@ -17,6 +17,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from db.errors import InvalidInput
+from db.i18n import seat_label
 from db.sales.buyer import Buyer
 from db.sales.orders import ItemRequest, create_order
 from db.sales.partners import PartnerIdentity, partner_for_key
@@ -70,7 +71,7 @@ class PriceClass(msgspec.Struct):
 
 class Seat(msgspec.Struct):
     id: int
-    label: str
+    label: str  # "池座 3排12座": see _partner_seat
     price_class_id: int
     status: str  # free | held | sold
 
@@ -112,7 +113,7 @@ class OrderCreated(msgspec.Struct):
 class TicketOut(msgspec.Struct):
     id: int
     qr: str  # the exact text of the ticket's QR code
-    seat: str | None
+    seat: str | None  # "池座 3排12座" (see _partner_seat); null for general admission
     status: str
     price_class: str
     price_fen: int
@@ -140,9 +141,18 @@ def _item(item: ItemIn) -> ItemRequest:
     raise InvalidInput('Each item is either {"price_class_id", "quantity"} or {"seat_id"}.', field="items")
 
 
+def _partner_seat(section: str, row: str, number: int) -> str:
+    """A seat as the partner API words it: always the Chinese "池座 3排12座", whatever language the pages use.
+    Other platforms are built against this exact text: keep it stable (tests/sales/test_sales_partner_api.py)."""
+    return seat_label(section, row, number, "zh_CN")
+
+
 async def _tickets(code: str) -> list[TicketOut]:
     return [
-        TicketOut(t["id"], t["code"], t["seat_label"] or None, t["status"], t["price_class.name"], t["price_fen"])
+        TicketOut(
+            t["id"], t["code"], _partner_seat(t["seat.section"], t["seat.row_label"], t["seat.number"]) if t["seat"] else None,
+            t["status"], t["price_class.name"], t["price_fen"],
+        )
         for t in await order_tickets(code)
     ]
 
@@ -158,7 +168,10 @@ async def session_availability(session_id: FromPath[int]) -> Availability:
     """Live availability per price class (price in force now) and, for seated sessions, every seat's status."""
     counts = await availability(session_id)
     classes = [PriceClass(c["id"], c["name"], c["price_fen"], c["available"], bool(c["seat_class"])) for c in counts["price_classes"]]
-    seats = [Seat(s["id"], s["label"], s["price_class_id"], s["status"]) for s in await seat_plan(session_id)]
+    seats = [
+        Seat(s["id"], _partner_seat(s["section"], s["row_label"], s["number"]), s["price_class_id"], s["status"])
+        for s in await seat_plan(session_id)
+    ]
     return Availability(session_id, classes, seats)
 
 

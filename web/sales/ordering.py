@@ -21,6 +21,7 @@ from db.sales.policy import concession_kinds
 from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.i18n import seat_label
 from web.sales.common import Form, failure, go, listed, text
 from web.sales.inquiry import session_context
 from web.templating import render
@@ -49,7 +50,8 @@ def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
         if seat is None:
             raise InvalidInput("Seat {seat} is not sold for this session.", field="items", seat=seat_id)
         pc = classes[seat["price_class_id"]]
-        tickets.append({"key": f"s{seat_id}", "seat_id": seat_id, "price_class_id": pc["id"], "label": seat["label"],
+        label = seat_label(seat["section"], seat["row_label"], seat["number"])
+        tickets.append({"key": f"s{seat_id}", "seat_id": seat_id, "price_class_id": pc["id"], "label": label,
                         "class_name": pc["name"], "list_fen": pc["price_fen"]})
     for pc in ctx["prices"]:
         if pc["seat_class"]:
