@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from db.config import ROOT
+from db.i18n import seat_label
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,11 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def headless_line(verdict: dict, t: float) -> str:
+    """One verdict as a JSON line for machines and logs: reason, seat and attention text in English."""
     ticket = verdict.get("ticket") or {}
+    seat = seat_label(**ticket["seat"], language="en") if ticket.get("seat") else None
     return json.dumps(
         {
             "status": verdict["status"], "reason": verdict["reason"], "reason_code": verdict["reason_code"],
-            "ticket_id": ticket.get("id"), "seat": ticket.get("seat"), "class": ticket.get("class"),
+            "ticket_id": ticket.get("id"), "seat": seat, "class": ticket.get("class"),
             "attention": verdict["attention"], "attention_text": verdict["attention_text"], "offline": verdict["offline"],
             "t": round(t, 3),
         },

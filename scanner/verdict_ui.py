@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from db.gate.rules import REASONS, attention_text
-from db.i18n import translate
+from db.i18n import seat_label, translate
 from scanner.sound import Sound
 
 FONT_CANDIDATES = (
@@ -82,7 +82,7 @@ class VerdictScreen:
             out.append((attention_text(verdict, self.language, self._), 52))
         out.append((self._(REASONS[verdict["reason_code"]], **verdict["reason_params"]), 44))
         if ticket.get("seat"):
-            out.append((self._(SEAT_LINE, seat=ticket["seat"]), 52))
+            out.append((self._(SEAT_LINE, seat=seat_label(**ticket["seat"], language=self.language)), 52))
         if ticket.get("class"):
             out.append((self._(CLASS_LINE, name=ticket["class"]), 44))
         scale = min(self.width / 1280, self.height / 720)

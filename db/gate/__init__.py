@@ -20,10 +20,12 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
                         scanner_session, other_venue, other_gate, section, too_early, too_late,
                         already_inside, no_reentry, not_inside, welcome, welcome_back, goodbye),
        "reason_params": {name: str} for the msgid (times already in Asia/Shanghai "YYYY-MM-DD HH:MM"),
-       "ticket":        {"id", "session_id", "session" (event name + local start), "seat" ("池座 1排 5号"
-                        or None for general admission), "class" (price class name), "concession" ('' or
-                        the kind's code), "concession_names" ({"zh_CN", "en"} display names of the kind,
-                        joined in by the same SELECT; {} for none)} or None when the code is invalid/unknown,
+       "ticket":        {"id", "session_id", "session" (event name + local start), "seat" ({"section",
+                        "row", "number"}, or None for general admission; clients word it in their language
+                        with db.i18n.seat_label(**seat, language=...): 池座 1排5座 / 池座 row 1, seat 5),
+                        "class" (price class name), "concession" ('' or the kind's code),
+                        "concession_names" ({"zh_CN", "en"} display names of the kind, joined in by the
+                        same SELECT; {} for none)} or None when the code is invalid/unknown,
        "attention":     True for an accepted concession ticket: check the ID (R3.6); offline also for an
                         entry whose section the camera client could not check (see check_sections),
        "check_sections":[the gate's sections] for an entry admitted offline at a gate limited to some

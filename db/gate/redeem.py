@@ -93,10 +93,11 @@ def verdict_dict(decision: Decision, ticket: dict[str, Any] | None, presence: Pr
     return verdict
 
 
-def _seat_label(row: dict) -> str | None:
+def _seat(row: dict) -> dict[str, Any] | None:
+    """The seat's parts; each client words it in its language with db.i18n.seat_label(**seat, language=...)."""
     if row["section"] is None:
         return None
-    return f"{row['section']} {row['row_label']}排 {row['number']}号"
+    return {"section": row["section"], "row": row["row_label"], "number": row["number"]}
 
 
 def _ticket_view(row: dict) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def _ticket_view(row: dict) -> dict[str, Any]:
         "id": row["id"],
         "session_id": row["session"],
         "session": f"{row['event_name']} {local_time(row['starts_at'])}",
-        "seat": _seat_label(row),
+        "seat": _seat(row),
         "class": row["class_name"],
         "concession": row["concession"] or "",
         "concession_names": {"zh_CN": row["concession_zh"], "en": row["concession_en"]} if row["concession_en"] else {},

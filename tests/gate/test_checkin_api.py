@@ -8,6 +8,7 @@ import asyncio
 
 from db.gate.devices import register_device
 from db.gate.tables import Scan
+from db.sales.tables import Ticket
 from db.staff.permissions import Role
 from tests.gate.tickets import issue_ticket, open_venue
 from tests.helpers import ADMIN_ACTOR, fetch_csrf, http_client, make_staff, sign_in
@@ -66,6 +67,20 @@ async def test_attention_names_the_concession_kind_in_the_requests_language():
         ("en", ""): ("", "", ""),
     }
     assert all(a["status"] == "ok" and "concession_names" not in a["ticket"] for a in answers.values())
+
+
+async def test_seat_is_worded_in_the_requests_language_like_the_reason():
+    world = await open_venue()
+    tokens = await devices(world)
+    expected = {None: ("欢迎入场。", "A2 1排{n}座"), "zh_CN": ("欢迎入场。", "A2 1排{n}座"), "en": ("Welcome.", "A2 row 1, seat {n}")}
+    async with http_client() as client:
+        for language, (reason, seat) in expected.items():
+            if language:
+                client.cookies.set("lang", language)
+            ticket = await issue_ticket(world["seated"], section="A2")
+            number = (await Ticket.select(Ticket.seat.number).where(Ticket.id == ticket["id"]).first())["seat.number"]
+            answer = (await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-1"]))).json()
+            assert (answer["status"], answer["reason"], answer["ticket"]["seat"]) == ("ok", reason, seat.format(n=number)), language
 
 
 async def test_bad_requests_and_credentials_are_problems():

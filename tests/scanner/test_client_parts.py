@@ -86,16 +86,17 @@ def test_journal_keeps_entries_until_uploaded_and_rebuilds_local_presence(tmp_pa
 def test_verdict_screen_colours_and_text(cache, status, attention, colour):
     cache, ring = cache
     decision, claim, presence = judge(cache, {}, "G-1", sign(ring.private_key, 1, 11 if status == "revoked" else 30, 3, attention), NOW, Direction.IN, None)
-    ticket = {"id": 30, "seat": "A1 1排 2号", "class": "一等", "concession": "student", "concession_names": {"zh_CN": "学生", "en": "Student"}}
+    ticket = {"id": 30, "seat": {"section": "A1", "row": "1", "number": 2}, "class": "一等", "concession": "student", "concession_names": {"zh_CN": "学生", "en": "Student"}}
     verdict = verdict_dict(decision, ticket, presence, offline=True)
     screen = VerdictScreen("zh_CN", size=(800, 480), sound=False)
     background, lines = screen.lines(verdict, offline=True)
     assert background == colour
     texts = [text for text, _ in lines]
-    assert texts[0] in {"请入场", "票已作废"} and "座位：A1 1排 2号" in texts
+    assert texts[0] in {"请入场", "票已作废"} and "座位：A1 1排2座" in texts
     assert ("学生优惠票：请查验证件后放行。" in texts) == attention
     english = [text for text, _ in VerdictScreen("en", size=(800, 480), sound=False).lines(verdict, offline=True)[1]]
     assert ("Student concession: check the ID before letting the visitor in." in english) == attention
+    assert "Seat: A1 row 1, seat 2" in english
     image = screen.render(verdict, offline=True)
     assert image.shape == (480, 800, 3)
     assert tuple(int(c) for c in image[400, 790]) == colour  # the background fills the window

@@ -3,8 +3,9 @@
 POST /api/v1/checkin/redeem  {"code", "gate"?, "nonce"?, "direction"?: "in"|"out", "session_id"?}
     -> 200 {"status", "reason", "reason_code", "ticket", "attention", "attention_text", "first_entry"}
        for every verdict, rejections included; 4xx problem JSON only for a malformed request or bad
-       credentials. `reason`, `attention_text` and `ticket.concession_name` (the concession kind's display
-       name, '' for none) are in the request's language (zh_CN unless the `lang` cookie says en);
+       credentials. `reason`, `attention_text`, `ticket.seat` ("池座 1排5座" / "池座 row 1, seat 5", null for
+       general admission) and `ticket.concession_name` (the concession kind's display name, '' for none)
+       are in the request's language (zh_CN unless the `lang` cookie says en);
        `reason_code` and `ticket.concession` (the kind's code) are stable for machines.
 GET  /api/v1/checkin/sync     -> the gate's offline cache (db.gate.sync.snapshot); device tokens only.
     Where the gate admits only some sections of a seated session, that session's entry also has
@@ -35,7 +36,7 @@ from db.gate.rules import REASONS, attention_text, concession_name
 from db.gate.sync import apply_journal, snapshot
 from db.staff.accounts import StaffPrincipal
 from db.staff.permissions import Permission
-from web.i18n import current_language, gettext
+from web.i18n import current_language, gettext, seat_label
 from web.settings import secret_key
 
 DEVICE = {"device": True}
@@ -99,12 +100,13 @@ def _optional_str(data: dict[str, Any], name: str, default: str | None = None) -
 
 
 def translated(result: dict[str, Any]) -> dict[str, Any]:
-    """The verdict in the request's language (reason, concession name and attention text), for people at the gate."""
+    """The verdict in the request's language (reason, seat, concession name and attention text), for people at the gate."""
     language, ticket = current_language.get(), result["ticket"]
     out = {k: v for k, v in result.items() if k not in ("reason_params", "offline", "check_sections")}
     out["reason"] = gettext(REASONS[result["reason_code"]], **result["reason_params"])
     if ticket is not None:
         out["ticket"] = {k: v for k, v in ticket.items() if k != "concession_names"}
+        out["ticket"]["seat"] = seat_label(**ticket["seat"]) if ticket["seat"] else None
         out["ticket"]["concession_name"] = concession_name(ticket, language)
     if result["attention"]:
         out["attention_text"] = attention_text(result, language, gettext)
