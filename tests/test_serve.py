@@ -78,15 +78,45 @@ def test_each_worker_listens_itself_and_sigterm_stops_them_all(tmp_path):
             server.kill()
 
 
-def test_a_dead_worker_stops_the_service_for_its_supervisor_to_restart(tmp_path):
+def test_a_worker_that_ends_on_its_own_stops_the_service_for_its_supervisor_to_restart(tmp_path):
+    for how in (signal.SIGKILL, signal.SIGTERM):  # crashed, or stopped by hand: either way the service is down
+        port = free_port()
+        server = _start(tmp_path, port)
+        try:
+            assert _wait(lambda: _serving(port))
+            workers = _workers(server)
+            assert _wait(lambda: len(_listening_workers(port, workers)) == 2)
+            os.kill(_listening_workers(port, workers).pop(), how)
+            assert server.wait(30) == 1
+        finally:
+            if server.poll() is None:
+                server.kill()
+
+
+def test_workers_end_with_the_master_even_when_it_is_killed_outright(tmp_path):
     port = free_port()
     server = _start(tmp_path, port)
     try:
         assert _wait(lambda: _serving(port))
         workers = _workers(server)
-        assert _wait(lambda: len(_listening_workers(port, workers)) == 2)
-        os.kill(_listening_workers(port, workers).pop(), signal.SIGKILL)
-        assert server.wait(30) == 1
+        server.kill()
+        server.wait(10)
+        assert _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 20), "orphan workers keep serving"
+        assert not _serving(port)
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path):
+    port = free_port()
+    first = _start(tmp_path, port)
+    try:
+        assert _wait(lambda: _serving(port))
+        second = subprocess.run([sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"], cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "is in use" in second.stderr
+        assert len(_listening_workers(port, _workers(first))) == 2  # the running service is untouched
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(30)
