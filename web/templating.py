@@ -13,7 +13,7 @@ from litestar.response import Template
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS, Permission
 from web.i18n import LANGUAGES, current_language, format_fen, format_number, gettext, local_time, ngettext, seat_label, translated_labels
-from web.remembered import remembered
+from web.remembered import remembered_plan
 
 
 def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]]) -> None:
@@ -29,7 +29,7 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
         translated_labels=translated_labels,
         LANGUAGES=LANGUAGES,
         current_language=current_language.get,
-        remembered=remembered,
+        remembered_plan=remembered_plan,
     )
     env.filters.update(fen=format_fen, localtime=local_time, number=format_number)
     env.autoescape = True
