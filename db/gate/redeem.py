@@ -135,7 +135,10 @@ async def _stored_result(nonce: str) -> dict[str, Any]:
     row = await Scan.select(Scan.result).where(Scan.nonce == nonce).output(load_json=True).first()
     if row is None:  # the first attempt's transaction rolled back after all: nothing to replay
         raise NotFound("The scan to repeat was not recorded. Scan the ticket again.")
-    return {**row["result"], "replayed": True}
+    stored = row["result"]
+    if "reason_params" not in stored:  # recorded from a gate's offline journal, where only the outcome is kept
+        stored = verdict_dict(Decision(Status(stored["status"]), "journaled", {}), None, None, offline=True)
+    return {**stored, "replayed": True}
 
 
 def _parse(code: str, direction: str, nonce: str | None) -> tuple[TicketClaim | None, Direction]:

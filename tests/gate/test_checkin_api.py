@@ -153,3 +153,21 @@ async def test_sync_and_journal_endpoints_serve_devices_only():
         assert {s["id"] for s in cache["sessions"]} == {world["session"], world["later"], world["seated"]}
         bad = await client.post("/api/v1/checkin/journal", json={"entries": [{"code": "x"}]}, headers=bearer(tokens["G-2"]))
         assert bad.status_code == 422
+
+
+async def test_a_retry_of_a_scan_already_uploaded_in_the_offline_journal_gets_its_outcome():
+    """A reader that journaled a scan offline, uploaded the journal and then retries the same request online
+    (same nonce) gets the recorded outcome, not a second admission and not an error (R9.2)."""
+    world = await open_venue()
+    tokens = await devices(world)
+    ticket = await issue_ticket(world["session"])
+    entry = {"nonce": "n-77", "code": ticket["code"], "direction": "in", "at": "2026-11-26T10:00:00+00:00", "status": "ok",
+             "reason_code": "welcome"}
+    async with http_client() as client:
+        uploaded = await client.post("/api/v1/checkin/journal", json={"entries": [entry]}, headers=bearer(tokens["G-1"]))
+        assert uploaded.status_code == 200 and uploaded.json()["recorded"] == 1
+        retry = await client.post(URL, json={"code": ticket["code"], "nonce": "n-77"}, headers=bearer(tokens["G-1"]))
+    assert retry.status_code == 200
+    body = retry.json()
+    assert (body["status"], body["replayed"], body["reason"]) == ("ok", True, "该次检票已从检票口的离线记录中登记。")
+    assert await Scan.count().where(Scan.ticket == ticket["id"]) == 1

@@ -106,7 +106,8 @@ def translated(result: dict[str, Any]) -> dict[str, Any]:
     out["reason"] = gettext(REASONS[result["reason_code"]], **result["reason_params"])
     if ticket is not None:
         out["ticket"] = {k: v for k, v in ticket.items() if k != "concession_names"}
-        out["ticket"]["seat"] = seat_label(**ticket["seat"]) if ticket["seat"] else None
+        seat = ticket["seat"]  # its parts; a text in answers recorded before seats were worded per language
+        out["ticket"]["seat"] = seat_label(**seat) if isinstance(seat, dict) else seat
         out["ticket"]["concession_name"] = concession_name(ticket, language)
     if result["attention"]:
         out["attention_text"] = attention_text(result, language, gettext)
