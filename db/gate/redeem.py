@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from db.actor import Actor
 from db.audit.record import utcnow
@@ -36,9 +35,9 @@ from db.gate.rules import (
 )
 from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence
 from db.gate.tables import Scan
+from db.i18n import venue_minute
 from db.ticketcode import TicketClaim, keyring
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 _TICKET_SQL = """
 SELECT t.id, t.session, t.status, t.concession, ck.name_zh AS concession_zh, ck.name_en AS concession_en,
@@ -60,12 +59,8 @@ LEFT JOIN gate fg ON fg.id = a.first_gate
 WHERE t.id = {}
 """
 
-def local_time(value: dt.datetime) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-
-
 def _params(decision: Decision) -> dict[str, str]:
-    return {k: local_time(v) if isinstance(v, dt.datetime) else str(v) for k, v in decision.params.items()}
+    return {k: venue_minute(v) if isinstance(v, dt.datetime) else str(v) for k, v in decision.params.items()}
 
 
 def _english(message: str, **params: object) -> str:
@@ -104,7 +99,7 @@ def _ticket_view(row: dict) -> dict[str, Any]:
     return {
         "id": row["id"],
         "session_id": row["session"],
-        "session": f"{row['event_name']} {local_time(row['starts_at'])}",
+        "session": f"{row['event_name']} {venue_minute(row['starts_at'])}",
         "seat": _seat(row),
         "class": row["class_name"],
         "concession": row["concession"] or "",

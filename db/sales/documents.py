@@ -17,7 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from db.i18n import seat_label
+from db.i18n import seat_label, venue_minute
 from db.sales.queries import get_order
 
 CJK_FONT_PATH = os.environ.get("TC_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -52,12 +52,6 @@ def _font() -> str:
     return CJK_FONT
 
 
-def _shanghai(value) -> str:
-    from zoneinfo import ZoneInfo
-
-    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
-
-
 def render_tickets_pdf(order: dict) -> bytes:
     """One A6 landscape page per ticket of an order as get_order() returns it."""
     font = _font()
@@ -71,7 +65,7 @@ def render_tickets_pdf(order: dict) -> bytes:
         pdf.setFont(font, 9)
         lines = [
             f"场馆：{order['session.venue.name']}",
-            f"时间：{_shanghai(order['session.starts_at'])}",
+            f"时间：{venue_minute(order['session.starts_at'])}",
             f"票种：{ticket['price_class.name']}" + (f"（优惠：{ticket['concession']}）" if ticket["concession"] else ""),
             f"座位：{chinese_seat_label(ticket) or '不设座位'}",
             f"票价：¥{ticket['price_fen'] / 100:.2f}",
