@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
 
 import httpx
 
@@ -15,6 +16,12 @@ from db.staff.permissions import Role
 PASSWORD = "Correct-Horse-9"
 ADMIN_ACTOR = Actor.system("test")
 BASE_URL = "https://testserver.local"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def http_client(app=None) -> httpx.AsyncClient:

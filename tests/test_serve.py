@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from bench.server import free_port
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,61 +64,49 @@ def _listening_workers(port: int, workers: list[int]) -> set[int]:
     return holders
 
 
-def test_each_worker_listens_itself_and_sigterm_stops_them_all(tmp_path):
+@contextmanager
+def _service(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int, list[int]]]:
+    """A running service with its two workers each listening: (master process, port, worker pids)."""
     port = free_port()
     server = _start(tmp_path, port)
     try:
         assert _wait(lambda: _serving(port)), "the server did not answer /healthz"
         workers = _workers(server)
-        assert len(workers) >= 2
         assert _wait(lambda: len(_listening_workers(port, workers)) == 2), "each worker should hold its own socket"
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(30) == 0
-        assert not _serving(port)
+        yield server, port, workers
     finally:
         if server.poll() is None:
             server.kill()
+            server.wait(10)
+
+
+def test_each_worker_listens_itself_and_sigterm_stops_them_all(tmp_path):
+    with _service(tmp_path) as (server, port, _):
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+        assert not _serving(port)
 
 
 def test_a_worker_that_ends_on_its_own_stops_the_service_for_its_supervisor_to_restart(tmp_path):
     for how in (signal.SIGKILL, signal.SIGTERM):  # crashed, or stopped by hand: either way the service is down
-        port = free_port()
-        server = _start(tmp_path, port)
-        try:
-            assert _wait(lambda: _serving(port))
-            workers = _workers(server)
-            assert _wait(lambda: len(_listening_workers(port, workers)) == 2)
+        with _service(tmp_path) as (server, port, workers):
             os.kill(_listening_workers(port, workers).pop(), how)
             assert server.wait(30) == 1
-        finally:
-            if server.poll() is None:
-                server.kill()
 
 
 def test_workers_end_with_the_master_even_when_it_is_killed_outright(tmp_path):
-    port = free_port()
-    server = _start(tmp_path, port)
-    try:
-        assert _wait(lambda: _serving(port))
-        workers = _workers(server)
+    with _service(tmp_path) as (server, port, workers):
         server.kill()
         server.wait(10)
         assert _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 20), "orphan workers keep serving"
         assert not _serving(port)
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path):
-    port = free_port()
-    first = _start(tmp_path, port)
-    try:
-        assert _wait(lambda: _serving(port))
+    with _service(tmp_path) as (server, port, workers):
         second = subprocess.run([sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"], cwd=ROOT,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1 and "is in use" in second.stderr
-        assert len(_listening_workers(port, _workers(first))) == 2  # the running service is untouched
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(30)
+        assert len(_listening_workers(port, workers)) == 2  # the running service is untouched
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)

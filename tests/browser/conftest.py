@@ -23,7 +23,6 @@ Screenshots for a look: `await page.screenshot(path="/tmp/x.png", full_page=True
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -54,12 +53,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(marker)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen, log_path: Path) -> None:

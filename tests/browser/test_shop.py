@@ -9,10 +9,9 @@ import email
 import os
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.browser.conftest import free_port
-from tests.shop.support import Mailbox, sales_catalog
+from tests.shop.support import sales_catalog
+from tests.smtp import running_smtp_server
 from web.shop.grants import GRANT_COOKIE
 
 PHONE = pytest.mark.parametrize("viewport", ["phone"], indirect=True)
@@ -21,13 +20,10 @@ PHONE = pytest.mark.parametrize("viewport", ["phone"], indirect=True)
 @pytest.fixture(scope="module")
 def mailbox():
     """A real SMTP server; set in the environment before the live server starts, so the app sends to it."""
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    saved = {k: os.environ.get(k) for k in ("SMTP_HOST", "SMTP_PORT")}
-    os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(controller.port))
-    yield box
-    controller.stop()
+    with running_smtp_server() as (box, port):
+        saved = {k: os.environ.get(k) for k in ("SMTP_HOST", "SMTP_PORT")}
+        os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
+        yield box
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)

@@ -4,17 +4,12 @@ the SMS outbox, paper pickup and mailing, and a PDF whose Chinese text and QR co
 from __future__ import annotations
 
 import asyncio
-import email
-import socket
 import subprocess
-from email import policy
 
 import cv2
 import numpy as np
 import pytest
 import zxingcpp
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 
 from db.errors import Conflict, InvalidInput
 from db.sales.delivery import record_handover, send_ticket_email, send_ticket_sms
@@ -23,35 +18,9 @@ from db.sales.orders import ItemRequest, create_order
 from db.sales.payments import confirm_window_payment
 from db.sales.queries import get_order
 from db.sales.tables import SmsMessage
-from tests.helpers import ADMIN_ACTOR
+from tests.helpers import ADMIN_ACTOR, free_port
 from tests.sales.support import BUYER, sales_catalog
-
-
-class Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__(email.message.EmailMessage)
-        self.messages: list[email.message.EmailMessage] = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(email.message_from_bytes(message.as_bytes(), policy=policy.default))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    yield inbox
-    controller.stop()
+from tests.smtp import smtp_server
 
 
 async def _paid_order(ids, seats=2) -> str:
@@ -73,13 +42,13 @@ def _pdf_pages_as_png(pdf: bytes, tmp_path) -> list[bytes]:
     return [p.read_bytes() for p in sorted(tmp_path.glob("page-*.png"))]
 
 
-async def test_ticket_email_arrives_over_smtp_with_the_pdf_and_qr_texts(smtp_server):
+async def test_ticket_email_arrives_over_smtp_with_the_pdf_and_qr_texts(monkeypatch):
     ids = await sales_catalog()
     code = await _paid_order(ids)
-    await send_ticket_email(ADMIN_ACTOR, code)
-    await asyncio.sleep(0.05)
-    assert len(smtp_server.messages) == 1
-    message = smtp_server.messages[0]
+    with smtp_server(monkeypatch) as mailbox:
+        await send_ticket_email(ADMIN_ACTOR, code)
+        await asyncio.sleep(0.05)
+    [message] = mailbox.emails()
     assert message["To"] == BUYER.email and code in message["Subject"]
     body = message.get_body(("plain",)).get_content()
     tickets = (await get_order(code))["tickets"]
@@ -96,7 +65,7 @@ async def test_email_failures_are_recorded_and_unpaid_orders_are_not_delivered(m
     ids = await sales_catalog()
     code = await _paid_order(ids)
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(_free_port()))  # nothing listens there
+    monkeypatch.setenv("SMTP_PORT", str(free_port()))  # nothing listens there
     with pytest.raises(Conflict):
         await send_ticket_email(ADMIN_ACTOR, code)
     assert [(d["kind"], d["status"]) for d in (await get_order(code))["deliveries"]] == [("email", "failed")]

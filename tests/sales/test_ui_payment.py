@@ -16,7 +16,7 @@ from scanner.decode import decode_frame
 from tests.helpers import ADMIN_ACTOR, post_form
 from tests.sales.support import BUYER, sales_catalog
 from tests.sales.ui_support import HX, staff_client
-from tests.shop.support import smtp_server
+from tests.smtp import smtp_server
 
 
 async def _two_seats(ids) -> str:

@@ -1,13 +1,10 @@
-"""Shared set-up for the shop tests: the sales test catalog, a local SMTP server, buying through the shop."""
+"""Shared set-up for the shop tests: the sales test catalog and buying through the shop."""
 
 from __future__ import annotations
 
 import re
-import socket
-from contextlib import contextmanager
 
 import httpx
-from aiosmtpd.controller import Controller
 
 from tests.helpers import BASE_URL, post_form
 from tests.sales.support import sales_catalog
@@ -46,36 +43,6 @@ async def pay_through_checkout(client: httpx.AsyncClient, code: str) -> httpx.Re
     paid = await post_form(client, checkout)
     assert paid.status_code == 303 and paid.headers["location"] == f"/shop/orders/{code}"
     return await client.get(f"/shop/orders/{code}")
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def smtp_server(monkeypatch):
-    """A real SMTP server on a free port; the sales domain's SMTP_HOST/SMTP_PORT point at it."""
-    mailbox = Mailbox()
-    port = _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 __all__ = ["sales_catalog"]

@@ -16,7 +16,8 @@ from db.sales.providers import provider
 from db.sales.tables import Order, Ticket
 from db.ticketcode import keyring
 from tests.helpers import ADMIN_ACTOR, post_form, utc
-from tests.shop.support import hold, order_code, pay_through_checkout, sales_catalog, shop_client, smtp_server
+from tests.shop.support import hold, order_code, pay_through_checkout, sales_catalog, shop_client
+from tests.smtp import smtp_server
 
 
 async def test_events_by_kind_and_date_and_the_htmx_partial():
