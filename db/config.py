@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
 from db.sqlite import KeptConnectionsSQLiteEngine
@@ -38,6 +42,17 @@ async def close_engine(engine: Engine) -> None:
             await engine.close_connection_pool()
     elif isinstance(engine, KeptConnectionsSQLiteEngine):
         await engine.close_connections()
+
+
+def run_tool(main: Coroutine[Any, Any, None]) -> None:
+    """Run a command-line tool's coroutine, then close what the engine keeps open."""
+    async def run_and_close() -> None:
+        try:
+            await main
+        finally:
+            await close_engine(engine_finder())
+
+    asyncio.run(run_and_close())
 
 
 def engine_name(engine: Engine) -> str:

@@ -4,13 +4,10 @@ Safe to run twice: each part checks for its own data before adding it."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 
-from piccolo.engine.finder import engine_finder
-
 from db.actor import Actor
-from db.config import close_engine
+from db.config import run_tool
 from db.migrate import migrate
 
 # Each domain that has demo data has a db/<domain>/demo.py with `async def load(actor)`, run in this order.
@@ -30,15 +27,8 @@ async def load_demo() -> None:
         await module.load(actor)
 
 
-async def _load_demo_and_close() -> None:
-    try:
-        await load_demo()
-    finally:
-        await close_engine(engine_finder())
-
-
 def main() -> None:
-    asyncio.run(_load_demo_and_close())
+    run_tool(load_demo())
     print("demo data loaded")
 
 

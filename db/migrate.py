@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
-from piccolo.engine.finder import engine_finder
 
-from db.config import close_engine, database_url
+from db.config import database_url, run_tool
 from db.transaction import enable_wal
 
 
@@ -23,15 +20,8 @@ async def pending_migrations() -> int:
     return await CheckMigrationManager(app_name="all").havent_ran_count()
 
 
-async def _migrate_and_close() -> None:
-    try:
-        await migrate()
-    finally:
-        await close_engine(engine_finder())
-
-
 def main() -> None:
-    asyncio.run(_migrate_and_close())
+    run_tool(migrate())
     print(f"migrated {database_url().split('@')[-1]}")
 
 
