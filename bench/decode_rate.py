@@ -90,9 +90,7 @@ def run_corpus(corpus: Path) -> None:
             if any(normalise(t) == expected for t in texts):
                 hits += 1
                 per_set[name] += 1
-        per_set_text = " ".join(
-            f"{per_set[s]:>4}/{sum(1 for n, _, _ in attempts if n == s):<3}" for s in sets
-        )
+        per_set_text = " ".join(f"{per_set[s]:>4}/{sum(1 for n, _, _ in attempts if n == s):<3}" for s in sets)
         print(
             f"{label:<22}{hits:>6}/{len(attempts):<3}  {per_set_text}"
             f"{statistics.median(times):>11.2f}{percentile(times, 95):>9.2f}"
@@ -101,8 +99,7 @@ def run_corpus(corpus: Path) -> None:
     run_frame_timing()
 
 
-def render_code(payload: str, module_px: float, blur: float, rotation_deg: float = 0.0,
-                seed: int = 0) -> np.ndarray:
+def render_code(payload: str, module_px: float, blur: float, rotation_deg: float = 0.0, seed: int = 0) -> np.ndarray:
     """A 1280x720 grayscale frame: the QR code (level M) on white paper, light noise, optional blur."""
     qr = segno.make_qr(payload, error="m", boost_error=False)
     matrix = np.array([list(row) for row in qr.matrix], dtype=np.uint8)
@@ -135,8 +132,9 @@ def cluttered_frame(seed: int = 1) -> np.ndarray:
         elif i % 3 == 1:
             cv2.circle(frame, (x, y), int(rng.integers(3, 80)), colour, -1)
         else:
-            cv2.putText(frame, f"GATE {i} ticket", (x, y), cv2.FONT_HERSHEY_SIMPLEX,
-                        float(rng.uniform(0.4, 2)), colour, 2)
+            cv2.putText(
+                frame, f"GATE {i} ticket", (x, y), cv2.FONT_HERSHEY_SIMPLEX, float(rng.uniform(0.4, 2)), colour, 2
+            )
     frame = cv2.add(frame, rng.integers(0, 20, frame.shape, dtype=np.uint8))
     return cv2.GaussianBlur(frame, (0, 0), 0.8)
 
@@ -174,8 +172,10 @@ def run_synthetic() -> None:
     for length in (111, 34):
         payload = sample_payload(length)
         qr = segno.make_qr(payload, error="m", boost_error=False)
-        print(f"\n{length}-char payload -> version {qr.version}-{qr.error}, {qr.symbol_size(border=0)[0]} modules, "
-              f"mode {qr.mode}")
+        print(
+            f"\n{length}-char payload -> version {qr.version}-{qr.error}, {qr.symbol_size(border=0)[0]} modules, "
+            f"mode {qr.mode}"
+        )
         print(f"  {'px/module':>10} " + " ".join(f"{'blur ' + str(b):>7}" for b in BLURS) + "   code px   ms (blur 0)")
         for module_px in MODULE_SIZES:
             cells, ms0 = [], 0.0

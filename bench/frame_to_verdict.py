@@ -30,10 +30,10 @@ from bench.server import percentile  # noqa: E402
 
 
 async def prepare(tickets: int) -> tuple[str, list[str]]:
+    from bench.redeem import issue_tickets
     from db.actor import Actor
     from db.catalog import operations as catalog
     from db.migrate import migrate
-    from bench.redeem import issue_tickets
 
     await migrate()
     tag = uuid.uuid4().hex[:6]
@@ -57,7 +57,11 @@ def write_video(path: Path, codes: list[str]) -> None:
     for code in codes + [None]:
         symbol = None
         if code:
-            matrix = np.pad(np.array([[0 if d else 255 for d in row] for row in segno.make_qr(code, error="m").matrix], np.uint8), 4, constant_values=255)
+            matrix = np.pad(
+                np.array([[0 if d else 255 for d in row] for row in segno.make_qr(code, error="m").matrix], np.uint8),
+                4,
+                constant_values=255,
+            )
             symbol = cv2.resize(matrix, None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST)
         for i in range(fps * 2):  # 1 s of code, 1 s without
             frame = blank.copy()
@@ -122,8 +126,10 @@ async def main() -> None:
     database = os.environ["DATABASE_URL"].split("://")[0]
     print(f"frame-to-verdict bench: {database}, {len(codes)} tickets shown 1 s each in a 1280x720 MJPG video ({video})")
     print(f"  verdicts              {len(totals)} {dict(sorted(statuses.items()))}")
-    print(f"  frame -> verdict shown p50 {percentile(totals, 50) * 1000:.1f} ms, p95 {percentile(totals, 95) * 1000:.1f} ms, "
-          f"max {max(totals) * 1000:.1f} ms")
+    print(
+        f"  frame -> verdict shown p50 {percentile(totals, 50) * 1000:.1f} ms, p95 {percentile(totals, 95) * 1000:.1f} ms, "
+        f"max {max(totals) * 1000:.1f} ms"
+    )
     print(f"  of which rendering     p50 {statistics.median(renders) * 1000:.1f} ms")
     print(f"  load average           {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import gc
 import json
-import datetime as dt
 import os
 import sys
 import time
@@ -51,10 +51,17 @@ async def prepare(tickets: int) -> tuple[int, int]:
     venue = await catalog.create_venue(actor, f"压测草坪 {tag}", "南京")
     gate = await catalog.add_gate(actor, venue, f"BENCH-{tag}", "压测入口")
     event = await catalog.create_event(actor, f"开票压测 {tag}", "performance")
-    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
     session = await catalog.create_session(
         actor,
-        catalog.SessionSpec(event, venue, start, start + dt.timedelta(hours=4), [catalog.PriceClassSpec("草坪票", 39900, "", tickets)], [gate]),
+        catalog.SessionSpec(
+            event,
+            venue,
+            start,
+            start + dt.timedelta(hours=4),
+            [catalog.PriceClassSpec("草坪票", 39900, "", tickets)],
+            [gate],
+        ),
     )
     price_class = await PriceClass.select(PriceClass.id).where(PriceClass.session == session).first()
     return session, price_class["id"]
@@ -66,16 +73,22 @@ async def verify(session_id: int, tickets: int) -> dict:
     from db.sales.tables import Order, Payment, Ticket
 
     issued = await Ticket.count().where(Ticket.session == session_id)
-    available = (await PriceClass.select(PriceClass.available).where(PriceClass.session == session_id).first())["available"]
+    available = (await PriceClass.select(PriceClass.available).where(PriceClass.session == session_id).first())[
+        "available"
+    ]
     paid_orders = await Order.select(Order.id).where((Order.session == session_id) & (Order.status == "paid"))
     paid_ids = [o["id"] for o in paid_orders]
-    payments = await Payment.select(Payment.order).where(Payment.order.is_in(paid_ids or [-1]) & (Payment.status == "succeeded"))
+    payments = await Payment.select(Payment.order).where(
+        Payment.order.is_in(paid_ids or [-1]) & (Payment.status == "succeeded")
+    )
     per_order: dict[int, int] = {}
     for p in payments:
         per_order[p["order"]] = per_order.get(p["order"], 0) + 1
     seat_rows = await Ticket.select(Ticket.seat).where((Ticket.session == session_id) & Ticket.seat.is_not_null())
     seats = [r["seat"] for r in seat_rows]
-    held = await Order.count().where((Order.session == session_id) & Order.status.is_in(["held", "awaiting_payment", "awaiting_audit"]))
+    held = await Order.count().where(
+        (Order.session == session_id) & Order.status.is_in(["held", "awaiting_payment", "awaiting_audit"])
+    )
     return {
         "issued": issued,
         "available": available,
@@ -111,8 +124,11 @@ async def post(client: aiohttp.ClientSession, path: str, stats: Stats, **kwargs)
 async def buyer(client: aiohttp.ClientSession, session_id: int, price_class: int, stats: Stats) -> None:
     started = time.perf_counter()
     headers = {"Authorization": f"Bearer {PARTNER_KEY}", "Idempotency-Key": uuid.uuid4().hex}
-    body = {"session_id": session_id, "items": [{"price_class_id": price_class, "quantity": 1}],
-            "buyer": {"name": "压测买家", "phone": "13800000000", "email": ""}}
+    body = {
+        "session_id": session_id,
+        "items": [{"price_class_id": price_class, "quantity": 1}],
+        "buyer": {"name": "压测买家", "phone": "13800000000", "email": ""},
+    }
     try:
         status, created = await post(client, "/api/v1/orders", stats, json=body, headers=headers)
         if status == 201:
@@ -127,17 +143,21 @@ async def buyer(client: aiohttp.ClientSession, session_id: int, price_class: int
             stats.sold_out += 1
         elif status >= 500:
             stats.errors_5xx += 1
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         stats.failures += 1
         stats.failure_kinds[type(exc).__name__] = stats.failure_kinds.get(type(exc).__name__, 0) + 1
     stats.latencies.append(time.perf_counter() - started)
 
 
-async def rush(url: str, session_id: int, price_class: int, buyers: int, concurrency: int, warm_up: tuple[int, int]) -> tuple[Stats, float]:
+async def rush(
+    url: str, session_id: int, price_class: int, buyers: int, concurrency: int, warm_up: tuple[int, int]
+) -> tuple[Stats, float]:
     stats = Stats()
     # aiohttp: a load generator that costs a fraction of httpx's CPU, which shares these 2 cores with the server.
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(base_url=url, connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as client:
+    async with aiohttp.ClientSession(
+        base_url=url, connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+    ) as client:
         # Warm-up, not measured: every connection opens and the server's pooled database connections prepare
         # their statements, as they would have before the sale opens (4 rounds of buyers of another session).
         for _ in range(4):
@@ -162,7 +182,9 @@ async def rush(url: str, session_id: int, price_class: int, buyers: int, concurr
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True, help="postgresql://... or sqlite:///PATH (prepared and verified here)")
+    parser.add_argument(
+        "--database-url", required=True, help="postgresql://... or sqlite:///PATH (prepared and verified here)"
+    )
     parser.add_argument("--url", help="target a running server instead of starting one (it must use the same database)")
     parser.add_argument("--buyers", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -195,27 +217,41 @@ async def main() -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
     database = args.database_url.split("://")[0]
-    print(f"on-sale bench: {database}, {args.workers if not args.url else '?'} server workers, {args.buyers} buyers, "
-          f"{args.concurrency} concurrent, {args.tickets} tickets (session {session_id})")
+    print(
+        f"on-sale bench: {database}, {args.workers if not args.url else '?'} server workers, {args.buyers} buyers, "
+        f"{args.concurrency} concurrent, {args.tickets} tickets (session {session_id})"
+    )
     print(f"  elapsed            {elapsed:.2f} s")
     sell_out = stats.last_sale - stats.started
     print(f"  sold out after     {sell_out:.2f} s")
-    print(f"  orders/second      {stats.sold / sell_out if sell_out > 0 else 0:.1f} paid orders/s until sold out "
-          f"({stats.sold / elapsed:.1f} over the whole run; {args.buyers / elapsed:.1f} buyers answered/s)")
-    print(f"  buyer latency      p50 {percentile(stats.latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.latencies, 99) * 1000:.1f} ms "
-          f"(every buyer: create + pay, or the sold-out answer)")
-    print(f"  paying buyers      p50 {percentile(stats.buyer_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.buyer_latencies, 99) * 1000:.1f} ms "
-          f"(create + pay of the {stats.sold} who got a ticket)")
-    print(f"  request latency    p50 {percentile(stats.request_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.request_latencies, 99) * 1000:.1f} ms")
+    print(
+        f"  orders/second      {stats.sold / sell_out if sell_out > 0 else 0:.1f} paid orders/s until sold out "
+        f"({stats.sold / elapsed:.1f} over the whole run; {args.buyers / elapsed:.1f} buyers answered/s)"
+    )
+    print(
+        f"  buyer latency      p50 {percentile(stats.latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.latencies, 99) * 1000:.1f} ms "
+        f"(every buyer: create + pay, or the sold-out answer)"
+    )
+    print(
+        f"  paying buyers      p50 {percentile(stats.buyer_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.buyer_latencies, 99) * 1000:.1f} ms "
+        f"(create + pay of the {stats.sold} who got a ticket)"
+    )
+    print(
+        f"  request latency    p50 {percentile(stats.request_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.request_latencies, 99) * 1000:.1f} ms"
+    )
     print(f"  sold (paid)        {stats.sold}")
     print(f"  sold out (409)     {stats.sold_out}")
     print(f"  5xx                {stats.errors_5xx}   connection failures {stats.failures} {stats.failure_kinds or ''}")
     print(f"  status codes       {dict(sorted(stats.codes.items()))}")
-    print(f"  database check     tickets issued {checked['issued']}, available left {checked['available']}, "
-          f"paid orders {checked['paid_orders']}, unpaid holds {checked['unpaid_holding_orders']}")
+    print(
+        f"  database check     tickets issued {checked['issued']}, available left {checked['available']}, "
+        f"paid orders {checked['paid_orders']}, unpaid holds {checked['unpaid_holding_orders']}"
+    )
     print(f"  oversold           {checked['oversold']}")
-    print(f"  double-sold        {checked['double_sold_seats']} seats, {checked['orders_paid_twice']} orders paid twice, "
-          f"{checked['paid_without_payment']} paid without a payment")
+    print(
+        f"  double-sold        {checked['double_sold_seats']} seats, {checked['orders_paid_twice']} orders paid twice, "
+        f"{checked['paid_without_payment']} paid without a payment"
+    )
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import gc
 import json
-import datetime as dt
 import os
 import random
 import sys
@@ -79,16 +79,41 @@ async def issue_tickets(venue: int, gate_ids: list[int], tickets: int, tag: str,
     start = now + dt.timedelta(days=days)  # sessions of one venue must not overlap
     session = await catalog.create_session(
         actor,
-        catalog.SessionSpec(event, venue, start, start + dt.timedelta(hours=2), [catalog.PriceClassSpec("站票", 8000, "", tickets)],
-                            gate_ids, admission_opens_at=now - dt.timedelta(hours=1), admission_closes_at=start),
+        catalog.SessionSpec(
+            event,
+            venue,
+            start,
+            start + dt.timedelta(hours=2),
+            [catalog.PriceClassSpec("站票", 8000, "", tickets)],
+            gate_ids,
+            admission_opens_at=now - dt.timedelta(hours=1),
+            admission_closes_at=start,
+        ),
     )
     pc = (await PriceClass.select(PriceClass.id).where(PriceClass.session == session).first())["id"]
     async with write_transaction(Order._meta.db):
-        order = (await Order.insert(Order(code=f"B{tag}{days:03d}", session=session, channel="box_office", status="paid", buyer_name="压测",
-                                          buyer_phone="", total_fen=8000 * tickets, created_at=now, paid_at=now)).returning(Order.id))[0]["id"]
+        order = (
+            await Order.insert(
+                Order(
+                    code=f"B{tag}{days:03d}",
+                    session=session,
+                    channel="box_office",
+                    status="paid",
+                    buyer_name="压测",
+                    buyer_phone="",
+                    total_fen=8000 * tickets,
+                    created_at=now,
+                    paid_at=now,
+                )
+            ).returning(Order.id)
+        )[0]["id"]
         for begin in range(0, tickets, 500):
-            await Ticket.insert(*[Ticket(order=order, session=session, price_class=pc, price_fen=8000, issued_at=now)
-                                  for _ in range(begin, min(tickets, begin + 500))])
+            await Ticket.insert(
+                *[
+                    Ticket(order=order, session=session, price_class=pc, price_fen=8000, issued_at=now)
+                    for _ in range(begin, min(tickets, begin + 500))
+                ]
+            )
         ids = [r["id"] for r in await Ticket.select(Ticket.id).where(Ticket.session == session).order_by(Ticket.id)]
         await PriceClass.update({PriceClass.available: 0}).where(PriceClass.id == pc)
     return session, [keyring().sign(ticket_id, session) for ticket_id in ids]
@@ -102,7 +127,9 @@ async def count_admitted(session: int) -> tuple[int, int]:
     )
 
 
-async def run_gates(url: str, codes: list[str], tokens: list[str], gates: int, duplicates: float, warm_up: list[str]) -> dict:
+async def run_gates(
+    url: str, codes: list[str], tokens: list[str], gates: int, duplicates: float, warm_up: list[str]
+) -> dict:
     work = codes + random.sample(codes, int(len(codes) * duplicates))
     random.shuffle(work)
     queue: asyncio.Queue[str] = asyncio.Queue()
@@ -118,7 +145,9 @@ async def run_gates(url: str, codes: list[str], tokens: list[str], gates: int, d
         while not queue.empty():
             code = queue.get_nowait()
             t0 = time.perf_counter()
-            async with client.post("/api/v1/checkin/redeem", json={"code": code, "nonce": uuid.uuid4().hex}, headers=headers) as response:
+            async with client.post(
+                "/api/v1/checkin/redeem", json={"code": code, "nonce": uuid.uuid4().hex}, headers=headers
+            ) as response:
                 body = await response.read()
             latencies.append(time.perf_counter() - t0)
             http[response.status] = http.get(response.status, 0) + 1
@@ -130,15 +159,21 @@ async def run_gates(url: str, codes: list[str], tokens: list[str], gates: int, d
 
     # aiohttp: a load generator that costs a fraction of httpx's CPU, which shares these 2 cores with the server.
     connector = aiohttp.TCPConnector(limit=gates)
-    async with aiohttp.ClientSession(base_url=url, connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as client:
+    async with aiohttp.ClientSession(
+        base_url=url, connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+    ) as client:
         # Warm-up, not measured: every gate opens its connection and the server's pooled database connections
         # prepare their statements, as they would have long before doors open (tickets of another session).
         async def warm(token: str, code: str) -> None:
-            async with client.post("/api/v1/checkin/redeem", json={"code": code}, headers={"Authorization": f"Bearer {token}"}) as response:
+            async with client.post(
+                "/api/v1/checkin/redeem", json={"code": code}, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
                 await response.read()
 
         for begin in range(0, len(warm_up), gates):
-            await asyncio.gather(*(warm(tokens[i % len(tokens)], code) for i, code in enumerate(warm_up[begin:begin + gates])))
+            await asyncio.gather(
+                *(warm(tokens[i % len(tokens)], code) for i, code in enumerate(warm_up[begin : begin + gates]))
+            )
         gc.collect()
         gc.disable()  # the load generator's own collections would show up as server latency
         started = time.perf_counter()
@@ -146,14 +181,21 @@ async def run_gates(url: str, codes: list[str], tokens: list[str], gates: int, d
         elapsed = time.perf_counter() - started
         gc.enable()
     return {
-        "requests": len(work), "elapsed": elapsed, "latencies": latencies, "statuses": statuses, "http": http,
-        "tickets_ok_once": sum(1 for n in ok_per_code.values() if n == 1), "tickets_ok_twice": sum(1 for n in ok_per_code.values() if n > 1),
+        "requests": len(work),
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "statuses": statuses,
+        "http": http,
+        "tickets_ok_once": sum(1 for n in ok_per_code.values() if n == 1),
+        "tickets_ok_twice": sum(1 for n in ok_per_code.values() if n > 1),
     }
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True, help="postgresql://... or sqlite:///PATH (prepared and checked here)")
+    parser.add_argument(
+        "--database-url", required=True, help="postgresql://... or sqlite:///PATH (prepared and checked here)"
+    )
     parser.add_argument("--url", help="target a running server instead of starting one (same database)")
     parser.add_argument("--tickets", type=int, default=4000)
     parser.add_argument("--duplicates", type=float, default=0.1, help="share of tickets scanned a second time")
@@ -179,25 +221,35 @@ async def main() -> None:
     database = args.database_url.split("://")[0]
     try:
         await wait_ready(url)
-        for gates, (session, codes), warm_up in zip(args.gates, sessions, warm_ups):
+        for gates, (session, codes), warm_up in zip(args.gates, sessions, warm_ups, strict=False):
             server_cpu, client_cpu = tree_cpu_seconds(server.pid) if server else 0.0, time.process_time()
             result = await run_gates(url, codes, tokens, gates, args.duplicates, warm_up)
             server_cpu = (tree_cpu_seconds(server.pid) if server else 0.0) - server_cpu
             client_cpu = time.process_time() - client_cpu
             admitted, ok_scans = await count_admitted(session)
             lat = result["latencies"]
-            print(f"redeem bench: {database}, {args.workers if not args.url else '?'} server workers, {gates} concurrent gates, "
-                  f"{args.tickets} tickets + {result['requests'] - args.tickets} duplicate scans (session {session})")
+            print(
+                f"redeem bench: {database}, {args.workers if not args.url else '?'} server workers, {gates} concurrent gates, "
+                f"{args.tickets} tickets + {result['requests'] - args.tickets} duplicate scans (session {session})"
+            )
             print(f"  elapsed           {result['elapsed']:.2f} s")
             print(f"  redeems/second    {result['requests'] / result['elapsed']:.0f}")
-            print(f"  latency           p50 {percentile(lat, 50) * 1000:.1f} ms, p99 {percentile(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms")
+            print(
+                f"  latency           p50 {percentile(lat, 50) * 1000:.1f} ms, p99 {percentile(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms"
+            )
             print(f"  verdicts          {dict(sorted(result['statuses'].items()))}")
-            print(f"  ok == tickets     {result['statuses'].get('ok', 0) == args.tickets} (tickets with one ok {result['tickets_ok_once']}, "
-                  f"with two or more {result['tickets_ok_twice']})")
+            print(
+                f"  ok == tickets     {result['statuses'].get('ok', 0) == args.tickets} (tickets with one ok {result['tickets_ok_once']}, "
+                f"with two or more {result['tickets_ok_twice']})"
+            )
             print(f"  database          admitted {admitted}, ok scans recorded {ok_scans}")
-            print(f"  CPU per redeem    server {server_cpu / result['requests'] * 1000:.2f} ms (all workers), "
-                  f"this load generator {client_cpu / result['requests'] * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-            print(f"  5xx               {sum(n for code, n in result['http'].items() if code >= 500)}   http {dict(sorted(result['http'].items()))}")
+            print(
+                f"  CPU per redeem    server {server_cpu / result['requests'] * 1000:.2f} ms (all workers), "
+                f"this load generator {client_cpu / result['requests'] * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            )
+            print(
+                f"  5xx               {sum(n for code, n in result['http'].items() if code >= 500)}   http {dict(sorted(result['http'].items()))}"
+            )
     finally:
         if server is not None:
             server.terminate()

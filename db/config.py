@@ -32,7 +32,9 @@ def engine_from_url(url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: how long a writer waits for the lock before "database is locked".
         return KeptConnectionsSQLiteEngine(path=str(path), timeout=30)
-    raise ValueError(f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:///, got {url.split(':')[0]!r}")
+    raise ValueError(
+        f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:///, got {url.split(':')[0]!r}"
+    )
 
 
 async def close_engine(engine: Engine) -> None:
@@ -46,6 +48,7 @@ async def close_engine(engine: Engine) -> None:
 
 def run_tool(main: Coroutine[Any, Any, None]) -> None:
     """Run a command-line tool's coroutine, then close what the engine keeps open."""
+
     async def run_and_close() -> None:
         try:
             await main

@@ -32,7 +32,9 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # aiosqlite answers on the loop that asked; a connection kept for a loop that has since closed would hang.
-        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[aiosqlite.Connection]] = weakref.WeakKeyDictionary()
+        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[aiosqlite.Connection]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _idle_here(self) -> list[aiosqlite.Connection]:
         loop = asyncio.get_running_loop()
@@ -71,7 +73,9 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         """`finished`: its user's last call on it completed (with or without an error)."""
         idle = self._idle_here()
         if (
-            finished and not connection.in_transaction and connection.opened_file == self._current_file()
+            finished
+            and not connection.in_transaction
+            and connection.opened_file == self._current_file()
             and len(idle) < IDLE_CONNECTIONS
         ):
             idle.append(connection)
@@ -83,7 +87,9 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         for connection in idle:
             await connection.close()
 
-    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic", table=None):
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table=None
+    ):
         connection = await self.borrow()
         finished = False
         try:
@@ -97,7 +103,9 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         finally:
             self.give_back(connection, finished)
 
-    def transaction(self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True) -> SQLiteTransaction:
+    def transaction(
+        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+    ) -> SQLiteTransaction:
         return _KeptConnectionTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 

@@ -34,11 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--session", type=int, help="admit only this session's tickets (default: any of the gate's)")
     parser.add_argument("--ready-after", type=float, default=2.0, help="seconds a verdict stays before the next scan")
-    parser.add_argument("--offline-timeout", type=float, default=1.5, help="seconds to wait for the database before going offline")
-    parser.add_argument("--probe-interval", type=float, default=1.0, help="seconds between reconnection attempts while offline")
+    parser.add_argument(
+        "--offline-timeout", type=float, default=1.5, help="seconds to wait for the database before going offline"
+    )
+    parser.add_argument(
+        "--probe-interval", type=float, default=1.0, help="seconds between reconnection attempts while offline"
+    )
     parser.add_argument("--journal", help="offline journal (JSON lines); default var/scanner/GATE.journal.jsonl")
     parser.add_argument("--cache", help="offline cache file; default var/scanner/GATE.cache.json")
-    parser.add_argument("--token", default=os.environ.get("GATE_DEVICE_TOKEN"), help="this device's token (or GATE_DEVICE_TOKEN)")
+    parser.add_argument(
+        "--token", default=os.environ.get("GATE_DEVICE_TOKEN"), help="this device's token (or GATE_DEVICE_TOKEN)"
+    )
     parser.add_argument("--direction", choices=("in", "out"), default="in", help="entry (in) or exit (out) scanner")
     parser.add_argument("--realtime", action="store_true", help="play a video file at its own speed, like a camera")
     parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"), help="language of the verdict screen")
@@ -52,9 +58,15 @@ def headless_line(verdict: dict, t: float) -> str:
     seat = seat_label(**ticket["seat"], language="en") if ticket.get("seat") else None
     return json.dumps(
         {
-            "status": verdict["status"], "reason": verdict["reason"], "reason_code": verdict["reason_code"],
-            "ticket_id": ticket.get("id"), "seat": seat, "class": ticket.get("class"),
-            "attention": verdict["attention"], "attention_text": verdict["attention_text"], "offline": verdict["offline"],
+            "status": verdict["status"],
+            "reason": verdict["reason"],
+            "reason_code": verdict["reason_code"],
+            "ticket_id": ticket.get("id"),
+            "seat": seat,
+            "class": ticket.get("class"),
+            "attention": verdict["attention"],
+            "attention_text": verdict["attention_text"],
+            "offline": verdict["offline"],
             "t": round(t, 3),
         },
         ensure_ascii=False,
@@ -74,9 +86,13 @@ async def run_camera(args: argparse.Namespace) -> int:
     frames = open_source(args.source)
     state_dir = ROOT / "var" / "scanner"
     client = GateClient(
-        args.gate, session_id=args.session, offline_timeout=args.offline_timeout, probe_interval=args.probe_interval,
+        args.gate,
+        session_id=args.session,
+        offline_timeout=args.offline_timeout,
+        probe_interval=args.probe_interval,
         journal_path=Path(args.journal or state_dir / f"{args.gate.upper()}.journal.jsonl"),
-        cache_path=Path(args.cache or state_dir / f"{args.gate.upper()}.cache.json"), token=args.token,
+        cache_path=Path(args.cache or state_dir / f"{args.gate.upper()}.cache.json"),
+        token=args.token,
     )
     engine = Scan._meta.db
     if isinstance(engine, PostgresEngine):  # min_size 0: starting must not need the database
@@ -85,10 +101,13 @@ async def run_camera(args: argparse.Namespace) -> int:
     try:
         await client.start()
         if args.headless:
+
             def on_verdict(verdict, t, arrival, frame):
                 print(headless_line(verdict, t), flush=True)
 
-            await run_frames(client, frames, debouncer, on_verdict, direction=Direction(args.direction), realtime=args.realtime)
+            await run_frames(
+                client, frames, debouncer, on_verdict, direction=Direction(args.direction), realtime=args.realtime
+            )
         else:
             await _run_window(args, client, frames, debouncer, Direction(args.direction))
     except DomainError as exc:
@@ -134,7 +153,9 @@ async def _run_window(args, client, frames, debouncer, direction) -> None:
         return window.show(_with_banner(screen, frame, not client.online))
 
     try:
-        await run_frames(client, frames, debouncer, on_verdict, on_frame=on_frame, direction=direction, realtime=args.realtime)
+        await run_frames(
+            client, frames, debouncer, on_verdict, on_frame=on_frame, direction=direction, realtime=args.realtime
+        )
         while not window.quit and time.monotonic() < shown["until"]:  # the file ended: the last verdict stays
             window.show(shown["image"], wait_ms=20)
             await asyncio.sleep(0)

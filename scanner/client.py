@@ -64,18 +64,40 @@ class Debouncer:
         return chosen
 
 
-def _entry(nonce: str, code: str, direction: Direction, at: dt.datetime, status: Status, reason_code: str, ticket_id: int | None) -> dict:
+def _entry(
+    nonce: str,
+    code: str,
+    direction: Direction,
+    at: dt.datetime,
+    status: Status,
+    reason_code: str,
+    ticket_id: int | None,
+) -> dict:
     """A journal line: what apply_journal needs, plus the ticket id for rebuilding local presence."""
-    return {"nonce": nonce, "code": code, "direction": direction.value, "at": at.isoformat(), "status": status.value,
-            "reason_code": reason_code, "ticket_id": ticket_id}
+    return {
+        "nonce": nonce,
+        "code": code,
+        "direction": direction.value,
+        "at": at.isoformat(),
+        "status": status.value,
+        "reason_code": reason_code,
+        "ticket_id": ticket_id,
+    }
 
 
 def _offline_ticket(claim, ticket_id: int | None) -> dict[str, Any] | None:
     if claim is None:
         return None
     # offline the kind is not known: no names, so the verdict shows the unnamed attention note
-    return {"id": ticket_id, "session_id": claim.session_id, "session": None, "seat": None, "class": None,
-            "concession": OFFLINE_CONCESSION if claim.concession else "", "concession_names": {}}
+    return {
+        "id": ticket_id,
+        "session_id": claim.session_id,
+        "session": None,
+        "seat": None,
+        "class": None,
+        "concession": OFFLINE_CONCESSION if claim.concession else "",
+        "concession_names": {},
+    }
 
 
 class GateClient:
@@ -118,7 +140,7 @@ class GateClient:
             return await asyncio.wait_for(coro, timeout or self.timeout)
         except DomainError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure to reach the database means "offline"
+        except Exception as exc:
             raise DatabaseUnavailable(type(exc).__name__) from exc
 
     async def _connect(self) -> None:
@@ -149,7 +171,8 @@ class GateClient:
             return
         actor = Actor(None, f"scanner:{self.gate_code}", "gate")
         counts = await self._call(
-            apply_journal(actor, self.gate, entries, device_id=self.device.id if self.device else None), self.background_timeout
+            apply_journal(actor, self.gate, entries, device_id=self.device.id if self.device else None),
+            self.background_timeout,
         )
         self.journal.mark_uploaded(len(entries))
         log.warning("journal uploaded: %s", counts)
@@ -195,14 +218,23 @@ class GateClient:
         if self.online and self.gate is not None:
             try:
                 result = await self._call(
-                    redeem(code, self.gate, nonce=nonce, direction=direction.value, session_id=self.session_id,
-                           device_id=self.device.id if self.device else None, at=at)
+                    redeem(
+                        code,
+                        self.gate,
+                        nonce=nonce,
+                        direction=direction.value,
+                        session_id=self.session_id,
+                        device_id=self.device.id if self.device else None,
+                        at=at,
+                    )
                 )
                 if result["status"] == Status.OK and result["ticket"]:
                     ticket_id = result["ticket"]["id"]
                     earlier = self.local.get(ticket_id) or (self.cache.presence.get(ticket_id) if self.cache else None)
                     remember(self.local, ticket_id, self.gate_code, at, direction, earlier)
-                    self.admitted_since_sync.append(_entry(nonce, code, direction, at, Status.OK, result["reason_code"], ticket_id))
+                    self.admitted_since_sync.append(
+                        _entry(nonce, code, direction, at, Status.OK, result["reason_code"], ticket_id)
+                    )
                 return result
             except DatabaseUnavailable as exc:
                 self._go_offline(str(exc))

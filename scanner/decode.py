@@ -198,7 +198,7 @@ def _refine_candidate(gray: np.ndarray, candidate) -> list[str]:
     if version >= 2:
         expected = [at(3.5, 3.5), at(n - 3.5, 3.5), at(3.5, n - 3.5), at(n - 6.5, n - 6.5)]
         templates = [_FINDER, _FINDER, _FINDER, _ALIGNMENT]
-        found = [_locate(rect, t, c, 3 * _MODULE_PX) for t, c in zip(templates, expected)]
+        found = [_locate(rect, t, c, 3 * _MODULE_PX) for t, c in zip(templates, expected, strict=False)]
         if all(f is not None for f in found):
             source = cv2.perspectiveTransform(np.float32(found)[None], np.linalg.inv(homography))[0]
             homography = cv2.getPerspectiveTransform(source, np.float32(expected))
@@ -213,7 +213,10 @@ def _refine_candidate(gray: np.ndarray, candidate) -> list[str]:
         level = cv2.remap(smoothed, map_x, map_y, cv2.INTER_LINEAR)
         to_cell = (_MODULE_PX / 2 - 0.5) / _MODULE_PX
         local = cv2.remap(
-            background, map_x / _MODULE_PX - to_cell, map_y / _MODULE_PX - to_cell, cv2.INTER_LINEAR,
+            background,
+            map_x / _MODULE_PX - to_cell,
+            map_y / _MODULE_PX - to_cell,
+            cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
         dark = level < local

@@ -23,7 +23,17 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from db.gate.rules import Decision, Direction, GateFacts, Presence, SessionFacts, Status, TicketFacts, decide, parse_sections
+from db.gate.rules import (
+    Decision,
+    Direction,
+    GateFacts,
+    Presence,
+    SessionFacts,
+    Status,
+    TicketFacts,
+    decide,
+    parse_sections,
+)
 from db.ticketcode import TicketClaim, verify
 
 OFFLINE_CONCESSION = "concession"  # the code says "concession" but not which kind; the attendant checks the ID
@@ -37,16 +47,27 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def _ticket_sections(runs: dict[str, list[list[int]]]) -> dict[int, str]:
     """ticket id -> section ('' for general admission) from the snapshot's {section: [[first, last], ...]}."""
-    return {ticket_id: section for section, pairs in runs.items() for first, last in pairs for ticket_id in range(first, last + 1)}
+    return {
+        ticket_id: section
+        for section, pairs in runs.items()
+        for first, last in pairs
+        for ticket_id in range(first, last + 1)
+    }
 
 
 class OfflineCache:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
-        self.public_keys = {int(k): Ed25519PublicKey.from_public_bytes(base64.b64decode(v)) for k, v in data["public_keys"].items()}
+        self.public_keys = {
+            int(k): Ed25519PublicKey.from_public_bytes(base64.b64decode(v)) for k, v in data["public_keys"].items()
+        }
         self.sessions = {
             s["id"]: (
-                SessionFacts(dt.datetime.fromisoformat(s["opens_at"]), dt.datetime.fromisoformat(s["closes_at"]), s["reentry_allowed"]),
+                SessionFacts(
+                    dt.datetime.fromisoformat(s["opens_at"]),
+                    dt.datetime.fromisoformat(s["closes_at"]),
+                    s["reentry_allowed"],
+                ),
                 parse_sections(s["sections"]),
                 _ticket_sections(s["ticket_sections"]) if "ticket_sections" in s else None,
             )
@@ -55,7 +76,8 @@ class OfflineCache:
         self.revoked = set(data["revoked"])
         self.unpaid = set(data["unpaid"])
         self.presence = {
-            a["ticket"]: Presence(a["inside"], dt.datetime.fromisoformat(a["first_entry_at"]), a["first_gate"]) for a in data["admitted"]
+            a["ticket"]: Presence(a["inside"], dt.datetime.fromisoformat(a["first_entry_at"]), a["first_gate"])
+            for a in data["admitted"]
         }
 
     @classmethod
@@ -98,8 +120,13 @@ class Journal:
 
 
 def judge(
-    cache: OfflineCache | None, local: dict[int, Presence], gate: str, code: str, now: dt.datetime,
-    direction: Direction, scanner_session: int | None,
+    cache: OfflineCache | None,
+    local: dict[int, Presence],
+    gate: str,
+    code: str,
+    now: dt.datetime,
+    direction: Direction,
+    scanner_session: int | None,
 ) -> tuple[Decision, TicketClaim | None, Presence | None]:
     """(Decision, the verified claim or None, the presence it was judged with) for a scan decided
     offline. Without a cache nothing verifies."""
@@ -114,8 +141,13 @@ def judge(
     session_facts, sections, ticket_sections = session or (SessionFacts(now, now, False), frozenset(), None)
     # ticket_sections None: every ticket of the session is general admission, or the gate admits every section
     ticket = TicketFacts(
-        ticket_id, claim.session_id, status, order_status, OFFLINE_CONCESSION if claim.concession else "",
-        (ticket_sections or {}).get(ticket_id) or None, None,
+        ticket_id,
+        claim.session_id,
+        status,
+        order_status,
+        OFFLINE_CONCESSION if claim.concession else "",
+        (ticket_sections or {}).get(ticket_id) or None,
+        None,
         section_known=ticket_sections is None or ticket_id in ticket_sections,
     )
     gate_facts = GateFacts(0, 0, session is not None, sections, scanner_session)
@@ -123,13 +155,22 @@ def judge(
     return decide(ticket, session_facts, gate_facts, presence, now, direction), claim, presence
 
 
-def remember(local: dict[int, Presence], ticket_id: int, gate: str, at: dt.datetime, direction: Direction, earlier: Presence | None) -> None:
+def remember(
+    local: dict[int, Presence],
+    ticket_id: int,
+    gate: str,
+    at: dt.datetime,
+    direction: Direction,
+    earlier: Presence | None,
+) -> None:
     """Update the client's own presence after an offline `ok`."""
     if direction is Direction.OUT:
         if earlier is not None:
             local[ticket_id] = Presence(False, earlier.first_entry_at, earlier.first_gate)
     else:
-        local[ticket_id] = Presence(True, earlier.first_entry_at if earlier else at, earlier.first_gate if earlier else gate)
+        local[ticket_id] = Presence(
+            True, earlier.first_entry_at if earlier else at, earlier.first_gate if earlier else gate
+        )
 
 
 def replay_journal(entries: list[dict[str, Any]], cache: OfflineCache | None, gate: str) -> dict[int, Presence]:
@@ -139,5 +180,7 @@ def replay_journal(entries: list[dict[str, Any]], cache: OfflineCache | None, ga
         if entry["status"] == Status.OK and entry.get("ticket_id") is not None:
             ticket_id = entry["ticket_id"]
             earlier = local.get(ticket_id) or (cache.presence.get(ticket_id) if cache else None)
-            remember(local, ticket_id, gate, dt.datetime.fromisoformat(entry["at"]), Direction(entry["direction"]), earlier)
+            remember(
+                local, ticket_id, gate, dt.datetime.fromisoformat(entry["at"]), Direction(entry["direction"]), earlier
+            )
     return local

@@ -70,7 +70,9 @@ class VerdictScreen:
     def _(self, message: str, **params: object) -> str:
         return translate(self.language, message, **params)
 
-    def lines(self, verdict: dict[str, Any] | None, offline: bool) -> tuple[tuple[int, int, int], list[tuple[str, int]]]:
+    def lines(
+        self, verdict: dict[str, Any] | None, offline: bool
+    ) -> tuple[tuple[int, int, int], list[tuple[str, int]]]:
         """(background colour, [(text, size)]) for a verdict, or the ready screen for None."""
         if verdict is None:
             return GREY, [(self._(READY), 56)]
@@ -114,7 +116,9 @@ class VerdictScreen:
             y = 130
         for text, size in lines:
             for chunk in _wrap(text, max(8, int(self.width / (size * 0.55)))):
-                cv2.putText(image, chunk, (40, y), cv2.FONT_HERSHEY_SIMPLEX, size / 40, (255, 255, 255), max(2, size // 25))
+                cv2.putText(
+                    image, chunk, (40, y), cv2.FONT_HERSHEY_SIMPLEX, size / 40, (255, 255, 255), max(2, size // 25)
+                )
                 y += int(size * 1.4)
         return image
 

@@ -40,11 +40,15 @@ class Window:
 
     def __init__(self) -> None:
         if not os.environ.get("DISPLAY"):
-            raise RuntimeError("no display (DISPLAY is not set): start the client on the gate's desktop, or use --headless")
+            raise RuntimeError(
+                "no display (DISPLAY is not set): start the client on the gate's desktop, or use --headless"
+            )
         try:
             cv2.namedWindow(self.NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
         except cv2.error as exc:
-            raise RuntimeError("this OpenCV build has no window support: install opencv-python, or use --headless") from exc
+            raise RuntimeError(
+                "this OpenCV build has no window support: install opencv-python, or use --headless"
+            ) from exc
         # Asked only now: while the window holds its own X connection, closing ours does not reset a server
         # that had no other client (an X server resets when its last client leaves, losing the new window).
         size = _x_screen_size()

@@ -56,7 +56,8 @@ async def fetch_csrf(client: httpx.AsyncClient) -> str:
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD):
     token = await fetch_csrf(client)
     return await client.post(
-        "/login", data={"username": username, "password": password, "_csrf_token": token, "next": "/"},
+        "/login",
+        data={"username": username, "password": password, "_csrf_token": token, "next": "/"},
         follow_redirects=False,
     )
 
@@ -68,12 +69,14 @@ async def post_form(client: httpx.AsyncClient, url: str, data: dict | None = Non
 
 
 def utc(days: float = 0, hours: float = 0) -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=days, hours=hours)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days, hours=hours)
 
 
-SMALL_THEATRE_CSV = "section,row,number,seat_class,x,y\n" + "\n".join(
-    f"池座,{r},{n},{'VIP' if r == 1 else 'A'},{n},{r}" for r in (1, 2) for n in range(1, 6)
-) + "\n"
+SMALL_THEATRE_CSV = (
+    "section,row,number,seat_class,x,y\n"
+    + "\n".join(f"池座,{r},{n},{'VIP' if r == 1 else 'A'},{n},{r}" for r in (1, 2) for n in range(1, 6))
+    + "\n"
+)
 
 
 async def small_catalog() -> dict:
@@ -81,7 +84,10 @@ async def small_catalog() -> dict:
     session of 50 tickets at a park. Returns the ids."""
     actor = ADMIN_ACTOR
     theatre = await catalog.create_venue(actor, "测试剧场", "上海", "", SMALL_THEATRE_CSV)
-    gates = [await catalog.add_gate(actor, theatre, "T-N", "北门"), await catalog.add_gate(actor, theatre, "T-S", "南门")]
+    gates = [
+        await catalog.add_gate(actor, theatre, "T-N", "北门"),
+        await catalog.add_gate(actor, theatre, "T-S", "南门"),
+    ]
     park = await catalog.create_venue(actor, "测试公园", "南京")
     park_gate = await catalog.add_gate(actor, park, "P-1", "正门")
     show = await catalog.create_event(actor, "测试演出", "performance")
@@ -89,12 +95,27 @@ async def small_catalog() -> dict:
     seated = await catalog.create_session(
         actor,
         catalog.SessionSpec(
-            show, theatre, utc(days=3), utc(days=3, hours=2),
-            [catalog.PriceClassSpec("VIP", 50000, "VIP"), catalog.PriceClassSpec("甲等", 20000, "A")], gates,
+            show,
+            theatre,
+            utc(days=3),
+            utc(days=3, hours=2),
+            [catalog.PriceClassSpec("VIP", 50000, "VIP"), catalog.PriceClassSpec("甲等", 20000, "A")],
+            gates,
         ),
     )
     ga = await catalog.create_session(
         actor,
-        catalog.SessionSpec(walk, park, utc(days=1), utc(days=1, hours=8), [catalog.PriceClassSpec("成人票", 5000, "", 50)], [park_gate]),
+        catalog.SessionSpec(
+            walk, park, utc(days=1), utc(days=1, hours=8), [catalog.PriceClassSpec("成人票", 5000, "", 50)], [park_gate]
+        ),
     )
-    return {"theatre": theatre, "gates": gates, "park": park, "park_gate": park_gate, "show": show, "walk": walk, "seated_session": seated, "ga_session": ga}
+    return {
+        "theatre": theatre,
+        "gates": gates,
+        "park": park,
+        "park_gate": park_gate,
+        "show": show,
+        "walk": walk,
+        "seated_session": seated,
+        "ga_session": ga,
+    }

@@ -18,7 +18,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list = []  # aiosmtpd envelopes: rcpt_tos, content (bytes)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         return "250 OK"
 

@@ -65,7 +65,9 @@ async def test_staff_form_refuses_an_unknown_role_and_creates_nobody():
     async with http_client() as admin:
         await sign_in(admin, "liuyang")
         response = await post_form(
-            admin, "/staff", {"username": "intruder", "display_name": "某人", "role": "bogus", "password": "Long-enough-1"}
+            admin,
+            "/staff",
+            {"username": "intruder", "display_name": "某人", "role": "bogus", "password": "Long-enough-1"},
         )
     assert response.status_code == 422
     assert 'data-testid="form-error"' in response.text and "未知角色：bogus" in response.text

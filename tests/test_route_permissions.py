@@ -8,7 +8,7 @@ import re
 from litestar.handlers import HTTPRouteHandler
 
 from db.staff.permissions import Role, role_allows
-from tests.helpers import http_client, fetch_csrf, make_staff, sign_in
+from tests.helpers import fetch_csrf, http_client, make_staff, sign_in
 from web.app import create_app
 
 OPEN_KINDS = {"public", "partner", "device"}
@@ -58,8 +58,10 @@ async def test_every_guarded_route_refuses_anonymous_and_roles_without_its_permi
         for path, method, _, _ in protected:
             url = concrete(path)
             response = await anonymous.request(method, url, headers={"x-csrftoken": csrf}, follow_redirects=False)
-            expected_login = path.startswith("/api/") and response.status_code == 401 or (
-                response.status_code == 303 and response.headers["location"].startswith("/login")
+            expected_login = (
+                path.startswith("/api/")
+                and response.status_code == 401
+                or (response.status_code == 303 and response.headers["location"].startswith("/login"))
             )
             if not expected_login:
                 problems.append(f"anonymous {method} {url}: {response.status_code}")

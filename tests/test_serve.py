@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _start(tmp_path: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "db.migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-    return subprocess.Popen([sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"], cwd=ROOT, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"], cwd=ROOT, env=env
+    )
 
 
 def _workers(server: subprocess.Popen) -> list[int]:
@@ -98,14 +100,22 @@ def test_workers_end_with_the_master_even_when_it_is_killed_outright(tmp_path):
     with _service(tmp_path) as (server, port, workers):
         server.kill()
         server.wait(10)
-        assert _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 20), "orphan workers keep serving"
+        assert _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 20), (
+            "orphan workers keep serving"
+        )
         assert not _serving(port)
 
 
 def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path):
     with _service(tmp_path) as (server, port, workers):
-        second = subprocess.run([sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"], cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 1 and "is in use" in second.stderr
         assert len(_listening_workers(port, workers)) == 2  # the running service is untouched
         server.send_signal(signal.SIGTERM)

@@ -129,7 +129,7 @@ def test_each_event_loop_gets_its_own_connections(engine):
             break
         time.sleep(0.02)
     with pytest.raises(ValueError):  # closed: "no active connection"
-        first.in_transaction
+        _ = first.in_transaction
     second.stop()
 
 

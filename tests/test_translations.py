@@ -97,8 +97,16 @@ def label_msgids() -> dict[str, str]:
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
     found[SEAT_LABEL] = "db/i18n.py SEAT_LABEL"
     found |= {text: "db/gate/rules.py" for text in (*REASONS.values(), ATTENTION, ATTENTION_UNNAMED, ATTENTION_SECTION)}
-    found |= {text: "scanner/verdict_ui.py" for text in (*verdict_ui.TITLES.values(), verdict_ui.OFFLINE_BANNER,
-                                                         verdict_ui.READY, verdict_ui.SEAT_LINE, verdict_ui.CLASS_LINE)}
+    found |= {
+        text: "scanner/verdict_ui.py"
+        for text in (
+            *verdict_ui.TITLES.values(),
+            verdict_ui.OFFLINE_BANNER,
+            verdict_ui.READY,
+            verdict_ui.SEAT_LINE,
+            verdict_ui.CLASS_LINE,
+        )
+    }
     return found
 
 
@@ -107,7 +115,9 @@ def test_collectors_find_known_strings():
     assert template_msgids()["Sign out"] == "templates/base.html"
     code = code_msgids()
     assert "Unknown role: {role}" in code and "A price cannot be below zero." in code
-    assert "the header must be {header}" in code and code["Choose the price class to change."] == "web/catalog/sessions.py"
+    assert (
+        "the header must be {header}" in code and code["Choose the price class to change."] == "web/catalog/sessions.py"
+    )
     assert any(m.startswith("The seat map has {count} problem") for m in code)
     assert "Venues" in label_msgids()
 

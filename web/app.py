@@ -19,18 +19,14 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.config import ROOT, close_engine
 from db.transaction import enable_wal
-from web import catalog, health
+from web import catalog, gate, health, sales, shop
+from web.api import checkin, partner, payments
+from web.api import expiry as hold_expiry
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
-from web import gate
-from web import shop
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
-from web.api import checkin
-from web.api import expiry as hold_expiry
-from web.api import partner, payments
-from web import sales
 from web.templating import configure
 
 AREAS = [health, staff, catalog, auditlog, checkin, partner, payments, gate, shop, sales]
@@ -54,9 +50,7 @@ async def open_database() -> None:
     if isinstance(engine, PostgresEngine):
         # Every connection opened now: the first seconds of an on-sale rush must not wait for new connections.
         size = int(os.environ.get("DB_POOL_SIZE", "10"))
-        await engine.start_connection_pool(
-            min_size=size, max_size=size, reset=_skip_session_reset
-        )
+        await engine.start_connection_pool(min_size=size, max_size=size, reset=_skip_session_reset)
     else:
         await enable_wal()
 
@@ -76,11 +70,16 @@ def freeze_startup_objects() -> None:
 
 
 def static_routers() -> list:
-    routers = [create_static_files_router(path="/static", directories=[ROOT / "static"], name="static", opt={"public": True})]
+    routers = [
+        create_static_files_router(path="/static", directories=[ROOT / "static"], name="static", opt={"public": True})
+    ]
     for name, folder in VENDOR.items():
         routers.append(
             create_static_files_router(
-                path=f"/vendor/{name}", directories=[ROOT / folder], name=f"vendor-{name}", opt={"public": True},
+                path=f"/vendor/{name}",
+                directories=[ROOT / folder],
+                name=f"vendor-{name}",
+                opt={"public": True},
                 include_in_schema=False,
             )
         )
@@ -95,7 +94,10 @@ def create_app() -> Litestar:
         middleware=[SessionMiddleware()],
         plugins=[HTMXPlugin()],
         csrf_config=CSRFConfig(
-            secret=secret_key(), cookie_secure=COOKIE_SECURE, cookie_samesite="lax", exclude=["/api/"],
+            secret=secret_key(),
+            cookie_secure=COOKIE_SECURE,
+            cookie_samesite="lax",
+            exclude=["/api/"],
         ),
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=partial(configure, nav=nav)
@@ -105,7 +107,8 @@ def create_app() -> Litestar:
         on_startup=[open_database, hold_expiry.start, freeze_startup_objects],
         on_shutdown=[hold_expiry.stop, close_database],
         logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]}, log_exceptions="debug",
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            log_exceptions="debug",
         ),
         debug=False,
     )

@@ -58,7 +58,7 @@ def local_time(value: dt.datetime | None, fmt: str = "medium", timezone: str = D
     if value is None:
         return ""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     patterns = {"short": "yyyy-MM-dd HH:mm", "medium": "yyyy-MM-dd HH:mm", "date": "yyyy-MM-dd", "time": "HH:mm"}
     return format_datetime(
         value, patterns.get(fmt, fmt), tzinfo=ZoneInfo(timezone), locale=Locale.parse(current_language.get())

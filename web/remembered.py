@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from markupsafe import Markup
 
@@ -39,7 +39,13 @@ def remembered_plan(macro: Callable[..., Markup], seats: list, *args: Any) -> Ma
     # A Jinja macro is a new object at every render; its environment and compiled code are not (a template
     # edited and reloaded is new code, so a new key).
     code = getattr(getattr(macro, "_func", None), "__code__", macro)
-    key = (getattr(macro, "_environment", None), code, current_language.get(), args, tuple(_fields(seat) for seat in seats))
+    key = (
+        getattr(macro, "_environment", None),
+        code,
+        current_language.get(),
+        args,
+        tuple(_fields(seat) for seat in seats),
+    )
     with _lock:
         markup = _kept.get(key)
         if markup is not None:

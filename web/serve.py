@@ -70,7 +70,13 @@ def run_worker(host: str, port: int, log_level: str, parent: int) -> None:
     _die_with_parent(parent)
     sock = listening_socket(host, port)
     config = uvicorn.Config(
-        APP, factory=True, loop="uvloop", http="httptools", access_log=False, log_level=log_level, timeout_keep_alive=60,
+        APP,
+        factory=True,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=log_level,
+        timeout_keep_alive=60,
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -94,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
 
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=run_worker, args=(args.host, args.port, args.log_level, os.getpid())) for _ in range(args.workers)
+        context.Process(target=run_worker, args=(args.host, args.port, args.log_level, os.getpid()))
+        for _ in range(args.workers)
     ]
     asked_to_stop = failed = False
 

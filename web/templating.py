@@ -12,7 +12,17 @@ from litestar.response import Template
 
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS, Permission
-from web.i18n import LANGUAGES, current_language, format_fen, format_number, gettext, local_time, ngettext, seat_label, translated_labels
+from web.i18n import (
+    LANGUAGES,
+    current_language,
+    format_fen,
+    format_number,
+    gettext,
+    local_time,
+    ngettext,
+    seat_label,
+    translated_labels,
+)
 from web.remembered import remembered_plan
 
 
@@ -35,7 +45,11 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
     env.autoescape = True
 
 
-def render(request: Request, template: str, partial: str | None = None, status_code: int = 200, **context: Any) -> Template:
+def render(
+    request: Request, template: str, partial: str | None = None, status_code: int = 200, **context: Any
+) -> Template:
     """The full page, or for an HTMX request the partial it includes (same context, same file)."""
-    name = partial if partial and request.headers.get("hx-request") and not request.headers.get("hx-boosted") else template
+    name = (
+        partial if partial and request.headers.get("hx-request") and not request.headers.get("hx-boosted") else template
+    )
     return Template(name, context=context, status_code=status_code)

@@ -10,7 +10,7 @@ from db.audit.tables import AuditEntry
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def entry(
@@ -25,8 +25,16 @@ def entry(
 ) -> dict[str, Any]:
     """The column values of one audit entry, keyed by column name (for hand-written hot-path statements)."""
     return {
-        "at": utcnow(), "actor_id": actor.user_id, "actor_name": actor.name, "actor_role": actor.role, "action": action,
-        "object_type": object_type, "object_id": str(object_id), "summary": summary, "before": before, "after": after,
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "actor_role": actor.role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "summary": summary,
+        "before": before,
+        "after": after,
     }
 
 

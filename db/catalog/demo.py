@@ -58,10 +58,12 @@ def stadium_seats() -> str:
 
 def at(days: int, hour: int, minute: int = 0) -> dt.datetime:
     base = dt.datetime.now(SHANGHAI).replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return (base + dt.timedelta(days=days)).astimezone(dt.timezone.utc)
+    return (base + dt.timedelta(days=days)).astimezone(dt.UTC)
 
 
-async def _venue(actor: Actor, name: str, city: str, address: str, seats: str | None, gates: list[tuple[str, str]]) -> tuple[int, list[int]]:
+async def _venue(
+    actor: Actor, name: str, city: str, address: str, seats: str | None, gates: list[tuple[str, str]]
+) -> tuple[int, list[int]]:
     venue_id = await create_venue(actor, name, city, address, seats)
     gate_ids = [await add_gate(actor, venue_id, code, gname) for code, gname in gates]
     return venue_id, gate_ids
@@ -74,13 +76,24 @@ async def load(actor: Actor) -> None:
         actor, "滨江大剧院", "上海", "浦东新区滨江大道 1288 号", theatre_seats(), [("BJ-N", "北门"), ("BJ-S", "南门")]
     )
     cinema, cinema_gates = await _venue(
-        actor, "光影国际影城", "上海", "徐汇区漕溪北路 398 号", cinema_seats(), [("GY-1", "1号厅入口"), ("GY-2", "VIP 通道")]
+        actor,
+        "光影国际影城",
+        "上海",
+        "徐汇区漕溪北路 398 号",
+        cinema_seats(),
+        [("GY-1", "1号厅入口"), ("GY-2", "VIP 通道")],
     )
     stadium, stadium_gates = await _venue(
-        actor, "奥体中心体育场", "南京", "建邺区江东中路 222 号", stadium_seats(),
+        actor,
+        "奥体中心体育场",
+        "南京",
+        "建邺区江东中路 222 号",
+        stadium_seats(),
         [("AT-E1", "东1检票口"), ("AT-E2", "东2检票口"), ("AT-W1", "西1检票口")],
     )
-    park, park_gates = await _venue(actor, "明城墙景区", "南京", "秦淮区中华门", None, [("MC-1", "中华门入口"), ("MC-2", "解放门入口")])
+    park, park_gates = await _venue(
+        actor, "明城墙景区", "南京", "秦淮区中华门", None, [("MC-1", "中华门入口"), ("MC-2", "解放门入口")]
+    )
 
     opera = await create_event(actor, "歌剧《茶花女》", "performance", "威尔第经典歌剧，意大利语演唱，中文字幕。", 165)
     drama = await create_event(actor, "话剧《雷雨》", "performance", "曹禺经典话剧。", 150)
@@ -102,33 +115,57 @@ async def load(actor: Actor) -> None:
         await create_session(
             actor,
             SessionSpec(
-                film, cinema, at(days, hour), at(days, hour + 2, 30),
-                [PriceClassSpec("标准座", 6000, "标准"), PriceClassSpec("情侣座", 15000, "情侣")], cinema_gates,
+                film,
+                cinema,
+                at(days, hour),
+                at(days, hour + 2, 30),
+                [PriceClassSpec("标准座", 6000, "标准"), PriceClassSpec("情侣座", 15000, "情侣")],
+                cinema_gates,
             ),
         )
     await create_session(
         actor,
         SessionSpec(
-            match, stadium, at(6, 19, 35), at(6, 21, 35),
-            [PriceClassSpec("看台一等", 38000, "看台一等"), PriceClassSpec("看台二等", 18000, "看台二等"), PriceClassSpec("站票", 8000, "", 2000)],
-            stadium_gates, reentry_allowed=True,
+            match,
+            stadium,
+            at(6, 19, 35),
+            at(6, 21, 35),
+            [
+                PriceClassSpec("看台一等", 38000, "看台一等"),
+                PriceClassSpec("看台二等", 18000, "看台二等"),
+                PriceClassSpec("站票", 8000, "", 2000),
+            ],
+            stadium_gates,
+            reentry_allowed=True,
         ),
     )
     await create_session(
         actor,
-        SessionSpec(festival, stadium, at(13, 15), at(13, 22), [PriceClassSpec("草坪票", 39900, "", 1000)], stadium_gates),
+        SessionSpec(
+            festival, stadium, at(13, 15), at(13, 22), [PriceClassSpec("草坪票", 39900, "", 1000)], stadium_gates
+        ),
     )
     for days in range(0, 8):
         await create_session(
             actor,
             SessionSpec(
-                walls, park, at(days, 8, 30), at(days, 22), [PriceClassSpec("成人票", 5000, "", 1600), PriceClassSpec("儿童票", 2500, "", 400)],
-                park_gates, reentry_allowed=True,
-                admission_opens_at=at(days, 8, 30), admission_closes_at=at(days, 21),
+                walls,
+                park,
+                at(days, 8, 30),
+                at(days, 22),
+                [PriceClassSpec("成人票", 5000, "", 1600), PriceClassSpec("儿童票", 2500, "", 400)],
+                park_gates,
+                reentry_allowed=True,
+                admission_opens_at=at(days, 8, 30),
+                admission_closes_at=at(days, 21),
             ),
         )
     # A scheduled price change with its public notice (R3.2).
-    vip = await PriceClass.select(PriceClass.id).where((PriceClass.name == "VIP") & (PriceClass.session.event == opera)).first()
+    vip = (
+        await PriceClass.select(PriceClass.id)
+        .where((PriceClass.name == "VIP") & (PriceClass.session.event == opera))
+        .first()
+    )
     await schedule_price_change(
         actor, vip["id"], 118000, at(2, 0), "自后日零时起，《茶花女》VIP 票价由 1280 元调整为 1180 元。"
     )
@@ -138,6 +175,3 @@ async def bench_session_id() -> int | None:
     """The id of the 1,000-ticket general-admission session used by the on-sale benchmark."""
     row = await PriceClass.select(PriceClass.session).where(PriceClass.session.event.name == BENCH_EVENT).first()
     return row["session"] if row else None
-
-
-

@@ -30,7 +30,12 @@ from db.transaction import write_transaction
 
 EVENT_KINDS = ("performance", "film", "sport", "attraction")
 # The kinds as people name them (English msgids; zh_CN: 演出, 电影, 体育赛事, 景点门票).
-EVENT_KIND_LABELS = {"performance": "Performance", "film": "Film", "sport": "Sports match", "attraction": "Attraction admission"}
+EVENT_KIND_LABELS = {
+    "performance": "Performance",
+    "film": "Film",
+    "sport": "Sports match",
+    "attraction": "Attraction admission",
+}
 DEFAULT_ADMISSION_BEFORE = dt.timedelta(minutes=90)
 DEFAULT_ADMISSION_AFTER = dt.timedelta(minutes=60)
 INSERT_BATCH = 500  # rows per INSERT: stays under SQLite's bound-variable limit
@@ -55,7 +60,15 @@ async def _insert_seats(venue_id: int, seats: list[SeatRow]) -> None:
     for start in range(0, len(seats), INSERT_BATCH):
         await Seat.insert(
             *[
-                Seat(venue=venue_id, section=s.section, row_label=s.row, number=s.number, seat_class=s.seat_class, x=s.x, y=s.y)
+                Seat(
+                    venue=venue_id,
+                    section=s.section,
+                    row_label=s.row,
+                    number=s.number,
+                    seat_class=s.seat_class,
+                    x=s.x,
+                    y=s.y,
+                )
                 for s in seats[start : start + INSERT_BATCH]
             ]
         )
@@ -72,7 +85,9 @@ async def create_venue(actor: Actor, name: str, city: str, address: str = "", se
         if await Venue.exists().where(Venue.name == name):
             raise Conflict("A venue named {name} exists already.", field="name", name=name)
         try:
-            venue_id = (await Venue.insert(Venue(name=name, city=city, address=address.strip())).returning(Venue.id))[0]["id"]
+            venue_id = (await Venue.insert(Venue(name=name, city=city, address=address.strip())).returning(Venue.id))[
+                0
+            ]["id"]
         except Exception as exc:
             if _unique_violation(exc):
                 raise Conflict("A venue named {name} exists already.", field="name", name=name) from None
@@ -128,7 +143,13 @@ async def create_event(actor: Actor, name: str, kind: str, description: str = ""
     async with write_transaction(_db()):
         event_id = (
             await Event.insert(
-                Event(name=name, kind=kind, description=description.strip(), duration_minutes=duration_minutes, created_at=utcnow())
+                Event(
+                    name=name,
+                    kind=kind,
+                    description=description.strip(),
+                    duration_minutes=duration_minutes,
+                    created_at=utcnow(),
+                )
             ).returning(Event.id)
         )[0]["id"]
         await record(actor, "event.create", "event", event_id, after={"name": name, "kind": kind})
@@ -186,35 +207,47 @@ async def create_session(actor: Actor, spec: SessionSpec) -> int:
         if not await Venue.exists().where(Venue.id == spec.venue_id):
             raise NotFound("No such venue.")
         await _lock_venue(spec.venue_id)
-        overlapping = await EventSession.select(EventSession.starts_at, EventSession.ends_at, EventSession.venue.timezone).where(
-            (EventSession.venue == spec.venue_id)
-            & (EventSession.status != "cancelled")
-            & (EventSession.starts_at < spec.ends_at)
-            & (EventSession.ends_at > spec.starts_at)
-        ).first()
+        overlapping = (
+            await EventSession.select(EventSession.starts_at, EventSession.ends_at, EventSession.venue.timezone)
+            .where(
+                (EventSession.venue == spec.venue_id)
+                & (EventSession.status != "cancelled")
+                & (EventSession.starts_at < spec.ends_at)
+                & (EventSession.ends_at > spec.starts_at)
+            )
+            .first()
+        )
         if overlapping:
             zone = ZoneInfo(overlapping["venue.timezone"])
             raise Conflict(
-                "Another session uses this venue from {starts} to {ends}; choose another time or venue.", field="starts_at",
+                "Another session uses this venue from {starts} to {ends}; choose another time or venue.",
+                field="starts_at",
                 starts=overlapping["starts_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 ends=overlapping["ends_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             )
         seat_classes = {pc.seat_class for pc in spec.price_classes if pc.seat_class}
         seats = (
-            await Seat.select(Seat.id, Seat.seat_class).where((Seat.venue == spec.venue_id) & Seat.seat_class.is_in(list(seat_classes)))
+            await Seat.select(Seat.id, Seat.seat_class).where(
+                (Seat.venue == spec.venue_id) & Seat.seat_class.is_in(list(seat_classes))
+            )
             if seat_classes
             else []
         )
         found = {s["seat_class"] for s in seats}
         if missing := seat_classes - found:
-            raise InvalidInput("The venue has no seats of class {classes}.", field="seat_class", classes=", ".join(sorted(missing)))
+            raise InvalidInput(
+                "The venue has no seats of class {classes}.", field="seat_class", classes=", ".join(sorted(missing))
+            )
         gates = await Gate.select(Gate.id).where((Gate.venue == spec.venue_id) & Gate.id.is_in(spec.gate_ids or [-1]))
         if len(gates) != len(set(spec.gate_ids)):
             raise InvalidInput("Every gate must belong to the session's venue.", field="gate_ids")
         session_id = (
             await EventSession.insert(
                 EventSession(
-                    event=spec.event_id, venue=spec.venue_id, starts_at=spec.starts_at, ends_at=spec.ends_at,
+                    event=spec.event_id,
+                    venue=spec.venue_id,
+                    starts_at=spec.starts_at,
+                    ends_at=spec.ends_at,
                     seated=bool(seat_classes),
                     admission_opens_at=spec.admission_opens_at or spec.starts_at - DEFAULT_ADMISSION_BEFORE,
                     admission_closes_at=spec.admission_closes_at or spec.starts_at + DEFAULT_ADMISSION_AFTER,
@@ -230,30 +263,51 @@ async def create_session(actor: Actor, spec: SessionSpec) -> int:
             pc_id = (
                 await PriceClass.insert(
                     PriceClass(
-                        session=session_id, name=pc.name.strip(), seat_class=pc.seat_class, price_fen=pc.price_fen,
-                        capacity=capacity, available=0 if pc.seat_class else capacity,
+                        session=session_id,
+                        name=pc.name.strip(),
+                        seat_class=pc.seat_class,
+                        price_fen=pc.price_fen,
+                        capacity=capacity,
+                        available=0 if pc.seat_class else capacity,
                     )
                 ).returning(PriceClass.id)
             )[0]["id"]
             seat_ids = by_class.get(pc.seat_class, []) if pc.seat_class else []
             for start in range(0, len(seat_ids), 500):
                 await SessionSeat.insert(
-                    *[SessionSeat(session=session_id, seat=sid, price_class=pc_id, status="free") for sid in seat_ids[start : start + 500]]
+                    *[
+                        SessionSeat(session=session_id, seat=sid, price_class=pc_id, status="free")
+                        for sid in seat_ids[start : start + 500]
+                    ]
                 )
         for gate_id in set(spec.gate_ids):
             await SessionGate.insert(SessionGate(session=session_id, gate=gate_id))
         await record(
-            actor, "session.create", "event_session", session_id,
+            actor,
+            "session.create",
+            "event_session",
+            session_id,
             after={
-                "event": spec.event_id, "venue": spec.venue_id, "starts_at": spec.starts_at.isoformat(),
-                "price_classes": [{"name": pc.name, "price_fen": pc.price_fen, "seat_class": pc.seat_class} for pc in spec.price_classes],
+                "event": spec.event_id,
+                "venue": spec.venue_id,
+                "starts_at": spec.starts_at.isoformat(),
+                "price_classes": [
+                    {"name": pc.name, "price_fen": pc.price_fen, "seat_class": pc.seat_class}
+                    for pc in spec.price_classes
+                ],
             },
         )
     return session_id
 
 
 async def schedule_price_change(
-    actor: Actor, price_class_id: int, price_fen: int, effective_at: dt.datetime, notice: str, *, now: dt.datetime | None = None
+    actor: Actor,
+    price_class_id: int,
+    price_fen: int,
+    effective_at: dt.datetime,
+    notice: str,
+    *,
+    now: dt.datetime | None = None,
 ) -> int:
     """Publish a price change in advance (R3.2): the old price holds until `effective_at`."""
     now = now or utcnow()
@@ -262,7 +316,9 @@ async def schedule_price_change(
     if effective_at.tzinfo is None:
         raise InvalidInput("The effective time needs a time zone.", field="effective_at")
     if effective_at <= now:
-        raise InvalidInput("A price change must take effect in the future; it is announced before it applies.", field="effective_at")
+        raise InvalidInput(
+            "A price change must take effect in the future; it is announced before it applies.", field="effective_at"
+        )
     if not notice.strip():
         raise InvalidInput("Write the public notice that announces the change.", field="notice")
     async with write_transaction(_db()):
@@ -273,15 +329,27 @@ async def schedule_price_change(
         change_id = (
             await PriceChange.insert(
                 PriceChange(
-                    price_class=price_class_id, price_fen=price_fen, effective_at=effective_at, notice=notice.strip(),
-                    created_by=actor.user_id, created_at=now,
+                    price_class=price_class_id,
+                    price_fen=price_fen,
+                    effective_at=effective_at,
+                    notice=notice.strip(),
+                    created_by=actor.user_id,
+                    created_at=now,
                 )
             ).returning(PriceChange.id)
         )[0]["id"]
         await record(
-            actor, "price.schedule", "price_class", price_class_id,
+            actor,
+            "price.schedule",
+            "price_class",
+            price_class_id,
             before={"price_fen": before},
-            after={"price_fen": price_fen, "effective_at": effective_at.isoformat(), "notice": notice.strip(), "change": change_id},
+            after={
+                "price_fen": price_fen,
+                "effective_at": effective_at.isoformat(),
+                "notice": notice.strip(),
+                "change": change_id,
+            },
         )
     return change_id
 
@@ -296,11 +364,15 @@ async def cancel_price_change(actor: Actor, change_id: int, *, now: dt.datetime 
             raise Conflict("Only a change that has not taken effect can be withdrawn.")
         change.cancelled = True
         await change.save([PriceChange.cancelled])
-        await record(actor, "price.cancel", "price_class", change.price_class, after={"change": change_id, "cancelled": True})
+        await record(
+            actor, "price.cancel", "price_class", change.price_class, after={"change": change_id, "cancelled": True}
+        )
 
 
 async def price_schedules(price_class_ids: list[int]) -> dict[int, list[ScheduledPrice]]:
-    rows = await PriceChange.select(PriceChange.price_class, PriceChange.price_fen, PriceChange.effective_at, PriceChange.notice).where(
+    rows = await PriceChange.select(
+        PriceChange.price_class, PriceChange.price_fen, PriceChange.effective_at, PriceChange.notice
+    ).where(
         PriceChange.price_class.is_in(price_class_ids or [-1]) & (PriceChange.cancelled == False)  # noqa: E712
     )
     out: dict[int, list[ScheduledPrice]] = {pid: [] for pid in price_class_ids}

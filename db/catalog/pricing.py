@@ -40,7 +40,9 @@ def yuan_to_fen(text: str, field: str = "price") -> int:
     cleaned = text.strip().lstrip("¥￥").replace(",", "").replace(" ", "")
     match = _YUAN.match(cleaned)
     if not match:
-        raise InvalidInput("Enter the price in yuan, for example 128 or 12.50 (at most two decimals).", field=field, value=text)
+        raise InvalidInput(
+            "Enter the price in yuan, for example 128 or 12.50 (at most two decimals).", field=field, value=text
+        )
     sign, whole, decimals = match.groups()
     if sign:
         raise InvalidInput("A price cannot be below zero.", field=field)

@@ -17,7 +17,9 @@ from db.errors import NotFound
 
 async def _counts(column, ids: list[int]) -> dict[int, int]:
     table = column._meta.table
-    rows = await table.select(column.as_alias("key"), Count(alias="n")).where(column.is_in(ids or [-1])).group_by(column)
+    rows = (
+        await table.select(column.as_alias("key"), Count(alias="n")).where(column.is_in(ids or [-1])).group_by(column)
+    )
     return {r["key"]: r["n"] for r in rows}
 
 
@@ -98,9 +100,13 @@ async def session(session_id: int) -> dict[str, Any]:
 
 
 async def session_gates(session_id: int) -> list[dict[str, Any]]:
-    return await SessionGate.select(
-        SessionGate.gate.code.as_alias("code"), SessionGate.gate.name.as_alias("name"), SessionGate.sections
-    ).where(SessionGate.session == session_id).order_by(SessionGate.gate.code)
+    return (
+        await SessionGate.select(
+            SessionGate.gate.code.as_alias("code"), SessionGate.gate.name.as_alias("name"), SessionGate.sections
+        )
+        .where(SessionGate.session == session_id)
+        .order_by(SessionGate.gate.code)
+    )
 
 
 async def session_seats(session_id: int, now: dt.datetime | None = None) -> list[dict[str, Any]]:

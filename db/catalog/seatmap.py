@@ -43,14 +43,17 @@ class SeatMapError(InvalidInput):
     def __init__(self, problems: list[SeatProblem]) -> None:
         super().__init__(
             "The seat map has {count} problem(s); nothing was saved. Correct the lines listed and try again.",
-            field="seat_csv", count=len(problems),
+            field="seat_csv",
+            count=len(problems),
         )
         self.problems = problems
 
 
 def _check_row(line: int, row: list[str]) -> SeatRow | SeatProblem:
     if len(row) != len(COLUMNS):
-        return SeatProblem(line, "expected {expected} columns, found {found}", {"expected": len(COLUMNS), "found": len(row)})
+        return SeatProblem(
+            line, "expected {expected} columns, found {found}", {"expected": len(COLUMNS), "found": len(row)}
+        )
     section, row_label, number, seat_class, x, y = (cell.strip() for cell in row)
     if not section or not row_label or not seat_class:
         return SeatProblem(line, "section, row and seat_class must not be empty")
@@ -84,7 +87,11 @@ def parse_seat_csv(text: str) -> list[SeatRow]:
         key = (checked.section, checked.row, checked.number)
         if key in seen:
             problems.append(
-                SeatProblem(line, "seat {seat} repeats line {first}", {"seat": f"{key[0]} {key[1]}-{key[2]}", "first": seen[key]})
+                SeatProblem(
+                    line,
+                    "seat {seat} repeats line {first}",
+                    {"seat": f"{key[0]} {key[1]}-{key[2]}", "first": seen[key]},
+                )
             )
             continue
         seen[key] = line

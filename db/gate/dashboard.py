@@ -44,11 +44,20 @@ def _engine() -> str:
 
 
 async def _session(session_id: int) -> dict[str, Any]:
-    row = await EventSession.select(
-        EventSession.id, EventSession.starts_at, EventSession.status, EventSession.reentry_allowed,
-        EventSession.admission_opens_at, EventSession.admission_closes_at,
-        EventSession.event.name.as_alias("event_name"), EventSession.venue.name.as_alias("venue_name"),
-    ).where(EventSession.id == session_id).first()
+    row = (
+        await EventSession.select(
+            EventSession.id,
+            EventSession.starts_at,
+            EventSession.status,
+            EventSession.reentry_allowed,
+            EventSession.admission_opens_at,
+            EventSession.admission_closes_at,
+            EventSession.event.name.as_alias("event_name"),
+            EventSession.venue.name.as_alias("venue_name"),
+        )
+        .where(EventSession.id == session_id)
+        .first()
+    )
     if row is None:
         raise NotFound("No such session.")
     return row
@@ -79,10 +88,16 @@ async def _per_gate(session_id: int, gates: list[dict[str, Any]], now: dt.dateti
         own = [d for d in devices if d["gate"] == gate["id"]]
         silent = [d for d in own if d["last_seen"] is None or d["last_seen"] < now - OFFLINE_AFTER]
         last_seen = max((d["last_seen"] for d in own if d["last_seen"]), default=None)
-        out.append({
-            "code": gate["code"], "name": gate["name"], **counts[gate["id"]], "devices": len(own),
-            "silent_devices": [d["name"] for d in silent], "last_seen": last_seen,
-        })
+        out.append(
+            {
+                "code": gate["code"],
+                "name": gate["name"],
+                **counts[gate["id"]],
+                "devices": len(own),
+                "silent_devices": [d["name"] for d in silent],
+                "last_seen": last_seen,
+            }
+        )
     return out
 
 
@@ -97,21 +112,48 @@ async def _per_minute(session_id: int, now: dt.datetime) -> list[dict[str, Any]]
 
 async def _rejections(session_id: int, gate_ids: list[int], opens_at: dt.datetime) -> list[dict[str, Any]]:
     """The latest refused scans of the session, and unreadable codes shown at its gates since admission opened."""
-    rows = await Scan.select(
-        Scan.id, Scan.at, Scan.gate.code.as_alias("gate"), Scan.status, Scan.reason, Scan.direction, Scan.ticket,
-        Scan.offline, Scan.result,
-    ).where(
-        (Scan.status != "ok")
-        & ((Scan.session == session_id) | (Scan.session.is_null() & Scan.gate.is_in(gate_ids or [-1]) & (Scan.at >= opens_at)))
-    ).order_by(Scan.id, ascending=False).limit(LATEST_REJECTIONS).output(load_json=True)
-    return [{**{k: v for k, v in row.items() if k != "result"}, "params": row["result"].get("reason_params", {})} for row in rows]
+    rows = (
+        await Scan.select(
+            Scan.id,
+            Scan.at,
+            Scan.gate.code.as_alias("gate"),
+            Scan.status,
+            Scan.reason,
+            Scan.direction,
+            Scan.ticket,
+            Scan.offline,
+            Scan.result,
+        )
+        .where(
+            (Scan.status != "ok")
+            & (
+                (Scan.session == session_id)
+                | (Scan.session.is_null() & Scan.gate.is_in(gate_ids or [-1]) & (Scan.at >= opens_at))
+            )
+        )
+        .order_by(Scan.id, ascending=False)
+        .limit(LATEST_REJECTIONS)
+        .output(load_json=True)
+    )
+    return [
+        {**{k: v for k, v in row.items() if k != "result"}, "params": row["result"].get("reason_params", {})}
+        for row in rows
+    ]
 
 
 async def _conflicts(session_id: int) -> list[dict[str, Any]]:
-    return await GateConflict.select(
-        GateConflict.id, GateConflict.ticket, GateConflict.at, GateConflict.gate.code.as_alias("gate"),
-        GateConflict.first_entry_at, GateConflict.first_gate.code.as_alias("first_gate"),
-    ).where((GateConflict.session == session_id) & (GateConflict.resolved == False)).order_by(GateConflict.id)  # noqa: E712
+    return (
+        await GateConflict.select(
+            GateConflict.id,
+            GateConflict.ticket,
+            GateConflict.at,
+            GateConflict.gate.code.as_alias("gate"),
+            GateConflict.first_entry_at,
+            GateConflict.first_gate.code.as_alias("first_gate"),
+        )
+        .where((GateConflict.session == session_id) & (not GateConflict.resolved))
+        .order_by(GateConflict.id)
+    )
 
 
 async def overview(session_id: int, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -119,9 +161,15 @@ async def overview(session_id: int, now: dt.datetime | None = None) -> dict[str,
     the share of the session's capacity inside now (0..1, None without capacity)."""
     now = now or utcnow()
     session = await _session(session_id)
-    gates = await SessionGate.select(
-        SessionGate.gate.id.as_alias("id"), SessionGate.gate.code.as_alias("code"), SessionGate.gate.name.as_alias("name")
-    ).where(SessionGate.session == session_id).order_by(SessionGate.gate.code)
+    gates = (
+        await SessionGate.select(
+            SessionGate.gate.id.as_alias("id"),
+            SessionGate.gate.code.as_alias("code"),
+            SessionGate.gate.name.as_alias("name"),
+        )
+        .where(SessionGate.session == session_id)
+        .order_by(SessionGate.gate.code)
+    )
     presence = (await Scan.raw(_PRESENCE_SQL, session_id))[0]
     capacity = await _capacity(session_id)
     inside = presence["entries"] - presence["exits"]
@@ -147,15 +195,24 @@ async def overview(session_id: int, now: dt.datetime | None = None) -> dict[str,
 async def current_sessions(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Sessions whose admission window lies within CURRENT_WINDOW of now, soonest first."""
     now = now or utcnow()
-    return await EventSession.select(
-        EventSession.id, EventSession.starts_at, EventSession.admission_opens_at, EventSession.admission_closes_at,
-        EventSession.reentry_allowed, EventSession.venue, EventSession.event.name.as_alias("event_name"),
-        EventSession.venue.name.as_alias("venue_name"),
-    ).where(
-        (EventSession.admission_closes_at > now - CURRENT_WINDOW)
-        & (EventSession.admission_opens_at < now + CURRENT_WINDOW)
-        & (EventSession.status != "cancelled")
-    ).order_by(EventSession.admission_opens_at)
+    return (
+        await EventSession.select(
+            EventSession.id,
+            EventSession.starts_at,
+            EventSession.admission_opens_at,
+            EventSession.admission_closes_at,
+            EventSession.reentry_allowed,
+            EventSession.venue,
+            EventSession.event.name.as_alias("event_name"),
+            EventSession.venue.name.as_alias("venue_name"),
+        )
+        .where(
+            (EventSession.admission_closes_at > now - CURRENT_WINDOW)
+            & (EventSession.admission_opens_at < now + CURRENT_WINDOW)
+            & (EventSession.status != "cancelled")
+        )
+        .order_by(EventSession.admission_opens_at)
+    )
 
 
 async def gates_with_sessions(now: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -165,9 +222,11 @@ async def gates_with_sessions(now: dt.datetime | None = None) -> list[dict[str, 
         SessionGate.session.is_in([s["id"] for s in sessions] or [-1])
     )
     by_id = {s["id"]: s for s in sessions}
-    gates = await Gate.select(Gate.id, Gate.code, Gate.name, Gate.venue.name.as_alias("venue_name")).order_by(
-        Gate.venue.name
-    ).order_by(Gate.code)
+    gates = (
+        await Gate.select(Gate.id, Gate.code, Gate.name, Gate.venue.name.as_alias("venue_name"))
+        .order_by(Gate.venue.name)
+        .order_by(Gate.code)
+    )
     for gate in gates:
         gate["sessions"] = [by_id[link["session"]] for link in links if link["gate"] == gate["id"]]
         gate["sessions"].sort(key=lambda s: s["admission_opens_at"])

@@ -70,15 +70,19 @@ async def device_for_token(token: str) -> DeviceInfo | None:
     hit = _devices.get(digest)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    row = await GateDevice.select(
-        GateDevice.id, GateDevice.name, GateDevice.gate.id, GateDevice.gate.code, GateDevice.gate.venue
-    ).where((GateDevice.token_sha256 == digest) & (GateDevice.active == True)).first()  # noqa: E712
+    row = (
+        await GateDevice.select(
+            GateDevice.id, GateDevice.name, GateDevice.gate.id, GateDevice.gate.code, GateDevice.gate.venue
+        )
+        .where((GateDevice.token_sha256 == digest) & (GateDevice.active))
+        .first()
+    )
     info = None
     if row:
         info = DeviceInfo(row["id"], row["name"], GateInfo(row["gate.id"], row["gate.code"], row["gate.venue"]))
         try:
             await GateDevice.update({GateDevice.last_seen: utcnow()}).where(GateDevice.id == info.id)
-        except Exception as exc:  # noqa: BLE001 - "last seen" is a hint; a busy database must not refuse the scan
+        except Exception as exc:
             log.warning("gate device %s: last_seen not updated (%s)", info.id, type(exc).__name__)
     _devices[digest] = (time.monotonic() + DEVICE_CACHE_SECONDS, info)
     return info
@@ -109,9 +113,13 @@ async def register_device(actor: Actor, gate_code: str, name: str, token: str | 
 
 async def deactivate_device(actor: Actor, device_id: int) -> None:
     async with write_transaction(GateDevice._meta.db):
-        rows = await GateDevice.update({GateDevice.active: False}).where(
-            (GateDevice.id == device_id) & (GateDevice.active == True)  # noqa: E712
-        ).returning(GateDevice.id)
+        rows = (
+            await GateDevice.update({GateDevice.active: False})
+            .where(
+                (GateDevice.id == device_id) & (GateDevice.active == True)  # noqa: E712
+            )
+            .returning(GateDevice.id)
+        )
         if not rows:
             raise NotFound("No such active device.")
         await record(actor, "gate.device.deactivate", "gate_device", device_id, after={"active": False})

@@ -16,10 +16,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-from typing import Any
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from db import pg
 from db.audit.record import utcnow
@@ -105,9 +104,8 @@ class _Piccolo:
     async def writing(self, transaction: bool):
         """SQLite has one writer at a time: this process's scans queue for it in order (an asyncio lock)
         instead of all polling the file lock, which starves some of them for many seconds under load."""
-        async with _sqlite_writer:
-            async with write_transaction(Scan._meta.db) if transaction else contextlib.nullcontext():
-                yield
+        async with _sqlite_writer, write_transaction(Scan._meta.db) if transaction else contextlib.nullcontext():
+            yield
 
 
 @asynccontextmanager
@@ -122,8 +120,7 @@ async def presence_row(db, ticket_id: int) -> dict | None:
 
 
 async def write_presence(
-    db,
-    first_entry: bool, ticket_id: int, session_id: int, gate_id: int, at: dt.datetime, direction: Direction
+    db, first_entry: bool, ticket_id: int, session_id: int, gate_id: int, at: dt.datetime, direction: Direction
 ) -> bool:
     """The conditional presence write for an accepted scan; False when a concurrent scan got there first.
     Direction out: an exit; in: the first entry (`first_entry`, no presence row yet) or a re-entry."""
@@ -137,17 +134,41 @@ async def write_presence(
 
 
 async def first_entry_with_scan(
-    db: _Asyncpg, *, ticket_id: int, session_id: int, gate_id: int, at: dt.datetime, device_id: int | None,
-    attendant_id: int | None, result: dict[str, Any], nonce: str | None,
+    db: _Asyncpg,
+    *,
+    ticket_id: int,
+    session_id: int,
+    gate_id: int,
+    at: dt.datetime,
+    device_id: int | None,
+    attendant_id: int | None,
+    result: dict[str, Any],
+    nonce: str | None,
 ) -> bool:
     """The hot path of an accepted first entry on PostgreSQL: True when admitted, recorded and announced."""
     import asyncpg
 
     try:
         rows = await db.fetch(
-            FIRST_ENTRY_WITH_SCAN_SQL, ticket_id, session_id, at, gate_id, at, gate_id,
-            at, utcnow(), gate_id, device_id, attendant_id, session_id, ticket_id, result["reason_code"], nonce,
-            json.dumps(result, ensure_ascii=False), CHANNEL, str(session_id),
+            FIRST_ENTRY_WITH_SCAN_SQL,
+            ticket_id,
+            session_id,
+            at,
+            gate_id,
+            at,
+            gate_id,
+            at,
+            utcnow(),
+            gate_id,
+            device_id,
+            attendant_id,
+            session_id,
+            ticket_id,
+            result["reason_code"],
+            nonce,
+            json.dumps(result, ensure_ascii=False),
+            CHANNEL,
+            str(session_id),
         )
     except asyncpg.UniqueViolationError:  # the nonce is recorded already: nothing was written
         return False
@@ -155,12 +176,34 @@ async def first_entry_with_scan(
 
 
 async def insert_scan(
-    db, *, at: dt.datetime, gate: GateInfo, device_id: int | None, attendant_id: int | None, session_id: int | None,
-    ticket_id: int | None, direction: Direction, result: dict[str, Any], offline: bool, nonce: str | None,
+    db,
+    *,
+    at: dt.datetime,
+    gate: GateInfo,
+    device_id: int | None,
+    attendant_id: int | None,
+    session_id: int | None,
+    ticket_id: int | None,
+    direction: Direction,
+    result: dict[str, Any],
+    offline: bool,
+    nonce: str | None,
 ) -> int:
     rows = await db.fetch(
-        SCAN_SQL, at, utcnow(), gate.id, device_id, attendant_id, session_id, ticket_id, direction.value,
-        result["status"], result["reason_code"], offline, nonce, json.dumps(result, ensure_ascii=False),
+        SCAN_SQL,
+        at,
+        utcnow(),
+        gate.id,
+        device_id,
+        attendant_id,
+        session_id,
+        ticket_id,
+        direction.value,
+        result["status"],
+        result["reason_code"],
+        offline,
+        nonce,
+        json.dumps(result, ensure_ascii=False),
     )
     if not rows:
         raise Replayed

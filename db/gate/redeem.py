@@ -20,6 +20,7 @@ from db.audit.record import utcnow
 from db.errors import InvalidInput, NotFound
 from db.gate.devices import GateInfo, gate_by_code
 from db.gate.live import announce
+from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence
 from db.gate.rules import (
     REASONS,
     Decision,
@@ -33,11 +34,9 @@ from db.gate.rules import (
     decide,
     parse_sections,
 )
-from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence
 from db.gate.tables import Scan
 from db.i18n import venue_minute
 from db.ticketcode import TicketClaim, keyring
-
 
 _TICKET_SQL = """
 SELECT t.id, t.session, t.status, t.concession, ck.name_zh AS concession_zh, ck.name_en AS concession_en,
@@ -59,6 +58,7 @@ LEFT JOIN gate fg ON fg.id = a.first_gate
 WHERE t.id = {}
 """
 
+
 def _params(decision: Decision) -> dict[str, str]:
     return {k: venue_minute(v) if isinstance(v, dt.datetime) else str(v) for k, v in decision.params.items()}
 
@@ -67,12 +67,14 @@ def _english(message: str, **params: object) -> str:
     return message.format(**params)
 
 
-def verdict_dict(decision: Decision, ticket: dict[str, Any] | None, presence: Presence | None, *, offline: bool = False) -> dict[str, Any]:
+def verdict_dict(
+    decision: Decision, ticket: dict[str, Any] | None, presence: Presence | None, *, offline: bool = False
+) -> dict[str, Any]:
     """The verdict every client shows the same way (see db/gate/__init__.py for the fields)."""
     params = _params(decision)
     first_entry = None
     if decision.status is Status.ALREADY_REDEEMED and presence is not None:
-        first_entry = {"at": presence.first_entry_at.astimezone(dt.timezone.utc).isoformat(), "gate": presence.first_gate}
+        first_entry = {"at": presence.first_entry_at.astimezone(dt.UTC).isoformat(), "gate": presence.first_gate}
     verdict = {
         "status": decision.status.value,
         "reason": REASONS[decision.reason_key].format(**params),
@@ -115,13 +117,21 @@ def _presence(row: dict | None) -> Presence | None:
 
 def _facts(row: dict, gate: GateInfo, scanner_session: int | None) -> tuple[TicketFacts, SessionFacts, GateFacts]:
     ticket = TicketFacts(
-        ticket_id=row["id"], session_id=row["session"], status=row["status"], order_status=row["order_status"],
-        concession=row["concession"] or "", section=row["section"], session_venue=row["session_venue"],
+        ticket_id=row["id"],
+        session_id=row["session"],
+        status=row["status"],
+        order_status=row["order_status"],
+        concession=row["concession"] or "",
+        section=row["section"],
+        session_venue=row["session_venue"],
     )
     session = SessionFacts(row["admission_opens_at"], row["admission_closes_at"], bool(row["reentry_allowed"]))
     gate_facts = GateFacts(
-        gate_id=gate.id, venue_id=gate.venue_id, admits_session=row["session_gate"] is not None,
-        sections=parse_sections(row["gate_sections"] or ""), scanner_session=scanner_session,
+        gate_id=gate.id,
+        venue_id=gate.venue_id,
+        admits_session=row["session_gate"] is not None,
+        sections=parse_sections(row["gate_sections"] or ""),
+        scanner_session=scanner_session,
     )
     return ticket, session, gate_facts
 
@@ -183,8 +193,15 @@ async def redeem(
         if decision.admits and presence is None and parsed_direction is Direction.IN and db.one_statement_entry:
             result = verdict_dict(decision, view, None)
             recorded = await first_entry_with_scan(
-                db, ticket_id=ticket.ticket_id, session_id=ticket.session_id, gate_id=gate_info.id, at=now,
-                device_id=device_id, attendant_id=attendant_id, result=result, nonce=scoped_nonce,
+                db,
+                ticket_id=ticket.ticket_id,
+                session_id=ticket.session_id,
+                gate_id=gate_info.id,
+                at=now,
+                device_id=device_id,
+                attendant_id=attendant_id,
+                result=result,
+                nonce=scoped_nonce,
             )
         if not recorded:  # the careful path: rejections, exits, re-entries, SQLite, and lost races
             try:
@@ -196,12 +213,24 @@ async def redeem(
                         presence = _presence(await presence_row(db, ticket.ticket_id))
                         decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
                         if decision.admits:  # the presence moved on between our read and our write
-                            decision = Decision(Status.ALREADY_REDEEMED, "already_inside", {"gate": presence.first_gate, "at": presence.first_entry_at})
+                            decision = Decision(
+                                Status.ALREADY_REDEEMED,
+                                "already_inside",
+                                {"gate": presence.first_gate, "at": presence.first_entry_at},
+                            )
                     result = verdict_dict(decision, view, presence)
                     await insert_scan(
-                        db, at=now, gate=gate_info, device_id=device_id, attendant_id=attendant_id,
-                        session_id=ticket.session_id if ticket else None, ticket_id=ticket.ticket_id if ticket else None,
-                        direction=parsed_direction, result=result, offline=False, nonce=scoped_nonce,
+                        db,
+                        at=now,
+                        gate=gate_info,
+                        device_id=device_id,
+                        attendant_id=attendant_id,
+                        session_id=ticket.session_id if ticket else None,
+                        ticket_id=ticket.ticket_id if ticket else None,
+                        direction=parsed_direction,
+                        result=result,
+                        offline=False,
+                        nonce=scoped_nonce,
                     )
             except Replayed:
                 return await _stored_result(scoped_nonce)

@@ -61,7 +61,9 @@ ATTENTION = "{kind} concession: check the ID before letting the visitor in."
 ATTENTION_UNNAMED = "Concession ticket: check the ID before letting the visitor in."
 # The attention note of an entry admitted offline at a gate limited to some sections when the ticket's section is
 # not known there (sold after the gate's last sync, R9.2): the attendant checks the section printed on the ticket.
-ATTENTION_SECTION = "Section not known offline: check the section printed on the ticket. This gate admits only {sections}."
+ATTENTION_SECTION = (
+    "Section not known offline: check the section printed on the ticket. This gate admits only {sections}."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +174,18 @@ def decide(
         return _reject(Status.INVALID_TIME, "too_late", closes_at=session.closes_at)
     if presence is not None:
         if presence.inside:
-            return _reject(Status.ALREADY_REDEEMED, "already_inside", gate=presence.first_gate, at=presence.first_entry_at)
+            return _reject(
+                Status.ALREADY_REDEEMED, "already_inside", gate=presence.first_gate, at=presence.first_entry_at
+            )
         if not session.reentry_allowed:
             return _reject(Status.ALREADY_REDEEMED, "no_reentry", gate=presence.first_gate, at=presence.first_entry_at)
     return Decision(
-        Status.OK, "welcome" if presence is None else "welcome_back", {}, attention=bool(ticket.concession or check_sections),
-        attention_kind=ticket.concession, check_sections=check_sections,
+        Status.OK,
+        "welcome" if presence is None else "welcome_back",
+        {},
+        attention=bool(ticket.concession or check_sections),
+        attention_kind=ticket.concession,
+        check_sections=check_sections,
     )
 
 

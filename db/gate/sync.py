@@ -45,7 +45,10 @@ def _ticket_sections(tickets: list[dict], session_ids: set[int]) -> dict[int, di
     for t in tickets:
         if t["session"] in by_section and t["status"] == "issued":
             by_section[t["session"]].setdefault(t["seat.section"] or "", []).append(t["id"])
-    return {session_id: {section: _id_runs(ids) for section, ids in sections.items()} for session_id, sections in by_section.items()}
+    return {
+        session_id: {section: _id_runs(ids) for section, ids in sections.items()}
+        for session_id, sections in by_section.items()
+    }
 
 
 async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -53,17 +56,21 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
     not closed more than SYNC_HORIZON ago. Three queries whatever the number of tickets."""
     now = now or utcnow()
     sessions = await SessionGate.select(
-        SessionGate.session.id, SessionGate.sections, SessionGate.session.admission_opens_at,
-        SessionGate.session.admission_closes_at, SessionGate.session.reentry_allowed, SessionGate.session.seated,
+        SessionGate.session.id,
+        SessionGate.sections,
+        SessionGate.session.admission_opens_at,
+        SessionGate.session.admission_closes_at,
+        SessionGate.session.reentry_allowed,
+        SessionGate.session.seated,
     ).where(
         (SessionGate.gate == gate.id)
         & (SessionGate.session.admission_closes_at > now - SYNC_HORIZON)
         & (SessionGate.session.status != "cancelled")
     )
     session_ids = [s["session.id"] for s in sessions] or [-1]
-    tickets = await Ticket.select(Ticket.id, Ticket.session, Ticket.status, Ticket.order.status, Ticket.seat.section).where(
-        Ticket.session.is_in(session_ids)
-    )
+    tickets = await Ticket.select(
+        Ticket.id, Ticket.session, Ticket.status, Ticket.order.status, Ticket.seat.section
+    ).where(Ticket.session.is_in(session_ids))
     limited = {s["session.id"] for s in sessions if s["session.seated"] and parse_sections(s["sections"])}
     ticket_sections = _ticket_sections(tickets, limited)
     refused = {
@@ -93,8 +100,12 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
         "revoked": sorted(t for t, why in refused.items() if why == "revoked"),
         "unpaid": sorted(t for t, why in refused.items() if why == "unpaid"),
         "admitted": [
-            {"ticket": a["ticket"], "inside": bool(a["inside"]), "first_entry_at": a["first_entry_at"].isoformat(),
-             "first_gate": a["first_gate.code"]}
+            {
+                "ticket": a["ticket"],
+                "inside": bool(a["inside"]),
+                "first_entry_at": a["first_entry_at"].isoformat(),
+                "first_gate": a["first_gate.code"],
+            }
             for a in admitted
         ],
     }
@@ -110,9 +121,18 @@ JOURNAL_FIELDS = ("nonce", "code", "direction", "at", "status", "reason_code")
 def _parse_entry(entry: dict[str, Any]) -> tuple[str, str, Direction, dt.datetime, Status, str]:
     try:
         at = dt.datetime.fromisoformat(str(entry["at"]))
-        values = (str(entry["nonce"]), str(entry["code"]), Direction(entry["direction"]), at, Status(entry["status"]), str(entry["reason_code"]))
+        values = (
+            str(entry["nonce"]),
+            str(entry["code"]),
+            Direction(entry["direction"]),
+            at,
+            Status(entry["status"]),
+            str(entry["reason_code"]),
+        )
     except (KeyError, ValueError, TypeError):
-        raise InvalidInput("Each journal entry needs {fields}.", field="entries", fields=", ".join(JOURNAL_FIELDS)) from None
+        raise InvalidInput(
+            "Each journal entry needs {fields}.", field="entries", fields=", ".join(JOURNAL_FIELDS)
+        ) from None
     if at.tzinfo is None or not 1 <= len(values[0]) <= 80:
         raise InvalidInput("Each journal entry needs {fields}.", field="entries", fields=", ".join(JOURNAL_FIELDS))
     return values
@@ -144,24 +164,46 @@ async def apply_journal(
         claim = keyring().verify(code)
         ticket = None
         if claim:
-            ticket = await Ticket.select(Ticket.id, Ticket.session, Ticket.session.reentry_allowed).where(
-                (Ticket.id == claim.ticket_id) & (Ticket.session == claim.session_id)
-            ).first()
-        result = {"status": status.value, "reason_code": reason_code, "offline": True, "ticket_id": ticket["id"] if ticket else None}
+            ticket = (
+                await Ticket.select(Ticket.id, Ticket.session, Ticket.session.reentry_allowed)
+                .where((Ticket.id == claim.ticket_id) & (Ticket.session == claim.session_id))
+                .first()
+            )
+        result = {
+            "status": status.value,
+            "reason_code": reason_code,
+            "offline": True,
+            "ticket_id": ticket["id"] if ticket else None,
+        }
         try:
             async with connection() as db, db.writing(transaction=True):
                 earlier = None
                 if status is Status.OK and ticket is not None:
                     earlier = await _apply_admission(db, ticket, gate, at, direction)
                 scan_id = await insert_scan(
-                    db, at=at, gate=gate, device_id=device_id, attendant_id=actor.user_id,
-                    session_id=ticket["session"] if ticket else None, ticket_id=ticket["id"] if ticket else None,
-                    direction=direction, result=result, offline=True, nonce=f"{gate.code}:{nonce}",
+                    db,
+                    at=at,
+                    gate=gate,
+                    device_id=device_id,
+                    attendant_id=actor.user_id,
+                    session_id=ticket["session"] if ticket else None,
+                    ticket_id=ticket["id"] if ticket else None,
+                    direction=direction,
+                    result=result,
+                    offline=True,
+                    nonce=f"{gate.code}:{nonce}",
                 )
                 if earlier is not None:
                     await db.fetch(
-                        CONFLICT_SQL, ticket["id"], ticket["session"], gate.id, scan_id, at, earlier["first_gate_id"],
-                        earlier["first_entry_at"], utcnow(),
+                        CONFLICT_SQL,
+                        ticket["id"],
+                        ticket["session"],
+                        gate.id,
+                        scan_id,
+                        at,
+                        earlier["first_gate_id"],
+                        earlier["first_entry_at"],
+                        utcnow(),
                     )
                     counts["conflicts"] += 1
             counts["recorded"] += 1

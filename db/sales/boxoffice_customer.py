@@ -20,9 +20,11 @@ MAX_PHONE_RESULTS = 50
 async def buyer_details(actor: Actor, code: str) -> dict:
     """The buyer of an order (name, phone, e-mail, masked ID number); records "customer.view"."""
     code = code.strip().upper()
-    row = await Order.select(
-        Order.code, Order.buyer_name, Order.buyer_phone, Order.buyer_email, Order.buyer_id_masked
-    ).where(Order.code == code).first()
+    row = (
+        await Order.select(Order.code, Order.buyer_name, Order.buyer_phone, Order.buyer_email, Order.buyer_id_masked)
+        .where(Order.code == code)
+        .first()
+    )
     if row is None:
         raise NotFound("No such order.")
     await log_customer_view(actor, [code], "buyer details opened")
@@ -42,11 +44,15 @@ async def orders_for_phone(actor: Actor, phone: str, status: str | None = None) 
     phone = re.sub(r"[\s-]", "", phone)
     if not re.fullmatch(r"\+?[0-9]{6,20}", phone):
         raise InvalidInput("Enter the buyer's phone number (digits only, 6 to 20).", field="phone")
-    rows = await Order.select(Order.code, Order.buyer_phone).where(Order.buyer_phone.like(f"%{phone[-6:]}")).order_by(
-        Order.id, ascending=False
+    rows = (
+        await Order.select(Order.code, Order.buyer_phone)
+        .where(Order.buyer_phone.like(f"%{phone[-6:]}"))
+        .order_by(Order.id, ascending=False)
     )
     codes = [r["code"] for r in rows if re.sub(r"[\s-]", "", r["buyer_phone"]) == phone][:MAX_PHONE_RESULTS]
     async with write_transaction(Order._meta.db):
-        await record(actor, "customer.search", "order", "", summary="orders searched by phone", after={"found": len(codes)})
+        await record(
+            actor, "customer.search", "order", "", summary="orders searched by phone", after={"found": len(codes)}
+        )
     found = [row for code in codes for row in await search_orders(code=code, status=status)]
     return found

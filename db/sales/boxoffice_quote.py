@@ -28,7 +28,9 @@ async def quote(session_id: int, tickets: list[QuoteTicket]) -> dict:
     classes = {c["id"]: c for c in await session_prices(session_id)}
     unknown = [t.price_class_id for t in tickets if t.price_class_id not in classes]
     if unknown:
-        raise InvalidInput("Price class {price_class} is not sold for this session.", field="items", price_class=unknown[0])
+        raise InvalidInput(
+            "Price class {price_class} is not sold for this session.", field="items", price_class=unknown[0]
+        )
     rules = await concession_rules({t.concession for t in tickets if t.concession})
     tiers = await group_tiers()
     tier = group_tier(len(tickets), tiers)
@@ -37,12 +39,22 @@ async def quote(session_id: int, tickets: list[QuoteTicket]) -> dict:
     for t in tickets:
         pc = classes[t.price_class_id]
         unit, breakdown = unit_price(pc["price_fen"], rules.get(t.concession), percent_off)
-        lines.append({"price_class": pc["name"], "list_fen": pc["price_fen"], "unit_fen": unit, "concession": t.concession,
-                      "breakdown": breakdown})
+        lines.append(
+            {
+                "price_class": pc["name"],
+                "list_fen": pc["price_fen"],
+                "unit_fen": unit,
+                "concession": t.concession,
+                "breakdown": breakdown,
+            }
+        )
     higher = [t for t in tiers if t.min_size > len(tickets)]
     return {
-        "tickets": lines, "size": len(tickets), "subtotal_fen": sum(line["list_fen"] for line in lines),
-        "total_fen": sum(line["unit_fen"] for line in lines), "group_percent_off": percent_off,
+        "tickets": lines,
+        "size": len(tickets),
+        "subtotal_fen": sum(line["list_fen"] for line in lines),
+        "total_fen": sum(line["unit_fen"] for line in lines),
+        "group_percent_off": percent_off,
         "next_tier": min(higher, key=lambda t: t.min_size) if higher else None,
     }
 
@@ -53,7 +65,8 @@ async def suggest_seats(session_id: int, price_class_id: int, n: int) -> list[in
         raise InvalidInput("The quantity must be between 1 and {max}.", field="best", max=50)
     plan = [
         PlanSeat(s["id"], s["section"], s["row_label"], s["x"], s["y"], s["status"] == "free")
-        for s in await seat_plan(session_id) if s["price_class_id"] == price_class_id
+        for s in await seat_plan(session_id)
+        if s["price_class_id"] == price_class_id
     ]
     picked = best_adjacent(plan, n)
     if picked is None:

@@ -48,5 +48,7 @@ def clean_id_check(id_type: str, id_number: str) -> tuple[str, str]:
     if id_type not in ID_TYPES:
         raise InvalidInput("Choose the type of ID you checked.", field="id_type")
     if not re.fullmatch(r"[0-9A-Za-z]{4,30}", id_number):
-        raise InvalidInput("Record the number of the ID you checked before the concession price applies.", field="id_number")
+        raise InvalidInput(
+            "Record the number of the ID you checked before the concession price applies.", field="id_number"
+        )
     return id_type, mask_id(id_number)

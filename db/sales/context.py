@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from db.catalog.pricing import ScheduledPrice, price_at
 from db.errors import Conflict, NotFound
-from db.sales.pricing import Tier
 from db.sales.policy import DEFAULT_HOLD_MINUTES
+from db.sales.pricing import Tier
 from db.sales.status import EXPIRING
 from db.sales.tables import Order
 
@@ -69,9 +69,17 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
         elif r["kind"] == "tier":
             tiers.append(Tier(r["price_fen"], r["available"]))
         elif r["id"] is not None:
-            pc = classes.setdefault(r["id"], PriceClassState(r["id"], r["name"], r["seat_class"], r["price_fen"], r["available"]))
+            pc = classes.setdefault(
+                r["id"], PriceClassState(r["id"], r["name"], r["seat_class"], r["price_fen"], r["available"])
+            )
             if r["change_fen"] is not None:
                 pc.changes.append(ScheduledPrice(r["change_fen"], r["effective_at"]))
     for pc in classes.values():
         pc.price_fen = price_at(pc.base_fen, pc.changes, now)
-    return SaleContext(classes, bool(session_rows[0]["expired_holds"]), needs_audit, hold_minutes, sorted(tiers, key=lambda t: t.min_size))
+    return SaleContext(
+        classes,
+        bool(session_rows[0]["expired_holds"]),
+        needs_audit,
+        hold_minutes,
+        sorted(tiers, key=lambda t: t.min_size),
+    )

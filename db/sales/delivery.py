@@ -42,7 +42,9 @@ async def _paid_order(code: str) -> dict:
 
 async def _log_delivery(actor: Actor, order: dict, kind: str, status: str, note: str = "") -> None:
     async with sales_write():
-        await Delivery.insert(Delivery(order=order["id"], kind=kind, status=status, at=utcnow(), actor_name=actor.name, note=note))
+        await Delivery.insert(
+            Delivery(order=order["id"], kind=kind, status=status, at=utcnow(), actor_name=actor.name, note=note)
+        )
         await record(actor, f"delivery.{kind}", "order", order["code"], after={"status": status, "note": note})
 
 
@@ -56,7 +58,9 @@ def ticket_email(order: dict, sender: str) -> EmailMessage:
         f"{order['buyer_name']}，您好：\n\n订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。"
         f"\n入场时请出示二维码。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n票务中心"
     )
-    message.add_attachment(render_tickets_pdf(order), maintype="application", subtype="pdf", filename=f"tickets-{order['code']}.pdf")
+    message.add_attachment(
+        render_tickets_pdf(order), maintype="application", subtype="pdf", filename=f"tickets-{order['code']}.pdf"
+    )
     return message
 
 
@@ -103,7 +107,9 @@ async def send_ticket_sms(actor: Actor, code: str, provider: SmsProvider | None 
     order = await _paid_order(code)
     async with sales_write():
         await (provider or OutboxSms()).send(order["id"], order["buyer_phone"], sms_text(order))
-        await Delivery.insert(Delivery(order=order["id"], kind="sms", status="sent", at=utcnow(), actor_name=actor.name))
+        await Delivery.insert(
+            Delivery(order=order["id"], kind="sms", status="sent", at=utcnow(), actor_name=actor.name)
+        )
         await record(actor, "delivery.sms", "order", code, after={"status": "sent"})
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import io
 import os
 from functools import cache
@@ -66,7 +65,8 @@ def render_tickets_pdf(order: dict) -> bytes:
         lines = [
             f"场馆：{order['session.venue.name']}",
             f"时间：{venue_minute(order['session.starts_at'])}",
-            f"票种：{ticket['price_class.name']}" + (f"（优惠：{ticket['concession']}）" if ticket["concession"] else ""),
+            f"票种：{ticket['price_class.name']}"
+            + (f"（优惠：{ticket['concession']}）" if ticket["concession"] else ""),
             f"座位：{chinese_seat_label(ticket) or '不设座位'}",
             f"票价：¥{ticket['price_fen'] / 100:.2f}",
             f"订单：{order['code']}    票号：{ticket['id']}",

@@ -17,8 +17,15 @@ async def add_event(order_id: int, status: str, actor: Actor, at: dt.datetime, n
 
 
 async def transition(
-    order_id: int, allowed_from: Iterable[str], to: str, actor: Actor, at: dt.datetime, note: str = "",
-    *, still_valid_at: dt.datetime | None = None, values: dict | None = None,
+    order_id: int,
+    allowed_from: Iterable[str],
+    to: str,
+    actor: Actor,
+    at: dt.datetime,
+    note: str = "",
+    *,
+    still_valid_at: dt.datetime | None = None,
+    values: dict | None = None,
 ) -> bool:
     """Move the order to `to` if its status is one of `allowed_from` (and, with `still_valid_at`, its hold
     has not expired by then). True if this call made the change."""

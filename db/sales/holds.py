@@ -21,23 +21,33 @@ SYSTEM = Actor.system("hold-expiry")
 
 async def hold_quota(price_class_id: int, quantity: int) -> bool:
     """Take `quantity` general-admission tickets of a class; False (nothing taken) if fewer are left."""
-    taken = await PriceClass.update({PriceClass.available: PriceClass.available - quantity}).where(
-        (PriceClass.id == price_class_id) & (PriceClass.available >= quantity)
-    ).returning(PriceClass.id)
+    taken = (
+        await PriceClass.update({PriceClass.available: PriceClass.available - quantity})
+        .where((PriceClass.id == price_class_id) & (PriceClass.available >= quantity))
+        .returning(PriceClass.id)
+    )
     return bool(taken)
 
 
 async def give_back_quota(price_class_id: int, quantity: int) -> None:
-    await PriceClass.update({PriceClass.available: PriceClass.available + quantity}).where(PriceClass.id == price_class_id)
+    await PriceClass.update({PriceClass.available: PriceClass.available + quantity}).where(
+        PriceClass.id == price_class_id
+    )
 
 
 async def hold_seats(session_id: int, seat_ids: list[int], hold_ref: str, until: dt.datetime | None) -> bool:
     """Hold exactly these free seats for `hold_ref`; if any is not free, hold none of them."""
-    taken = await SessionSeat.update(
-        {SessionSeat.status: "held", SessionSeat.hold_ref: hold_ref, SessionSeat.held_until: until}
-    ).where(
-        (SessionSeat.session == session_id) & SessionSeat.seat.is_in(sorted(seat_ids)) & (SessionSeat.status == "free")
-    ).returning(SessionSeat.seat)
+    taken = (
+        await SessionSeat.update(
+            {SessionSeat.status: "held", SessionSeat.hold_ref: hold_ref, SessionSeat.held_until: until}
+        )
+        .where(
+            (SessionSeat.session == session_id)
+            & SessionSeat.seat.is_in(sorted(seat_ids))
+            & (SessionSeat.status == "free")
+        )
+        .returning(SessionSeat.seat)
+    )
     if len(taken) == len(set(seat_ids)):
         return True
     if taken:
@@ -45,12 +55,18 @@ async def hold_seats(session_id: int, seat_ids: list[int], hold_ref: str, until:
     return False
 
 
-async def hold_best_seats(session_id: int, price_class_id: int, n: int, hold_ref: str, until: dt.datetime | None) -> list[int]:
+async def hold_best_seats(
+    session_id: int, price_class_id: int, n: int, hold_ref: str, until: dt.datetime | None
+) -> list[int]:
     """Hold `n` adjacent free seats of a class (best row first) for a group; Conflict if no row has room."""
     for _attempt in range(3):
         rows = await SessionSeat.select(
-            SessionSeat.seat, SessionSeat.status, SessionSeat.seat.section, SessionSeat.seat.row_label,
-            SessionSeat.seat.x, SessionSeat.seat.y,
+            SessionSeat.seat,
+            SessionSeat.status,
+            SessionSeat.seat.section,
+            SessionSeat.seat.row_label,
+            SessionSeat.seat.x,
+            SessionSeat.seat.y,
         ).where((SessionSeat.session == session_id) & (SessionSeat.price_class == price_class_id))
         plan = [
             PlanSeat(r["seat"], r["seat.section"], r["seat.row_label"], r["seat.x"], r["seat.y"], r["status"] == "free")
@@ -65,9 +81,9 @@ async def hold_best_seats(session_id: int, price_class_id: int, n: int, hold_ref
 
 
 async def release_seats(hold_ref: str) -> None:
-    await SessionSeat.update({SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}).where(
-        (SessionSeat.hold_ref == hold_ref) & (SessionSeat.status == "held")
-    )
+    await SessionSeat.update(
+        {SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}
+    ).where((SessionSeat.hold_ref == hold_ref) & (SessionSeat.status == "held"))
 
 
 async def release_order_stock(order_id: int, code: str) -> None:

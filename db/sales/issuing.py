@@ -11,7 +11,6 @@ from db.sales.orders import MAX_TICKETS_PER_ORDER
 from db.sales.tables import Ticket
 from db.ticketcode import keyring
 
-
 # One statement creates every ticket of the order: one row per seat line, `quantity` rows per
 # general-admission line (a recursive CTE counts the units; it works on SQLite and PostgreSQL).
 _ISSUE_SQL = f"""
@@ -31,14 +30,18 @@ async def issue_tickets(order_id: int, code: str, session_id: int, now: dt.datet
     rows = sorted(await Ticket.raw(_ISSUE_SQL, session_id, now, order_id), key=lambda r: r["id"])
     seats = {r["seat"] for r in rows if r["seat"] is not None}
     if seats:
-        sold = await SessionSeat.update({SessionSeat.status: "sold", SessionSeat.held_until: None}).where(
-            (SessionSeat.hold_ref == code) & (SessionSeat.status == "held")
-        ).returning(SessionSeat.seat)
+        sold = (
+            await SessionSeat.update({SessionSeat.status: "sold", SessionSeat.held_until: None})
+            .where((SessionSeat.hold_ref == code) & (SessionSeat.status == "held"))
+            .returning(SessionSeat.seat)
+        )
         if {r["seat"] for r in sold} != seats:
             raise Conflict("A seat of this order is no longer held for it.")
     ring = keyring()
     values = [v for r in rows for v in (r["id"], ring.sign(r["id"], session_id, bool(r["concession"])))]
     # One statement sets every code; its text depends only on the number of tickets, so it is prepared once.
     cases = " ".join("WHEN {} THEN {}" for _ in rows)
-    await Ticket.raw(f"UPDATE ticket SET code = CASE id {cases} END WHERE \"order\" = {{}} AND code IS NULL", *values, order_id)
+    await Ticket.raw(
+        f'UPDATE ticket SET code = CASE id {cases} END WHERE "order" = {{}} AND code IS NULL', *values, order_id
+    )
     return [r["id"] for r in rows]

@@ -15,16 +15,22 @@ from db.catalog.tables import SessionSeat
 from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.sales import holds, rush
 from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
-from db.sales.history import add_event, transition
 from db.sales.context import PriceClassState, sale_context
+from db.sales.history import add_event, transition
 from db.sales.policy import channel_policy, concession_rules
 from db.sales.pricing import group_tier, unit_price
 from db.sales.status import (
-    AWAITING_AUDIT, AWAITING_PAYMENT, CANCELLED, CHANNELS, HELD, HOLDING, REJECTED,
+    AWAITING_AUDIT,
+    AWAITING_PAYMENT,
+    CANCELLED,
+    CHANNELS,
+    HELD,
+    HOLDING,
+    REJECTED,
 )
 from db.sales.tables import Order, OrderItem
-from db.staff.permissions import Permission, role_allows
 from db.sales.writes import sales_write
+from db.staff.permissions import Permission, role_allows
 
 MAX_TICKETS_PER_ORDER = 200
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -71,7 +77,6 @@ def new_order_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
 
-
 async def _resolve_lines(session_id: int, items: list[ItemRequest], classes: dict[int, PriceClassState]) -> list[_Line]:
     if not items:
         raise InvalidInput("Add at least one ticket to the order.", field="items")
@@ -94,9 +99,15 @@ async def _resolve_lines(session_id: int, items: list[ItemRequest], classes: dic
         else:
             pc = classes.get(item.price_class_id)
             if pc is None:
-                raise InvalidInput("Price class {price_class} is not sold for this session.", field="items", price_class=item.price_class_id)
+                raise InvalidInput(
+                    "Price class {price_class} is not sold for this session.",
+                    field="items",
+                    price_class=item.price_class_id,
+                )
             if not 1 <= item.quantity <= MAX_TICKETS_PER_ORDER:
-                raise InvalidInput("The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER)
+                raise InvalidInput(
+                    "The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER
+                )
             line = _Line(pc.id, pc.price_fen, item.quantity, best_of_class=bool(pc.seat_class))
         if item.concession:
             line.concession = item.concession.strip().lower()
@@ -118,9 +129,11 @@ def _quota(lines: list[_Line]) -> dict[int, int]:
 
 
 async def _existing(partner_id: int, idempotency_key: str) -> OrderSummary | None:
-    row = await Order.select(
-        Order.id, Order.code, Order.status, Order.total_fen, Order.expires_at, Order.needs_audit
-    ).where((Order.partner == partner_id) & (Order.idempotency_key == idempotency_key)).first()
+    row = (
+        await Order.select(Order.id, Order.code, Order.status, Order.total_fen, Order.expires_at, Order.needs_audit)
+        .where((Order.partner == partner_id) & (Order.idempotency_key == idempotency_key))
+        .first()
+    )
     return OrderSummary(**row, replayed=True) if row else None
 
 
@@ -129,8 +142,16 @@ def _is_idempotency_clash(exc: Exception) -> bool:
 
 
 async def create_order(
-    actor: Actor, *, session_id: int, channel: str, buyer: Buyer, items: list[ItemRequest], outlet: str = "",
-    partner_id: int | None = None, idempotency_key: str | None = None, now: dt.datetime | None = None,
+    actor: Actor,
+    *,
+    session_id: int,
+    channel: str,
+    buyer: Buyer,
+    items: list[ItemRequest],
+    outlet: str = "",
+    partner_id: int | None = None,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
 ) -> OrderSummary:
     """Place an order and hold its stock. Audit is needed when the channel says so, for group orders and
     for concession orders; otherwise the order is `held` until `expires_at`. Raises InvalidInput (422),
@@ -169,19 +190,44 @@ async def create_order(
     total = sum(unit * line.quantity for line, unit, _ in priced)
     code = new_order_code()
     order_values = dict(
-        code=code, session=session_id, channel=channel, status=status, buyer_name=buyer.name, buyer_phone=buyer.phone,
-        buyer_email=buyer.email, buyer_id_masked=mask_id(buyer.id_number), total_fen=total, subtotal_fen=subtotal,
-        seller=actor.user_id, outlet=outlet, partner=partner_id, idempotency_key=idempotency_key, needs_audit=needs_audit,
-        group_size=size if tier else 0, group_percent_off=percent_off, created_at=now, expires_at=expires_at,
+        code=code,
+        session=session_id,
+        channel=channel,
+        status=status,
+        buyer_name=buyer.name,
+        buyer_phone=buyer.phone,
+        buyer_email=buyer.email,
+        buyer_id_masked=mask_id(buyer.id_number),
+        total_fen=total,
+        subtotal_fen=subtotal,
+        seller=actor.user_id,
+        outlet=outlet,
+        partner=partner_id,
+        idempotency_key=idempotency_key,
+        needs_audit=needs_audit,
+        group_size=size if tier else 0,
+        group_percent_off=percent_off,
+        created_at=now,
+        expires_at=expires_at,
     )
     audit_after = {"channel": channel, "session": session_id, "tickets": size, "total_fen": total, "status": status}
     try:
         if len(priced) == 1 and len(quota) == 1 and not context.expired_holds and rush.enabled():
             line, unit, breakdown = priced[0]
             order_id = await rush.place_order(
-                actor, order=order_values, created_event=status, audit_after=audit_after, line=dict(
-                    price_class=line.price_class_id, quantity=line.quantity, list_price_fen=line.list_fen, concession=line.concession,
-                    id_type=line.id_type, id_masked=line.id_masked, unit_price_fen=unit, line_total_fen=unit * line.quantity,
+                actor,
+                order=order_values,
+                created_event=status,
+                audit_after=audit_after,
+                line=dict(
+                    price_class=line.price_class_id,
+                    quantity=line.quantity,
+                    list_price_fen=line.list_fen,
+                    concession=line.concession,
+                    id_type=line.id_type,
+                    id_masked=line.id_masked,
+                    unit_price_fen=unit,
+                    line_total_fen=unit * line.quantity,
                     breakdown=breakdown,
                 ),
             )
@@ -189,7 +235,9 @@ async def create_order(
                 # A retry racing its own first attempt for the last tickets: the attempt that took them is the answer.
                 if idempotency_key is not None and (existing := await _existing(partner_id, idempotency_key)):
                     return existing
-                raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=line.quantity)
+                raise Conflict(
+                    "Sold out: fewer than {n} tickets are left in this class.", field="items", n=line.quantity
+                )
             return OrderSummary(order_id, code, status, total, expires_at, needs_audit)
         async with sales_write():
             if context.expired_holds:
@@ -199,14 +247,24 @@ async def create_order(
             for line, unit, breakdown in priced:
                 seats = [line.seat_id] if line.seat_id is not None else []
                 if line.best_of_class:
-                    seats = await holds.hold_best_seats(session_id, line.price_class_id, line.quantity, code, expires_at)
+                    seats = await holds.hold_best_seats(
+                        session_id, line.price_class_id, line.quantity, code, expires_at
+                    )
                 for seat in seats or [None]:
                     quantity = 1 if seat is not None else line.quantity
                     rows.append(
                         OrderItem(
-                            order=order_id, price_class=line.price_class_id, seat=seat, quantity=quantity,
-                            list_price_fen=line.list_fen, concession=line.concession, id_type=line.id_type,
-                            id_masked=line.id_masked, unit_price_fen=unit, line_total_fen=unit * quantity, breakdown=breakdown,
+                            order=order_id,
+                            price_class=line.price_class_id,
+                            seat=seat,
+                            quantity=quantity,
+                            list_price_fen=line.list_fen,
+                            concession=line.concession,
+                            id_type=line.id_type,
+                            id_masked=line.id_masked,
+                            unit_price_fen=unit,
+                            line_total_fen=unit * quantity,
+                            breakdown=breakdown,
                         )
                     )
             await OrderItem.insert(*rows)
@@ -218,7 +276,9 @@ async def create_order(
             # The quota row is the hot spot of an on-sale rush: take it last, so its lock is held only until commit.
             for pc_id, quantity in sorted(quota.items()):
                 if not await holds.hold_quota(pc_id, quantity):
-                    raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
+                    raise Conflict(
+                        "Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity
+                    )
     except Exception as exc:
         if idempotency_key is not None and _is_idempotency_clash(exc):
             existing = await _existing(partner_id, idempotency_key)
@@ -234,9 +294,13 @@ async def replay_order(partner_id: int, idempotency_key: str) -> OrderSummary | 
 
 
 async def _order_for_update(code: str) -> dict:
-    order = await Order.select(
-        Order.id, Order.code, Order.status, Order.channel, Order.seller, Order.session, Order.total_fen
-    ).where(Order.code == code).first()
+    order = (
+        await Order.select(
+            Order.id, Order.code, Order.status, Order.channel, Order.seller, Order.session, Order.total_fen
+        )
+        .where(Order.code == code)
+        .first()
+    )
     if order is None:
         raise NotFound("No such order.")
     return order
@@ -258,10 +322,14 @@ async def approve_order(actor: Actor, code: str, note: str = "", now: dt.datetim
         _, hold_minutes = await channel_policy(order["channel"])
         expires_at = now + dt.timedelta(minutes=hold_minutes)
         values = {"audited_by": actor.user_id, "audited_at": now, "expires_at": expires_at}
-        if not await transition(order["id"], [AWAITING_AUDIT], AWAITING_PAYMENT, actor, now, note.strip(), values=values):
+        if not await transition(
+            order["id"], [AWAITING_AUDIT], AWAITING_PAYMENT, actor, now, note.strip(), values=values
+        ):
             raise Conflict("This order is not waiting for audit (it is {status}).", status=order["status"])
         await SessionSeat.update({SessionSeat.held_until: expires_at}).where(SessionSeat.hold_ref == code)
-        await record(actor, "order.approve", "order", code, before={"status": AWAITING_AUDIT}, after={"status": AWAITING_PAYMENT})
+        await record(
+            actor, "order.approve", "order", code, before={"status": AWAITING_AUDIT}, after={"status": AWAITING_PAYMENT}
+        )
     return OrderSummary(order["id"], code, AWAITING_PAYMENT, order["total_fen"], expires_at, True)
 
 
@@ -280,7 +348,14 @@ async def reject_order(actor: Actor, code: str, reason: str, now: dt.datetime | 
         if not await transition(order["id"], [AWAITING_AUDIT], REJECTED, actor, now, reason, values=values):
             raise Conflict("This order is not waiting for audit (it is {status}).", status=order["status"])
         await holds.release_order_stock(order["id"], code)
-        await record(actor, "order.reject", "order", code, before={"status": AWAITING_AUDIT}, after={"status": REJECTED, "reason": reason})
+        await record(
+            actor,
+            "order.reject",
+            "order",
+            code,
+            before={"status": AWAITING_AUDIT},
+            after={"status": REJECTED, "reason": reason},
+        )
 
 
 async def cancel_order(actor: Actor, code: str, reason: str = "", now: dt.datetime | None = None) -> None:
@@ -291,7 +366,9 @@ async def cancel_order(actor: Actor, code: str, reason: str = "", now: dt.dateti
         if not await transition(order["id"], HOLDING, CANCELLED, actor, now, reason.strip()):
             raise Conflict("Only an unpaid order can be cancelled (this one is {status}).", status=order["status"])
         await holds.release_order_stock(order["id"], code)
-        await record(actor, "order.cancel", "order", code, before={"status": order["status"]}, after={"status": CANCELLED})
+        await record(
+            actor, "order.cancel", "order", code, before={"status": order["status"]}, after={"status": CANCELLED}
+        )
 
 
 async def release_expired_holds(now: dt.datetime | None = None) -> int:

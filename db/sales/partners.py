@@ -40,7 +40,11 @@ async def create_partner_key(actor: Actor, partner_name: str, key: str | None = 
     key = key or secrets.token_urlsafe(32)
     async with sales_write():
         row = await Partner.select(Partner.id).where(Partner.name == name).first()
-        partner_id = row["id"] if row else (await Partner.insert(Partner(name=name, created_at=utcnow())).returning(Partner.id))[0]["id"]
+        partner_id = (
+            row["id"]
+            if row
+            else (await Partner.insert(Partner(name=name, created_at=utcnow())).returning(Partner.id))[0]["id"]
+        )
         await PartnerKey.insert(PartnerKey(partner=partner_id, key_sha256=key_hash(key), created_at=utcnow()))
         await record(actor, "partner.key", "partner", partner_id, after={"name": name})
     return key
@@ -64,9 +68,13 @@ async def partner_for_key(key: str) -> PartnerIdentity | None:
     hit = _cache.get(digest)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    row = await PartnerKey.select(PartnerKey.partner, PartnerKey.partner.name).where(
-        (PartnerKey.key_sha256 == digest) & (PartnerKey.active == True) & (PartnerKey.partner.active == True)  # noqa: E712
-    ).first()
+    row = (
+        await PartnerKey.select(PartnerKey.partner, PartnerKey.partner.name)
+        .where(
+            (PartnerKey.key_sha256 == digest) & (PartnerKey.active == True) & (PartnerKey.partner.active == True)  # noqa: E712
+        )
+        .first()
+    )
     found = PartnerIdentity(row["partner"], row["partner.name"]) if row else None
     if len(_cache) > 10_000:
         _cache.clear()

@@ -19,7 +19,16 @@ from db.sales.history import add_event, transition
 from db.sales.issuing import issue_tickets
 from db.sales.providers import Checkout, provider
 from db.sales.status import (
-    AWAITING_AUDIT, AWAITING_PAYMENT, CANCELLED, EXPIRED, HELD, PAID, PAYABLE, REFUNDED, REJECTED, WINDOW_METHODS,
+    AWAITING_AUDIT,
+    AWAITING_PAYMENT,
+    CANCELLED,
+    EXPIRED,
+    HELD,
+    PAID,
+    PAYABLE,
+    REFUNDED,
+    REJECTED,
+    WINDOW_METHODS,
 )
 from db.sales.tables import Order, OrderItem, Payment, PaymentRefund
 from db.sales.writes import sales_write
@@ -45,9 +54,10 @@ class _Money:
     change_fen: int | None = None
 
 
-
 async def _order(code: str, partner_id: int | None = None) -> dict:
-    query = Order.select(Order.id, Order.code, Order.status, Order.session, Order.total_fen, Order.expires_at, Order.partner)
+    query = Order.select(
+        Order.id, Order.code, Order.status, Order.session, Order.total_fen, Order.expires_at, Order.partner
+    )
     order = await query.where(Order.code == code).first()
     if order is None or (partner_id is not None and order["partner"] != partner_id):
         raise NotFound("No such order.")
@@ -56,7 +66,9 @@ async def _order(code: str, partner_id: int | None = None) -> dict:
 
 async def _rehold(order: dict) -> bool:
     """Take the stock of an expired order again if all of it is still free."""
-    items = await OrderItem.select(OrderItem.price_class, OrderItem.seat, OrderItem.quantity).where(OrderItem.order == order["id"])
+    items = await OrderItem.select(OrderItem.price_class, OrderItem.seat, OrderItem.quantity).where(
+        OrderItem.order == order["id"]
+    )
     seats = [i["seat"] for i in items if i["seat"] is not None]
     if seats and not await holds.hold_seats(order["session"], seats, order["code"], None):
         return False
@@ -75,15 +87,19 @@ async def _rehold(order: dict) -> bool:
     return True
 
 
-async def _take_payment(actor: Actor, code: str, now: dt.datetime, partner_id: int | None = None) -> tuple[dict, str | None]:
+async def _take_payment(
+    actor: Actor, code: str, now: dt.datetime, partner_id: int | None = None
+) -> tuple[dict, str | None]:
     """Move the order to paid: (order, "accepted" or "reheld"), or (order, None) when it cannot be paid.
     The common case is one conditional UPDATE; an expired hold is released and re-taken if still free."""
     condition = (Order.code == code) & Order.status.is_in(list(PAYABLE))
     condition &= Order.expires_at.is_null() | (Order.expires_at >= now)
     if partner_id is not None:
         condition &= Order.partner == partner_id
-    won = await Order.update({Order.status: PAID, Order.paid_at: now}).where(condition).returning(
-        Order.id, Order.code, Order.session, Order.total_fen, Order.needs_audit
+    won = (
+        await Order.update({Order.status: PAID, Order.paid_at: now})
+        .where(condition)
+        .returning(Order.id, Order.code, Order.session, Order.total_fen, Order.needs_audit)
     )
     if won:
         order = {**won[0], "status": AWAITING_PAYMENT if won[0]["needs_audit"] else HELD}
@@ -96,21 +112,53 @@ async def _take_payment(actor: Actor, code: str, now: dt.datetime, partner_id: i
     elif (await _order(code))["status"] != EXPIRED:
         return order, None
     order["status"] = EXPIRED
-    if await _rehold(order) and await transition(order["id"], [EXPIRED], PAID, actor, now, "paid after the hold expired; stock held again", values={"paid_at": now}):
+    if await _rehold(order) and await transition(
+        order["id"],
+        [EXPIRED],
+        PAID,
+        actor,
+        now,
+        "paid after the hold expired; stock held again",
+        values={"paid_at": now},
+    ):
         return order, "reheld"
     return order, None
 
 
-async def _record_paid(actor: Actor, order: dict, money: _Money, outcome: str, now: dt.datetime, payment_id: int | None = None) -> PaymentResult:
-    values = dict(method=money.method, amount_fen=money.amount_fen, tendered_fen=money.tendered_fen, change_fen=money.change_fen,
-                  status="succeeded", outcome=outcome, confirmed_at=now, confirmed_by=actor.user_id)
+async def _record_paid(
+    actor: Actor, order: dict, money: _Money, outcome: str, now: dt.datetime, payment_id: int | None = None
+) -> PaymentResult:
+    values = dict(
+        method=money.method,
+        amount_fen=money.amount_fen,
+        tendered_fen=money.tendered_fen,
+        change_fen=money.change_fen,
+        status="succeeded",
+        outcome=outcome,
+        confirmed_at=now,
+        confirmed_by=actor.user_id,
+    )
     if payment_id is None:
-        payment_id = (await Payment.insert(Payment(order=order["id"], created_at=now, **values)).returning(Payment.id))[0]["id"]
+        payment_id = (await Payment.insert(Payment(order=order["id"], created_at=now, **values)).returning(Payment.id))[
+            0
+        ]["id"]
     else:
         await Payment.update({getattr(Payment, k): v for k, v in values.items()}).where(Payment.id == payment_id)
     ticket_ids = await issue_tickets(order["id"], order["code"], order["session"], now)
-    await record(actor, "order.pay", "order", order["code"], before={"status": order["status"]},
-                 after={"status": PAID, "method": money.method, "amount_fen": money.amount_fen, "outcome": outcome, "tickets": len(ticket_ids)})
+    await record(
+        actor,
+        "order.pay",
+        "order",
+        order["code"],
+        before={"status": order["status"]},
+        after={
+            "status": PAID,
+            "method": money.method,
+            "amount_fen": money.amount_fen,
+            "outcome": outcome,
+            "tickets": len(ticket_ids),
+        },
+    )
     return PaymentResult(order["code"], PAID, outcome, payment_id, money.change_fen, ticket_ids)
 
 
@@ -141,7 +189,9 @@ async def confirm_window_payment(
         money = _Money(method, order["total_fen"])
         if method == "cash":
             if tendered_fen < order["total_fen"]:  # rolls the payment back
-                raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
+                raise InvalidInput(
+                    "The cash tendered is less than the total. Take at least the total.", field="tendered_fen"
+                )
             money = _Money(method, order["total_fen"], tendered_fen, tendered_fen - order["total_fen"])
         return await _record_paid(actor, order, money, outcome, now)
 
@@ -162,7 +212,9 @@ async def pay_prepaid(actor: Actor, code: str, partner_id: int, now: dt.datetime
         return await _record_paid(actor, order, _Money("partner", order["total_fen"]), outcome, now)
 
 
-async def start_online_payment(actor: Actor, code: str, provider_name: str = "sandbox", now: dt.datetime | None = None) -> Checkout:
+async def start_online_payment(
+    actor: Actor, code: str, provider_name: str = "sandbox", now: dt.datetime | None = None
+) -> Checkout:
     """Create a pending payment with the provider; the customer pays on the returned checkout."""
     now = now or utcnow()
     payments = provider(provider_name)
@@ -173,11 +225,23 @@ async def start_online_payment(actor: Actor, code: str, provider_name: str = "sa
         checkout = payments.checkout(code, order["total_fen"])
         payment_id = (
             await Payment.insert(
-                Payment(order=order["id"], method=payments.name, amount_fen=order["total_fen"], reference=checkout.reference,
-                        status="pending", created_at=now)
+                Payment(
+                    order=order["id"],
+                    method=payments.name,
+                    amount_fen=order["total_fen"],
+                    reference=checkout.reference,
+                    status="pending",
+                    created_at=now,
+                )
             ).returning(Payment.id)
         )[0]["id"]
-        await record(actor, "payment.start", "order", code, after={"payment": payment_id, "provider": payments.name, "amount_fen": order["total_fen"]})
+        await record(
+            actor,
+            "payment.start",
+            "order",
+            code,
+            after={"payment": payment_id, "provider": payments.name, "amount_fen": order["total_fen"]},
+        )
     return checkout
 
 
@@ -186,7 +250,9 @@ def _ignored(reason: str, reference: str, code: str = "") -> PaymentResult:
     return PaymentResult(code, "", "ignored")
 
 
-async def handle_payment_callback(provider_name: str, body: bytes, signature: str, now: dt.datetime | None = None) -> PaymentResult:
+async def handle_payment_callback(
+    provider_name: str, body: bytes, signature: str, now: dt.datetime | None = None
+) -> PaymentResult:
     """The provider's server-to-server notice. A forged signature raises InvalidInput; an unknown payment,
     a wrong amount or an order that is paid already changes nothing (logged, outcome "ignored");
     the same notice again is harmless."""
@@ -198,14 +264,20 @@ async def handle_payment_callback(provider_name: str, body: bytes, signature: st
         raise InvalidInput("The payment notice's signature is not valid.")
     actor = Actor.system(f"payment:{provider_name}")
     async with sales_write():
-        payment = await Payment.select(Payment.id, Payment.order, Payment.amount_fen, Payment.status).where(
-            (Payment.reference == data.reference) & (Payment.method == payments.name)
-        ).first()
+        payment = (
+            await Payment.select(Payment.id, Payment.order, Payment.amount_fen, Payment.status)
+            .where((Payment.reference == data.reference) & (Payment.method == payments.name))
+            .first()
+        )
         if payment is None:
             return _ignored("unknown payment", data.reference, data.order_code)
-        order = await Order.select(Order.id, Order.code, Order.status, Order.session, Order.total_fen, Order.expires_at, Order.partner).where(
-            Order.id == payment["order"]
-        ).first()
+        order = (
+            await Order.select(
+                Order.id, Order.code, Order.status, Order.session, Order.total_fen, Order.expires_at, Order.partner
+            )
+            .where(Order.id == payment["order"])
+            .first()
+        )
         if order["code"] != data.order_code:
             return _ignored("order does not match the payment", data.reference, data.order_code)
         if payment["status"] != "pending":
@@ -215,9 +287,11 @@ async def handle_payment_callback(provider_name: str, body: bytes, signature: st
         if order["status"] == PAID:
             return _ignored("order already paid", data.reference, order["code"])
         # Claim the payment: a concurrent copy of this notice finds it no longer pending.
-        claimed = await Payment.update({Payment.status: "processing"}).where(
-            (Payment.id == payment["id"]) & (Payment.status == "pending")
-        ).returning(Payment.id)
+        claimed = (
+            await Payment.update({Payment.status: "processing"})
+            .where((Payment.id == payment["id"]) & (Payment.status == "pending"))
+            .returning(Payment.id)
+        )
         if not claimed:
             return _ignored("payment already being processed", data.reference, order["code"])
         if not data.succeeded:
@@ -230,7 +304,9 @@ async def handle_payment_callback(provider_name: str, body: bytes, signature: st
         return await _refund_late_payment(actor, payments, order, payment["id"], data, now)
 
 
-async def _refund_late_payment(actor: Actor, payments, order: dict, payment_id: int, data, now: dt.datetime) -> PaymentResult:
+async def _refund_late_payment(
+    actor: Actor, payments, order: dict, payment_id: int, data, now: dt.datetime
+) -> PaymentResult:
     """Money arrived for an order that can no longer be served (expired and sold on, cancelled, rejected,
     or paid by another payment): send it back and say so."""
     sent = payments.refund(data.reference, data.amount_fen)
@@ -239,24 +315,43 @@ async def _refund_late_payment(actor: Actor, payments, order: dict, payment_id: 
     ).where(Payment.id == payment_id)
     reason = "payment arrived after the hold expired and the tickets were sold"
     await PaymentRefund.insert(
-        PaymentRefund(payment=payment_id, order=order["id"], amount_fen=data.amount_fen, reason=reason,
-                      status="done" if sent else "pending", created_at=now)
+        PaymentRefund(
+            payment=payment_id,
+            order=order["id"],
+            amount_fen=data.amount_fen,
+            reason=reason,
+            status="done" if sent else "pending",
+            created_at=now,
+        )
     )
     status = (await _order(order["code"]))["status"]
     if status != PAID and await transition(order["id"], [EXPIRED, CANCELLED, REJECTED], REFUNDED, actor, now, reason):
         status = REFUNDED
-    await record(actor, "payment.refund_due", "order", order["code"], after={"payment": payment_id, "amount_fen": data.amount_fen, "refunded": sent})
+    await record(
+        actor,
+        "payment.refund_due",
+        "order",
+        order["code"],
+        after={"payment": payment_id, "amount_fen": data.amount_fen, "refunded": sent},
+    )
     return PaymentResult(order["code"], status, "refund_due", payment_id)
 
 
 async def sandbox_checkout(reference: str) -> dict:
     """What the sandbox checkout page shows: the order code, amount and payment status."""
-    row = await Payment.select(Payment.reference, Payment.amount_fen, Payment.status, Payment.order.code).where(
-        (Payment.reference == reference) & (Payment.method == "sandbox")
-    ).first()
+    row = (
+        await Payment.select(Payment.reference, Payment.amount_fen, Payment.status, Payment.order.code)
+        .where((Payment.reference == reference) & (Payment.method == "sandbox"))
+        .first()
+    )
     if row is None:
         raise NotFound("No such payment.")
-    return {"reference": row["reference"], "amount_fen": row["amount_fen"], "status": row["status"], "order_code": row["order.code"]}
+    return {
+        "reference": row["reference"],
+        "amount_fen": row["amount_fen"],
+        "status": row["status"],
+        "order_code": row["order.code"],
+    }
 
 
 async def sandbox_pay(reference: str, now: dt.datetime | None = None) -> PaymentResult:

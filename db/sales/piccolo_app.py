@@ -1,4 +1,5 @@
 """Orders, payments and tickets: the sales flow of R3.3-R3.6."""
+
 import os
 
 from piccolo.conf.apps import AppConfig
@@ -23,8 +24,19 @@ APP_CONFIG = AppConfig(
     app_name="sales",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
     table_classes=[
-        ChannelPolicy, GroupDiscountTier, ConcessionKind, Partner, PartnerKey, Order, OrderItem, OrderEvent,
-        Payment, PaymentRefund, Ticket, Delivery, SmsMessage,
+        ChannelPolicy,
+        GroupDiscountTier,
+        ConcessionKind,
+        Partner,
+        PartnerKey,
+        Order,
+        OrderItem,
+        OrderEvent,
+        Payment,
+        PaymentRefund,
+        Ticket,
+        Delivery,
+        SmsMessage,
     ],
     migration_dependencies=["db.catalog.piccolo_app", "db.staff.piccolo_app"],
     commands=[],

@@ -15,12 +15,13 @@ from db.sales.writes import sales_write
 DEFAULT_HOLD_MINUTES = 15
 
 
-
 async def channel_policy(channel: str) -> tuple[bool, int]:
     """(needs_audit, hold_minutes) of a channel; a channel without a row needs no audit, 15 minutes."""
-    row = await ChannelPolicy.select(ChannelPolicy.needs_audit, ChannelPolicy.hold_minutes).where(
-        ChannelPolicy.channel == channel
-    ).first()
+    row = (
+        await ChannelPolicy.select(ChannelPolicy.needs_audit, ChannelPolicy.hold_minutes)
+        .where(ChannelPolicy.channel == channel)
+        .first()
+    )
     return (row["needs_audit"], row["hold_minutes"]) if row else (False, DEFAULT_HOLD_MINUTES)
 
 
@@ -42,10 +43,20 @@ async def set_channel_policy(actor: Actor, channel: str, needs_audit: bool, hold
             )
         else:
             await ChannelPolicy.update(
-                {ChannelPolicy.needs_audit: needs_audit, ChannelPolicy.hold_minutes: hold_minutes, ChannelPolicy.updated_at: utcnow()}
+                {
+                    ChannelPolicy.needs_audit: needs_audit,
+                    ChannelPolicy.hold_minutes: hold_minutes,
+                    ChannelPolicy.updated_at: utcnow(),
+                }
             ).where(ChannelPolicy.id == row.id)
-        await record(actor, "policy.channel", "channel_policy", channel, before=before,
-                     after={"needs_audit": needs_audit, "hold_minutes": hold_minutes})
+        await record(
+            actor,
+            "policy.channel",
+            "channel_policy",
+            channel,
+            before=before,
+            after={"needs_audit": needs_audit, "hold_minutes": hold_minutes},
+        )
 
 
 async def group_tiers() -> list[Tier]:
@@ -69,8 +80,14 @@ async def set_group_tiers(actor: Actor, tiers: list[Tier]) -> None:
             await GroupDiscountTier.insert(
                 *[GroupDiscountTier(min_size=t.min_size, percent_off=t.percent_off, updated_at=utcnow()) for t in tiers]
             )
-        await record(actor, "policy.group_tiers", "group_tier", "", before={"tiers": before},
-                     after={"tiers": [{"min_size": t.min_size, "percent_off": t.percent_off} for t in tiers]})
+        await record(
+            actor,
+            "policy.group_tiers",
+            "group_tier",
+            "",
+            before={"tiers": before},
+            after={"tiers": [{"min_size": t.min_size, "percent_off": t.percent_off} for t in tiers]},
+        )
 
 
 async def concession_kinds(active_only: bool = True) -> list[dict]:
@@ -85,15 +102,25 @@ async def concession_rules(codes: set[str]) -> dict[str, ConcessionRule]:
     if not codes:
         return {}
     rows = await ConcessionKind.select().where(ConcessionKind.code.is_in(list(codes)) & (ConcessionKind.active == True))  # noqa: E712
-    rules = {r["code"]: ConcessionRule(r["code"], r["percent_off"], r["fixed_price_fen"], r["requires_id"]) for r in rows}
+    rules = {
+        r["code"]: ConcessionRule(r["code"], r["percent_off"], r["fixed_price_fen"], r["requires_id"]) for r in rows
+    }
     if missing := codes - rules.keys():
         raise InvalidInput("Unknown concession kind: {kind}", field="concession", kind=", ".join(sorted(missing)))
     return rules
 
 
 async def save_concession_kind(
-    actor: Actor, code: str, name_zh: str, name_en: str, *, percent_off: int | None = None,
-    fixed_price_fen: int | None = None, requires_id: bool = True, id_hint: str = "", active: bool = True,
+    actor: Actor,
+    code: str,
+    name_zh: str,
+    name_en: str,
+    *,
+    percent_off: int | None = None,
+    fixed_price_fen: int | None = None,
+    requires_id: bool = True,
+    id_hint: str = "",
+    active: bool = True,
 ) -> int:
     """Create or update a concession kind (R3.6): exactly one of percent_off and fixed_price_fen."""
     code = code.strip().lower()
@@ -106,17 +133,33 @@ async def save_concession_kind(
     if fixed_price_fen is not None and fixed_price_fen < 0:
         raise InvalidInput("A price cannot be below zero.", field="fixed_price_fen")
     values = {
-        "name_zh": name_zh.strip(), "name_en": name_en.strip(), "percent_off": percent_off,
-        "fixed_price_fen": fixed_price_fen, "requires_id": requires_id, "id_hint": id_hint.strip(), "active": active,
+        "name_zh": name_zh.strip(),
+        "name_en": name_en.strip(),
+        "percent_off": percent_off,
+        "fixed_price_fen": fixed_price_fen,
+        "requires_id": requires_id,
+        "id_hint": id_hint.strip(),
+        "active": active,
     }
     async with sales_write():
         row = await ConcessionKind.select().where(ConcessionKind.code == code).first()
         if row is None:
-            kind_id = (await ConcessionKind.insert(ConcessionKind(code=code, **values)).returning(ConcessionKind.id))[0]["id"]
+            kind_id = (await ConcessionKind.insert(ConcessionKind(code=code, **values)).returning(ConcessionKind.id))[
+                0
+            ]["id"]
         else:
             kind_id = row["id"]
-            await ConcessionKind.update({getattr(ConcessionKind, k): v for k, v in values.items()}).where(ConcessionKind.id == kind_id)
-        await record(actor, "policy.concession", "concession_kind", code, before=row and {k: row[k] for k in values}, after=values)
+            await ConcessionKind.update({getattr(ConcessionKind, k): v for k, v in values.items()}).where(
+                ConcessionKind.id == kind_id
+            )
+        await record(
+            actor,
+            "policy.concession",
+            "concession_kind",
+            code,
+            before=row and {k: row[k] for k in values},
+            after=values,
+        )
     return kind_id
 
 

@@ -62,10 +62,17 @@ class SandboxProvider:
     def sign(self, body: bytes) -> str:
         return hmac.new(self.secret, body, hashlib.sha256).hexdigest()
 
-    def callback_body(self, reference: str, order_code: str, amount_fen: int, succeeded: bool = True) -> tuple[bytes, str]:
+    def callback_body(
+        self, reference: str, order_code: str, amount_fen: int, succeeded: bool = True
+    ) -> tuple[bytes, str]:
         """What the sandbox sends to our callback when the customer has paid: (body, signature)."""
         body = json.dumps(
-            {"reference": reference, "order_code": order_code, "amount_fen": amount_fen, "status": "succeeded" if succeeded else "failed"},
+            {
+                "reference": reference,
+                "order_code": order_code,
+                "amount_fen": amount_fen,
+                "status": "succeeded" if succeeded else "failed",
+            },
             separators=(",", ":"),
         ).encode()
         return body, self.sign(body)
@@ -75,7 +82,9 @@ class SandboxProvider:
             return None
         try:
             data = json.loads(body)
-            return CallbackData(str(data["reference"]), str(data["order_code"]), int(data["amount_fen"]), data["status"] == "succeeded")
+            return CallbackData(
+                str(data["reference"]), str(data["order_code"]), int(data["amount_fen"]), data["status"] == "succeeded"
+            )
         except (ValueError, KeyError, TypeError):
             return None
 

@@ -35,12 +35,20 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
         raise NotFound("No such session.")
     await _release_if_due(session_id, now)
     classes = await session_prices(session_id, now)
-    seat_counts = await SessionSeat.select(SessionSeat.price_class, SessionSeat.status, Count(SessionSeat.id, alias="n")).where(
-        SessionSeat.session == session_id
-    ).group_by(SessionSeat.price_class, SessionSeat.status)
-    held_ga = await OrderItem.select(OrderItem.price_class, Sum(OrderItem.quantity, alias="n")).where(
-        (OrderItem.order.session == session_id) & OrderItem.order.status.is_in(list(HOLDING)) & OrderItem.seat.is_null()
-    ).group_by(OrderItem.price_class)
+    seat_counts = (
+        await SessionSeat.select(SessionSeat.price_class, SessionSeat.status, Count(SessionSeat.id, alias="n"))
+        .where(SessionSeat.session == session_id)
+        .group_by(SessionSeat.price_class, SessionSeat.status)
+    )
+    held_ga = (
+        await OrderItem.select(OrderItem.price_class, Sum(OrderItem.quantity, alias="n"))
+        .where(
+            (OrderItem.order.session == session_id)
+            & OrderItem.order.status.is_in(list(HOLDING))
+            & OrderItem.seat.is_null()
+        )
+        .group_by(OrderItem.price_class)
+    )
     held_by_class = {r["price_class"]: r["n"] or 0 for r in held_ga}
     out = []
     for c in classes:
@@ -50,13 +58,23 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
         else:
             free, held = c["available"], held_by_class.get(c["id"], 0)
             sold = c["capacity"] - free - held
-        out.append({
-            "id": c["id"], "name": c["name"], "seat_class": c["seat_class"], "price_fen": c["price_fen"],
-            "capacity": c["capacity"], "available": free, "free": free, "held": held, "sold": sold,
-            "upcoming_changes": [
-                {"price_fen": u.price_fen, "effective_at": u.effective_at, "notice": u.notice} for u in c["upcoming_changes"]
-            ],
-        })
+        out.append(
+            {
+                "id": c["id"],
+                "name": c["name"],
+                "seat_class": c["seat_class"],
+                "price_fen": c["price_fen"],
+                "capacity": c["capacity"],
+                "available": free,
+                "free": free,
+                "held": held,
+                "sold": sold,
+                "upcoming_changes": [
+                    {"price_fen": u.price_fen, "effective_at": u.effective_at, "notice": u.notice}
+                    for u in c["upcoming_changes"]
+                ],
+            }
+        )
     return {"session_id": session_id, "price_classes": out}
 
 
@@ -64,15 +82,32 @@ async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dic
     """Every seat of a seated session with its position and status (free, held or sold), in the shape of
     templates/catalog/_seat_plan.html (pages word its label with db.i18n.seat_label)."""
     await _release_if_due(session_id, now or utcnow())
-    rows = await SessionSeat.select(
-        SessionSeat.seat, SessionSeat.price_class, SessionSeat.status, SessionSeat.seat.section, SessionSeat.seat.row_label,
-        SessionSeat.seat.number, SessionSeat.seat.x, SessionSeat.seat.y, SessionSeat.seat.seat_class,
-    ).where(SessionSeat.session == session_id).order_by(SessionSeat.seat)
+    rows = (
+        await SessionSeat.select(
+            SessionSeat.seat,
+            SessionSeat.price_class,
+            SessionSeat.status,
+            SessionSeat.seat.section,
+            SessionSeat.seat.row_label,
+            SessionSeat.seat.number,
+            SessionSeat.seat.x,
+            SessionSeat.seat.y,
+            SessionSeat.seat.seat_class,
+        )
+        .where(SessionSeat.session == session_id)
+        .order_by(SessionSeat.seat)
+    )
     return [
         {
-            "id": r["seat"], "section": r["seat.section"], "row_label": r["seat.row_label"], "number": r["seat.number"],
-            "x": r["seat.x"], "y": r["seat.y"],
-            "seat_class": r["seat.seat_class"], "price_class_id": r["price_class"], "status": r["status"],
+            "id": r["seat"],
+            "section": r["seat.section"],
+            "row_label": r["seat.row_label"],
+            "number": r["seat.number"],
+            "x": r["seat.x"],
+            "y": r["seat.y"],
+            "seat_class": r["seat.seat_class"],
+            "price_class_id": r["price_class"],
+            "status": r["status"],
         }
         for r in rows
     ]
@@ -81,40 +116,89 @@ async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dic
 async def events_on_sale(now: dt.datetime | None = None) -> list[dict]:
     """Events with their sessions on sale that have not ended, and the gates that admit each session."""
     now = now or utcnow()
-    sessions = await EventSession.select(
-        EventSession.id, EventSession.event, EventSession.starts_at, EventSession.ends_at, EventSession.seated, EventSession.venue.name,
-    ).where((EventSession.status == "on_sale") & (EventSession.ends_at > now)).order_by(EventSession.starts_at)
+    sessions = (
+        await EventSession.select(
+            EventSession.id,
+            EventSession.event,
+            EventSession.starts_at,
+            EventSession.ends_at,
+            EventSession.seated,
+            EventSession.venue.name,
+        )
+        .where((EventSession.status == "on_sale") & (EventSession.ends_at > now))
+        .order_by(EventSession.starts_at)
+    )
     if not sessions:
         return []
-    gates = await SessionGate.select(SessionGate.session, SessionGate.gate.code, SessionGate.gate.name).where(
-        SessionGate.session.is_in([s["id"] for s in sessions])
-    ).order_by(SessionGate.gate.code)
-    events = await Event.select(Event.id, Event.name, Event.kind).where(Event.id.is_in(list({s["event"] for s in sessions})))
+    gates = (
+        await SessionGate.select(SessionGate.session, SessionGate.gate.code, SessionGate.gate.name)
+        .where(SessionGate.session.is_in([s["id"] for s in sessions]))
+        .order_by(SessionGate.gate.code)
+    )
+    events = await Event.select(Event.id, Event.name, Event.kind).where(
+        Event.id.is_in(list({s["event"] for s in sessions}))
+    )
     by_event = {e["id"]: {**e, "sessions": []} for e in events}
     for s in sessions:
-        by_event[s["event"]]["sessions"].append({
-            "id": s["id"], "starts_at": s["starts_at"], "ends_at": s["ends_at"], "seated": s["seated"], "venue": s["venue.name"],
-            "gates": [{"code": g["gate.code"], "name": g["gate.name"]} for g in gates if g["session"] == s["id"]],
-        })
+        by_event[s["event"]]["sessions"].append(
+            {
+                "id": s["id"],
+                "starts_at": s["starts_at"],
+                "ends_at": s["ends_at"],
+                "seated": s["seated"],
+                "venue": s["venue.name"],
+                "gates": [{"code": g["gate.code"], "name": g["gate.name"]} for g in gates if g["session"] == s["id"]],
+            }
+        )
     return sorted(by_event.values(), key=lambda e: e["sessions"][0]["starts_at"])
 
 
 async def get_order(code: str, partner_id: int | None = None) -> dict:
     """The whole order: buyer, lines with price breakdown, tickets (with their QR text), status history,
     payments, refunds and deliveries. With `partner_id`, only that partner's own orders are found."""
-    order = await Order.select(
-        *Order.all_columns(), Order.session.starts_at, Order.session.event.name, Order.session.venue.name, Order.seller.display_name,
-    ).where(Order.code == code).first()
+    order = (
+        await Order.select(
+            *Order.all_columns(),
+            Order.session.starts_at,
+            Order.session.event.name,
+            Order.session.venue.name,
+            Order.seller.display_name,
+        )
+        .where(Order.code == code)
+        .first()
+    )
     if order is None or (partner_id is not None and order["partner"] != partner_id):
         raise NotFound("No such order.")
     oid = order["id"]
-    order["items"] = await OrderItem.select(
-        *OrderItem.all_columns(), OrderItem.seat.section, OrderItem.seat.row_label, OrderItem.seat.number,
-    ).where(OrderItem.order == oid).order_by(OrderItem.id).output(load_json=True)
-    order["tickets"] = await Ticket.select(
-        Ticket.id, Ticket.code, Ticket.status, Ticket.seat, Ticket.price_fen, Ticket.concession, Ticket.price_class.name,
-        Ticket.issued_at, Ticket.revoked_at, Ticket.seat.section, Ticket.seat.row_label, Ticket.seat.number,
-    ).where(Ticket.order == oid).order_by(Ticket.id)
+    order["items"] = (
+        await OrderItem.select(
+            *OrderItem.all_columns(),
+            OrderItem.seat.section,
+            OrderItem.seat.row_label,
+            OrderItem.seat.number,
+        )
+        .where(OrderItem.order == oid)
+        .order_by(OrderItem.id)
+        .output(load_json=True)
+    )
+    order["tickets"] = (
+        await Ticket.select(
+            Ticket.id,
+            Ticket.code,
+            Ticket.status,
+            Ticket.seat,
+            Ticket.price_fen,
+            Ticket.concession,
+            Ticket.price_class.name,
+            Ticket.issued_at,
+            Ticket.revoked_at,
+            Ticket.seat.section,
+            Ticket.seat.row_label,
+            Ticket.seat.number,
+        )
+        .where(Ticket.order == oid)
+        .order_by(Ticket.id)
+    )
     order["events"] = await OrderEvent.select().where(OrderEvent.order == oid).order_by(OrderEvent.id)
     order["payments"] = await Payment.select().where(Payment.order == oid).order_by(Payment.id)
     order["refunds"] = await PaymentRefund.select().where(PaymentRefund.order == oid).order_by(PaymentRefund.id)
@@ -149,14 +233,36 @@ async def order_tickets(code: str) -> list[dict]:
 
 async def audit_queue(limit: int = 200) -> list[dict]:
     """Orders waiting for an auditor, oldest first, with what the auditor must check."""
-    orders = await Order.select(
-        Order.id, Order.code, Order.channel, Order.created_at, Order.total_fen, Order.subtotal_fen, Order.group_size,
-        Order.group_percent_off, Order.buyer_name, Order.buyer_id_masked, Order.outlet, Order.seller.display_name,
-        Order.session.event.name, Order.session.starts_at,
-    ).where(Order.status == AWAITING_AUDIT).order_by(Order.created_at).limit(limit)
+    orders = (
+        await Order.select(
+            Order.id,
+            Order.code,
+            Order.channel,
+            Order.created_at,
+            Order.total_fen,
+            Order.subtotal_fen,
+            Order.group_size,
+            Order.group_percent_off,
+            Order.buyer_name,
+            Order.buyer_id_masked,
+            Order.outlet,
+            Order.seller.display_name,
+            Order.session.event.name,
+            Order.session.starts_at,
+        )
+        .where(Order.status == AWAITING_AUDIT)
+        .order_by(Order.created_at)
+        .limit(limit)
+    )
     lines = await OrderItem.select(
-        OrderItem.order, OrderItem.quantity, OrderItem.concession, OrderItem.id_type, OrderItem.id_masked, OrderItem.list_price_fen,
-        OrderItem.unit_price_fen, OrderItem.price_class.name,
+        OrderItem.order,
+        OrderItem.quantity,
+        OrderItem.concession,
+        OrderItem.id_type,
+        OrderItem.id_masked,
+        OrderItem.list_price_fen,
+        OrderItem.unit_price_fen,
+        OrderItem.price_class.name,
     ).where(OrderItem.order.is_in([o["id"] for o in orders] or [-1]))
     for o in orders:
         o["items"] = [line for line in lines if line["order"] == o["id"]]
@@ -164,15 +270,42 @@ async def audit_queue(limit: int = 200) -> list[dict]:
 
 
 async def search_orders(
-    *, status: str | None = None, channel: str | None = None, session_id: int | None = None, code: str | None = None,
-    seller_id: int | None = None, limit: int = 100, offset: int = 0,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    session_id: int | None = None,
+    code: str | None = None,
+    seller_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict]:
     """Orders, newest first, filtered by any of the arguments (no buyer details: open the order for those)."""
-    query = Order.select(
-        Order.id, Order.code, Order.status, Order.channel, Order.total_fen, Order.created_at, Order.expires_at, Order.paid_at,
-        Order.outlet, Order.seller.display_name, Order.session, Order.session.event.name, Order.session.starts_at,
-    ).order_by(Order.id, ascending=False).limit(limit).offset(offset)
-    for column, value in ((Order.status, status), (Order.channel, channel), (Order.session, session_id), (Order.seller, seller_id)):
+    query = (
+        Order.select(
+            Order.id,
+            Order.code,
+            Order.status,
+            Order.channel,
+            Order.total_fen,
+            Order.created_at,
+            Order.expires_at,
+            Order.paid_at,
+            Order.outlet,
+            Order.seller.display_name,
+            Order.session,
+            Order.session.event.name,
+            Order.session.starts_at,
+        )
+        .order_by(Order.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    for column, value in (
+        (Order.status, status),
+        (Order.channel, channel),
+        (Order.session, session_id),
+        (Order.seller, seller_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     if code:
@@ -181,7 +314,11 @@ async def search_orders(
 
 
 async def ticket_by_id(ticket_id: int) -> dict:
-    row = await Ticket.select(Ticket.id, Ticket.code, Ticket.status, Ticket.order.code).where(Ticket.id == ticket_id).first()
+    row = (
+        await Ticket.select(Ticket.id, Ticket.code, Ticket.status, Ticket.order.code)
+        .where(Ticket.id == ticket_id)
+        .first()
+    )
     if row is None:
         raise NotFound("No such ticket.")
     return row

@@ -36,7 +36,8 @@ _AUDIT_INSERT = """
     SELECT {}::timestamptz, {}::int, {}::varchar, {}::varchar, {}::varchar, {}::varchar, {}::varchar, {}::text, {}::json, {}::json
 """
 
-PLACE_SQL = """
+PLACE_SQL = (
+    """
 WITH stock AS (
     UPDATE price_class SET available = available - {}::int WHERE id = {}::int AND available >= {}::int RETURNING id
 ), new_order AS (
@@ -54,10 +55,13 @@ WITH stock AS (
 ), event AS (
     INSERT INTO sales_order_event ("order", at, status, actor_id, actor_name, note)
     SELECT id, {}::timestamptz, {}::varchar, {}::int, {}::varchar, '' FROM new_order
-), audit AS (""" + _AUDIT_INSERT + """ FROM new_order
+), audit AS ("""
+    + _AUDIT_INSERT
+    + """ FROM new_order
 )
 SELECT id FROM new_order
 """
+)
 
 # The order and its lines; when this path can pay it (a payable, unexpired order of this partner without
 # seats), each line also reserves the ids of the tickets it will become.
@@ -73,7 +77,8 @@ WHERE o.code = {}
 ORDER BY it.id
 """
 
-PAY_SQL = """
+PAY_SQL = (
+    """
 WITH paid AS (
     UPDATE sales_order SET status = 'paid', paid_at = {}::timestamptz
     WHERE id = {}::int AND status = ANY({}::varchar[]) AND (expires_at IS NULL OR expires_at >= {}::timestamptz)
@@ -89,10 +94,13 @@ WITH paid AS (
     INSERT INTO ticket (id, "order", session, price_class, price_fen, concession, status, code, issued_at)
     SELECT t.id, paid.id, {}::int, t.price_class, t.price_fen, t.concession, 'issued', t.code, {}::timestamptz
     FROM paid, unnest({}::int[], {}::int[], {}::int[], {}::varchar[], {}::varchar[]) AS t(id, price_class, price_fen, concession, code)
-), audit AS (""" + _AUDIT_INSERT + """ FROM paid
+), audit AS ("""
+    + _AUDIT_INSERT
+    + """ FROM paid
 )
 SELECT id FROM payment
 """
+)
 
 
 def enabled() -> bool:
@@ -104,8 +112,16 @@ def enabled() -> bool:
 
 def _audit_values(values: dict[str, Any]) -> list[Any]:
     return [
-        values["at"], values["actor_id"], values["actor_name"], values["actor_role"], values["action"], values["object_type"],
-        values["object_id"], values["summary"], _json(values["before"]), _json(values["after"]),
+        values["at"],
+        values["actor_id"],
+        values["actor_name"],
+        values["actor_role"],
+        values["action"],
+        values["object_type"],
+        values["object_id"],
+        values["summary"],
+        _json(values["before"]),
+        _json(values["after"]),
     ]
 
 
@@ -115,20 +131,52 @@ def _json(value: Any) -> str | None:
 
 
 async def place_order(
-    actor: Actor, *, order: dict[str, Any], line: dict[str, Any], created_event: str, audit_after: dict[str, Any],
+    actor: Actor,
+    *,
+    order: dict[str, Any],
+    line: dict[str, Any],
+    created_event: str,
+    audit_after: dict[str, Any],
 ) -> int | None:
     """Take `line["quantity"]` tickets of `line["price_class"]` and write the order: its id, or None (nothing
     written) when fewer tickets are left. `order` and `line` hold the column values of the careful path."""
     audit = entry(actor, "order.create", "order", order["code"], after=audit_after)
     args = [
-        line["quantity"], line["price_class"], line["quantity"],
-        order["code"], order["session"], order["channel"], order["status"], order["buyer_name"], order["buyer_phone"],
-        order["buyer_email"], order["buyer_id_masked"], order["total_fen"], order["subtotal_fen"], order["seller"],
-        order["outlet"], order["partner"], order["idempotency_key"], order["needs_audit"], order["group_size"],
-        order["group_percent_off"], order["created_at"], order["expires_at"],
-        line["price_class"], line["quantity"], line["list_price_fen"], line["concession"], line["id_type"], line["id_masked"],
-        line["unit_price_fen"], line["line_total_fen"], _json(line["breakdown"]),
-        order["created_at"], created_event, actor.user_id, actor.name,
+        line["quantity"],
+        line["price_class"],
+        line["quantity"],
+        order["code"],
+        order["session"],
+        order["channel"],
+        order["status"],
+        order["buyer_name"],
+        order["buyer_phone"],
+        order["buyer_email"],
+        order["buyer_id_masked"],
+        order["total_fen"],
+        order["subtotal_fen"],
+        order["seller"],
+        order["outlet"],
+        order["partner"],
+        order["idempotency_key"],
+        order["needs_audit"],
+        order["group_size"],
+        order["group_percent_off"],
+        order["created_at"],
+        order["expires_at"],
+        line["price_class"],
+        line["quantity"],
+        line["list_price_fen"],
+        line["concession"],
+        line["id_type"],
+        line["id_masked"],
+        line["unit_price_fen"],
+        line["line_total_fen"],
+        _json(line["breakdown"]),
+        order["created_at"],
+        created_event,
+        actor.user_id,
+        actor.name,
         *_audit_values(audit),
     ]
     async with pg.pooled_connection(Order) as conn:
@@ -153,15 +201,42 @@ async def pay(actor: Actor, code: str, partner_id: int, method: str, now: dt.dat
                 prices.append(line["unit_price_fen"])
                 concessions.append(line["concession"])
                 codes.append(ring.sign(ticket_id, order["session"], bool(line["concession"])))
-        audit = entry(actor, "order.pay", "order", code, before={"status": order["status"]}, after={
-            "status": PAID, "method": method, "amount_fen": order["total_fen"], "outcome": "accepted", "tickets": len(ids),
-        })
+        audit = entry(
+            actor,
+            "order.pay",
+            "order",
+            code,
+            before={"status": order["status"]},
+            after={
+                "status": PAID,
+                "method": method,
+                "amount_fen": order["total_fen"],
+                "outcome": "accepted",
+                "tickets": len(ids),
+            },
+        )
         rows = await pg.fetch(
-            conn, PAY_SQL,
-            now, order["id"], list(PAYABLE), now,
-            now, actor.user_id, actor.name,
-            method, order["total_fen"], now, now, actor.user_id,
-            order["session"], now, ids, classes, prices, concessions, codes,
+            conn,
+            PAY_SQL,
+            now,
+            order["id"],
+            list(PAYABLE),
+            now,
+            now,
+            actor.user_id,
+            actor.name,
+            method,
+            order["total_fen"],
+            now,
+            now,
+            actor.user_id,
+            order["session"],
+            now,
+            ids,
+            classes,
+            prices,
+            concessions,
+            codes,
             *_audit_values(audit),
         )
     return (rows[0]["id"], ids) if rows else None

@@ -50,6 +50,8 @@ async def find_order(client: str, code: str, contact: str) -> str:
     stored = (row or {}).get("buyer_email" if kind == "email" else "buyer_phone") or _NOT_AN_ORDER
     stored = stored.strip().lower() if kind == "email" else _phone_digits(stored) or _NOT_AN_ORDER
     if not _same(stored, value):
-        raise InvalidInput("No order matches this order code and phone number or e-mail. Check both and try again.", field="contact")
+        raise InvalidInput(
+            "No order matches this order code and phone number or e-mail. Check both and try again.", field="contact"
+        )
     await record(customer(client), "shop.lookup", "order", code)
     return code

@@ -36,7 +36,9 @@ class ConcessionChoice:
     id_number: str
 
 
-def shop_items(seat_ids: list[int], quantities: dict[int, int], concession: ConcessionChoice | None = None) -> list[ItemRequest]:
+def shop_items(
+    seat_ids: list[int], quantities: dict[int, int], concession: ConcessionChoice | None = None
+) -> list[ItemRequest]:
     """Order lines for the chosen seats (seated) or quantities per price class (general admission); the
     concession goes to the first `count` tickets (seats in id order, then classes in id order)."""
     units: list[tuple[str, int]] = [("seat", s) for s in sorted(set(seat_ids))]
@@ -44,12 +46,24 @@ def shop_items(seat_ids: list[int], quantities: dict[int, int], concession: Conc
     if not units:
         raise InvalidInput("Choose at least one seat or ticket.", field="seats")
     if len(units) > MAX_TICKETS:
-        raise InvalidInput("At most {max} tickets per online order; for groups ask the box office.", field="seats", max=MAX_TICKETS)
+        raise InvalidInput(
+            "At most {max} tickets per online order; for groups ask the box office.", field="seats", max=MAX_TICKETS
+        )
     count = concession.count if concession and concession.kind else 0
     if concession and concession.kind and not 1 <= count <= len(units):
-        raise InvalidInput("The number of concession tickets must be between 1 and the number of tickets.", field="concession_count")
-    extra = {"concession": concession.kind, "id_type": concession.id_type, "id_number": concession.id_number} if count else {}
-    items = [ItemRequest(seat_id=ref, **(extra if i < count else {})) for i, (kind, ref) in enumerate(units) if kind == "seat"]
+        raise InvalidInput(
+            "The number of concession tickets must be between 1 and the number of tickets.", field="concession_count"
+        )
+    extra = (
+        {"concession": concession.kind, "id_type": concession.id_type, "id_number": concession.id_number}
+        if count
+        else {}
+    )
+    items = [
+        ItemRequest(seat_id=ref, **(extra if i < count else {}))
+        for i, (kind, ref) in enumerate(units)
+        if kind == "seat"
+    ]
     full = Counter(ref for i, (kind, ref) in enumerate(units) if kind == "class" and i >= count)
     reduced = Counter(ref for i, (kind, ref) in enumerate(units) if kind == "class" and i < count)
     items += [ItemRequest(price_class_id=pc, quantity=n, **extra) for pc, n in sorted(reduced.items())]

@@ -46,7 +46,9 @@ def customer(client: str) -> Actor:
     return Actor(None, f"shop:{client}", "customer")
 
 
-async def _count(action: str, since: dt.datetime, *, actor_name: str | None = None, object_id: str | None = None) -> int:
+async def _count(
+    action: str, since: dt.datetime, *, actor_name: str | None = None, object_id: str | None = None
+) -> int:
     condition = (AuditEntry.action == action) & (AuditEntry.at >= since)
     if actor_name is not None:
         condition &= AuditEntry.actor_name == actor_name
@@ -65,4 +67,6 @@ async def attempt(client: str, action: str, per_client: Limit, key: str = "", pe
         over = await _count(action, now - per_key.window, object_id=key[:64]) > per_key.attempts
     if over:
         window = max(per_client.window, per_key.window if per_key else per_client.window)
-        raise TooManyRequests("Too many attempts. Wait {minutes} minutes and try again.", minutes=int(window.total_seconds() // 60))
+        raise TooManyRequests(
+            "Too many attempts. Wait {minutes} minutes and try again.", minutes=int(window.total_seconds() // 60)
+        )

@@ -79,9 +79,7 @@ async def sign_in(username: str, password: str, client: str) -> tuple[str, Staff
     Every successful sign-in gets a brand-new token, so a session id planted before login is useless."""
     username = username.strip()
     since = utcnow() - LOCKOUT_WINDOW
-    failures_user = await LoginAttempt.count().where(
-        (LoginAttempt.username == username) & (LoginAttempt.at >= since)
-    )
+    failures_user = await LoginAttempt.count().where((LoginAttempt.username == username) & (LoginAttempt.at >= since))
     failures_client = await LoginAttempt.count().where((LoginAttempt.client == client) & (LoginAttempt.at >= since))
     if failures_user >= MAX_FAILURES_PER_USER or failures_client >= MAX_FAILURES_PER_CLIENT:
         raise TooManyAttempts("Too many failed sign-ins. Wait {minutes} minutes and try again.", minutes=15)
@@ -135,7 +133,11 @@ async def sign_out(token: str) -> None:
 
 async def list_staff() -> list[dict]:
     return await StaffUser.select(
-        StaffUser.id, StaffUser.username, StaffUser.display_name, StaffUser.role, StaffUser.active,
+        StaffUser.id,
+        StaffUser.username,
+        StaffUser.display_name,
+        StaffUser.role,
+        StaffUser.active,
         StaffUser.last_login_at,
     ).order_by(StaffUser.username)
 
@@ -153,8 +155,11 @@ async def create_staff(actor: Actor, username: str, display_name: str, role: str
             raise Conflict("The username {username} is taken.", field="username", username=username)
         rows = await StaffUser.insert(
             StaffUser(
-                username=username, display_name=display_name.strip(), role=role,
-                password_hash=hash_password(password), created_at=utcnow(),
+                username=username,
+                display_name=display_name.strip(),
+                role=role,
+                password_hash=hash_password(password),
+                created_at=utcnow(),
             )
         ).returning(StaffUser.id)
         user_id = rows[0]["id"]
@@ -183,6 +188,10 @@ async def update_staff(actor: Actor, user_id: int, *, role: str, active: bool, p
         if not active or before["role"] != role:
             await StaffSession.delete().where(StaffSession.user == user.id)
         await record(
-            actor, "staff.update", "staff_user", user.id,
-            before=before, after={"role": role, "active": active, "password_changed": bool(password)},
+            actor,
+            "staff.update",
+            "staff_user",
+            user.id,
+            before=before,
+            after={"role": role, "active": active, "password_changed": bool(password)},
         )

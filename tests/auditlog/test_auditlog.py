@@ -43,7 +43,9 @@ async def test_entries_are_newest_first_with_before_and_after(auditor):
     row = page.text[page.text.index('data-action="price.schedule"') :].split("</tr>")[0]
     assert "zhangwei" in row and "票务主管" in row
     assert re.search(r'<dt>price_fen</dt>\s*<dd class="changed"><del>¥500.00</del> → <span>¥450.00</span></dd>', row)
-    assert re.search(r'<dt>effective_at</dt>\s*<dd class="changed"><del>—</del> → <span>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</span>', row)
+    assert re.search(
+        r'<dt>effective_at</dt>\s*<dd class="changed"><del>—</del> → <span>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</span>', row
+    )
 
 
 async def test_filters_by_action_prefix_actor_and_object_type(auditor):
@@ -62,14 +64,20 @@ async def test_filters_by_action_prefix_actor_and_object_type(auditor):
 async def test_date_range_is_in_local_days(auditor):
     actor = Actor(None, "tester", "system")
     # 2026-03-01 23:30 in Shanghai is 15:30 UTC the same day; 2026-03-02 00:30 there is 16:30 UTC on 03-01.
-    for local, action in ((dt.datetime(2026, 3, 1, 23, 30), "test.late"), (dt.datetime(2026, 3, 2, 0, 30), "test.next_day")):
+    for local, action in (
+        (dt.datetime(2026, 3, 1, 23, 30), "test.late"),
+        (dt.datetime(2026, 3, 2, 0, 30), "test.next_day"),
+    ):
         await record(actor, action, "test")
         latest = await AuditEntry.objects().order_by(AuditEntry.id, ascending=False).first()
-        latest.at = local.replace(tzinfo=SHANGHAI).astimezone(dt.timezone.utc)
+        latest.at = local.replace(tzinfo=SHANGHAI).astimezone(dt.UTC)
         await latest.save([AuditEntry.at])
     assert actions((await auditor.get("/auditlog?since=2026-03-01&until=2026-03-01")).text) == ["test.late"]
     assert actions((await auditor.get("/auditlog?since=2026-03-02&until=2026-03-02")).text) == ["test.next_day"]
-    assert actions((await auditor.get("/auditlog?since=2026-03-01&until=2026-03-02")).text) == ["test.next_day", "test.late"]
+    assert actions((await auditor.get("/auditlog?since=2026-03-01&until=2026-03-02")).text) == [
+        "test.next_day",
+        "test.late",
+    ]
     bad = await auditor.get("/auditlog?since=03/01/2026")
     assert bad.status_code == 422 and "请输入日期，例如 2026-11-26" in bad.text
 

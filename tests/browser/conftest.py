@@ -38,8 +38,14 @@ from tests.helpers import PASSWORD, free_port
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VIEWPORTS = {"tablet": (1024, 768), "tablet-portrait": (768, 1024), "phone": (390, 844), "desktop": (1440, 900)}
 STARTUP_TIMEOUT = 60.0
@@ -49,7 +55,9 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 def pytest_collection_modifyitems(config, items):
     if os.path.exists(CHROMIUM) or IN_CI:
         return  # in CI a missing browser must fail, not skip
-    marker = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}; install Debian's chromium (scripts/setup does as root)")
+    marker = pytest.mark.skip(
+        reason=f"no Chromium at {CHROMIUM}; install Debian's chromium (scripts/setup does as root)"
+    )
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(marker)
@@ -66,7 +74,9 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen, log_path: Path
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the app did not answer /healthz within {STARTUP_TIMEOUT:.0f}s:\n{log_path.read_text()[-4000:]}")
+    raise RuntimeError(
+        f"the app did not answer /healthz within {STARTUP_TIMEOUT:.0f}s:\n{log_path.read_text()[-4000:]}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +87,22 @@ def live_server(migrated) -> str:
     log_path = Path(tempfile.mkstemp(prefix="tc-live-server-", suffix=".log")[1])
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-             "--no-access-log"],
-            cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "web.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_until_healthy(base_url, process, log_path)
@@ -115,7 +138,10 @@ def viewport(request) -> dict[str, int]:
 @pytest.fixture
 async def page(browser, live_server, viewport):
     context = await browser.new_context(
-        base_url=live_server, viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai",
+        base_url=live_server,
+        viewport=viewport,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
         has_touch=viewport["width"] < 1200,
     )
     context.set_default_timeout(15_000)

@@ -76,7 +76,9 @@ async def test_seller_sells_two_seats_for_cash_from_the_plan(page, sign_in_page)
         assert not claim.concession and codes[text]["seat"] in seats
 
 
-async def test_auditor_approves_a_concession_order_and_the_seller_takes_the_payment(page, browser, live_server, sign_in_page):
+async def test_auditor_approves_a_concession_order_and_the_seller_takes_the_payment(
+    page, browser, live_server, sign_in_page
+):
     ids = await sales_catalog()
     await make_staff(Role.SELLER, "lina_b")
     await make_staff(Role.AUDITOR, "wang_b")
@@ -97,8 +99,13 @@ async def test_auditor_approves_a_concession_order_and_the_seller_takes_the_paym
     await page.locator("[data-testid=awaiting-audit]").wait_for()
     code = page.url.rsplit("/", 1)[1]
 
-    auditor_context = await browser.new_context(base_url=live_server, viewport={"width": 1024, "height": 768}, locale="zh-CN",
-                                                timezone_id="Asia/Shanghai", has_touch=True)
+    auditor_context = await browser.new_context(
+        base_url=live_server,
+        viewport={"width": 1024, "height": 768},
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        has_touch=True,
+    )
     auditor = await auditor_context.new_page()
     try:
         await sign_in_page(auditor, "wang_b")
@@ -138,6 +145,8 @@ async def test_picks_survive_the_plan_refresh_and_best_seats_together_are_ticked
     async with page.expect_response(lambda r: f"best_class={ids['a_class']}" in r.url):
         await page.press(f"[data-testid=best-n-{ids['a_class']}]", "Enter")  # picks, does not submit the order form
     await page.wait_for_timeout(300)
-    checked = await page.locator("#plan input[name=seat_id]:checked").evaluate_all("boxes => boxes.map(b => Number(b.value))")
+    checked = await page.locator("#plan input[name=seat_id]:checked").evaluate_all(
+        "boxes => boxes.map(b => Number(b.value))"
+    )
     assert len(checked) == 3 and not set(checked) & set(ids["vip_seats"])
     assert await page.locator("[data-testid=order-tickets]").is_visible()

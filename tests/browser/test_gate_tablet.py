@@ -59,14 +59,23 @@ async def camera(live_server):
 
         async def open_page(video: Path, url: str, viewport: str = "tablet"):
             browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
-                args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
+                executable_path=CHROMIUM,
+                headless=True,
+                args=[
+                    *CHROMIUM_ARGS,
+                    "--use-fake-device-for-media-stream",
+                    f"--use-file-for-fake-video-capture={video}",
+                ],
             )
             browsers.append(browser)
             width, height = VIEWPORTS[viewport]
             context = await browser.new_context(
-                base_url=live_server, viewport={"width": width, "height": height}, locale="zh-CN",
-                timezone_id="Asia/Shanghai", has_touch=True, permissions=["camera"],
+                base_url=live_server,
+                viewport={"width": width, "height": height},
+                locale="zh-CN",
+                timezone_id="Asia/Shanghai",
+                has_touch=True,
+                permissions=["camera"],
             )
             context.set_default_timeout(20_000)
             page = await context.new_page()
@@ -150,6 +159,8 @@ async def test_keyboard_wedge_and_portrait_layout(camera, tmp_path):
     await page.keyboard.type("NOT-A-TICKET\n")
     await page.locator("#gate-verdict[data-status='invalid']:not([hidden])").wait_for()
     assert await scans_of(ticket["id"]) == ["ok", "ok"]
-    directions = [r["direction"] for r in await Scan.select(Scan.direction).where(Scan.ticket == ticket["id"]).order_by(Scan.id)]
+    directions = [
+        r["direction"] for r in await Scan.select(Scan.direction).where(Scan.ticket == ticket["id"]).order_by(Scan.id)
+    ]
     assert directions == ["in", "out"]
     assert page.foreign_requests == []

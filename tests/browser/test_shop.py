@@ -61,7 +61,7 @@ async def test_a_customer_buys_two_seats_on_a_phone_and_gets_the_email(page, mai
         await page.click(f".seat-plan label[data-seat-id='{seat}']")
     await _fill_details(page, "王小明", "13800138000", "xiaoming@example.cn")
     await page.screenshot(path="/tmp/shop-session.png", full_page=True)
-    async with page.expect_navigation(url=f"**/shop/orders/*"):
+    async with page.expect_navigation(url="**/shop/orders/*"):
         await page.click("[data-testid='hold']")
     assert await page.locator("[data-testid='order-status']").get_attribute("data-status") == "held"
     await page.screenshot(path="/tmp/shop-held.png", full_page=True)
@@ -79,20 +79,29 @@ async def test_a_customer_buys_two_seats_on_a_phone_and_gets_the_email(page, mai
     assert len(mailbox.messages) == 1 and mailbox.messages[0].rcpt_tos == ["xiaoming@example.cn"]
     message = email.message_from_bytes(mailbox.messages[0].content)
     assert code in str(email.header.make_header(email.header.decode_header(message["Subject"])))
-    assert [p.get_filename() for p in message.walk() if p.get_content_type() == "application/pdf"] == [f"tickets-{code}.pdf"]
+    assert [p.get_filename() for p in message.walk() if p.get_content_type() == "application/pdf"] == [
+        f"tickets-{code}.pdf"
+    ]
     # The page fits the phone: nothing wider than the screen but the scrollable seat plan.
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
 
 
 @PHONE
-async def test_a_second_customer_racing_for_the_same_seat_gets_a_clear_message_and_a_fresh_plan(browser, page, live_server):
+async def test_a_second_customer_racing_for_the_same_seat_gets_a_clear_message_and_a_fresh_plan(
+    browser, page, live_server
+):
     ids = await sales_catalog()
     seat, other = ids["vip_seats"][0], ids["vip_seats"][4]
-    rival_context = await browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True)
+    rival_context = await browser.new_context(
+        base_url=live_server, viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True
+    )
     rival = await rival_context.new_page()
     try:
-        await asyncio.gather(_choose_seats(page, ids["seated_session"], [seat, other]), _choose_seats(rival, ids["seated_session"], [seat]))
+        await asyncio.gather(
+            _choose_seats(page, ids["seated_session"], [seat, other]),
+            _choose_seats(rival, ids["seated_session"], [seat]),
+        )
         await _fill_details(page, "李四", "13911112222", "lisi@example.cn")
         await _fill_details(rival, "王五", "13933334444", "wangwu@example.cn")
         async with rival.expect_navigation(url="**/shop/orders/*"):
@@ -104,7 +113,9 @@ async def test_a_second_customer_racing_for_the_same_seat_gets_a_clear_message_a
         await page.screenshot(path="/tmp/shop-taken.png", full_page=True)
         assert "/shop/sessions/" in page.url  # still on the session page: no error page
         assert await page.locator(f"input[name=seat_id][value='{seat}']").is_disabled()
-        assert await page.locator(f"input[name=seat_id][value='{other}']").is_checked()  # the rest of the choice is kept
+        assert await page.locator(
+            f"input[name=seat_id][value='{other}']"
+        ).is_checked()  # the rest of the choice is kept
         assert await page.input_value("input[name=name]") == "李四"
         async with page.expect_navigation(url="**/shop/orders/*"):
             await page.click("[data-testid='hold']")

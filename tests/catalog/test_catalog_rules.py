@@ -11,14 +11,26 @@ from db.catalog.pricing import ScheduledPrice, price_at, upcoming, yuan_to_fen
 from db.catalog.seatmap import SeatMapError, SeatRow, parse_seat_csv
 from db.errors import InvalidInput
 
-T0 = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 HEADER = "section,row,number,seat_class,x,y\n"
 
 
 @pytest.mark.parametrize(
     ("typed", "fen"),
-    [("0", 0), ("12", 1200), ("12.5", 1250), ("12.50", 1250), ("0.1", 10), ("0.01", 1), ("0.29", 29), ("1.13", 113),
-     (" 128 ", 12800), ("¥1,280.00", 128000), ("￥99.99", 9999), ("999999999.99", 99999999999)],
+    [
+        ("0", 0),
+        ("12", 1200),
+        ("12.5", 1250),
+        ("12.50", 1250),
+        ("0.1", 10),
+        ("0.01", 1),
+        ("0.29", 29),
+        ("1.13", 113),
+        (" 128 ", 12800),
+        ("¥1,280.00", 128000),
+        ("￥99.99", 9999),
+        ("999999999.99", 99999999999),
+    ],
 )
 def test_yuan_becomes_exact_fen(typed, fen):
     assert yuan_to_fen(typed) == fen
@@ -26,8 +38,18 @@ def test_yuan_becomes_exact_fen(typed, fen):
 
 @pytest.mark.parametrize(
     ("typed", "message"),
-    [("-1", "below zero"), ("-0.5", "below zero"), ("", "yuan"), ("abc", "yuan"), ("1.234", "yuan"), ("1e3", "yuan"),
-     ("1.", "yuan"), (".5", "yuan"), ("NaN", "yuan"), ("1 000 000 000 0", "yuan")],
+    [
+        ("-1", "below zero"),
+        ("-0.5", "below zero"),
+        ("", "yuan"),
+        ("abc", "yuan"),
+        ("1.234", "yuan"),
+        ("1e3", "yuan"),
+        ("1.", "yuan"),
+        (".5", "yuan"),
+        ("NaN", "yuan"),
+        ("1 000 000 000 0", "yuan"),
+    ],
 )
 def test_bad_prices_are_refused_with_a_reason(typed, message):
     with pytest.raises(InvalidInput) as refused:
@@ -83,4 +105,6 @@ def test_every_bad_line_is_listed_not_just_the_first():
 def test_a_wrong_header_is_one_problem_on_line_one():
     with pytest.raises(SeatMapError) as refused:
         parse_seat_csv("section,row,seat,class,x,y\n池座,1,1,VIP,1,1\n")
-    assert [(p.line, p.params) for p in refused.value.problems] == [(1, {"header": "section,row,number,seat_class,x,y"})]
+    assert [(p.line, p.params) for p in refused.value.problems] == [
+        (1, {"header": "section,row,number,seat_class,x,y"})
+    ]

@@ -19,7 +19,11 @@ SEATS = [
 def render(**kwargs) -> str:
     env = create_app().template_engine.engine
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    template = env.from_string('{% from "catalog/_seat_plan.html" import seat_plan %}{{ seat_plan(seats' + (", " + args if args else "") + ") }}")
+    template = env.from_string(
+        '{% from "catalog/_seat_plan.html" import seat_plan %}{{ seat_plan(seats'
+        + (", " + args if args else "")
+        + ") }}"
+    )
     return template.render(seats=SEATS)
 
 

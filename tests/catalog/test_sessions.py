@@ -12,13 +12,18 @@ from db.catalog.tables import EventSession, PriceChange, PriceClass, SessionSeat
 from db.errors import Conflict
 from tests.helpers import ADMIN_ACTOR, post_form, small_catalog, utc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _form(venue: int, starts: str, ends: str, rows: list[tuple[str, str, str, str]], gates: list[int] = ()) -> dict:
     data = {"venue_id": str(venue), "starts_at": starts, "ends_at": ends, "gate_ids": [str(g) for g in gates]}
     for i, (name, seat_class, capacity, price) in enumerate(rows):
-        data |= {f"pc_name_{i}": name, f"pc_seat_class_{i}": seat_class, f"pc_capacity_{i}": capacity, f"pc_price_{i}": price}
+        data |= {
+            f"pc_name_{i}": name,
+            f"pc_seat_class_{i}": seat_class,
+            f"pc_capacity_{i}": capacity,
+            f"pc_price_{i}": price,
+        }
     return data
 
 
@@ -26,18 +31,20 @@ async def test_new_session_form_offers_the_venues_seat_classes_and_gates(supervi
     ids = await small_catalog()
     page = (await supervisor.get(f"/catalog/events/{ids['show']}/sessions/new?venue_id={ids['theatre']}")).text
     assert '<option value="VIP"' in page and '<option value="A"' in page
-    assert 'name="gate_ids" value="%d"' % ids["gates"][0] in page
+    assert f'name="gate_ids" value="{ids["gates"][0]}"' in page
     partial = await supervisor.get(
         f"/catalog/events/{ids['show']}/sessions/new?venue_id={ids['park']}", headers={"hx-request": "true"}
     )
     assert 'data-testid="session-form"' in partial.text and "<html" not in partial.text
-    assert 'value="%d"' % ids["park_gate"] in partial.text
+    assert f'value="{ids["park_gate"]}"' in partial.text
 
 
 async def test_create_session_converts_local_time_and_yuan_exactly(supervisor):
     ids = await small_catalog()
     data = _form(
-        ids["theatre"], "2027-01-15T19:30", "2027-01-15T22:00",
+        ids["theatre"],
+        "2027-01-15T19:30",
+        "2027-01-15T22:00",
         [("贵宾", "VIP", "", "12.5"), ("甲等", "A", "", "0.1"), ("站票", "", "30", "1,280.05"), ("", "", "", "")],
         ids["gates"],
     )
@@ -48,10 +55,16 @@ async def test_create_session_converts_local_time_and_yuan_exactly(supervisor):
     assert session.starts_at == dt.datetime(2027, 1, 15, 11, 30, tzinfo=UTC)  # Asia/Shanghai is UTC+8
     assert session.ends_at == dt.datetime(2027, 1, 15, 14, 0, tzinfo=UTC)
     prices = {p["name"]: p for p in await PriceClass.select().where(PriceClass.session == session_id)}
-    assert prices["贵宾"]["price_fen"] == 1250 and prices["甲等"]["price_fen"] == 10 and prices["站票"]["price_fen"] == 128005
+    assert (
+        prices["贵宾"]["price_fen"] == 1250
+        and prices["甲等"]["price_fen"] == 10
+        and prices["站票"]["price_fen"] == 128005
+    )
     assert prices["站票"]["capacity"] == 30 and prices["站票"]["available"] == 30
     assert await SessionSeat.count().where(SessionSeat.session == session_id) == 10
-    assert await AuditEntry.exists().where((AuditEntry.action == "session.create") & (AuditEntry.object_id == str(session_id)))
+    assert await AuditEntry.exists().where(
+        (AuditEntry.action == "session.create") & (AuditEntry.object_id == str(session_id))
+    )
     page = (await supervisor.get(f"/catalog/sessions/{session_id}")).text
     assert "¥12.50" in page and "¥1,280.05" in page and "2027-01-15 19:30" in page
 
@@ -59,12 +72,16 @@ async def test_create_session_converts_local_time_and_yuan_exactly(supervisor):
 async def test_negative_or_malformed_price_is_an_on_page_error_and_changes_nothing(supervisor):
     ids = await small_catalog()
     before = (await EventSession.count(), await AuditEntry.count())
-    for price, message in (("-5", "价格不能低于零"), ("12.345", "请以元为单位输入价格"), ("abc", "请以元为单位输入价格")):
+    for price, message in (
+        ("-5", "价格不能低于零"),
+        ("12.345", "请以元为单位输入价格"),
+        ("abc", "请以元为单位输入价格"),
+    ):
         data = _form(ids["park"], "2027-02-01T09:00", "2027-02-01T17:00", [("成人票", "", "100", price)])
         response = await post_form(supervisor, f"/catalog/events/{ids['walk']}/sessions", data)
         assert response.status_code == 422
         assert 'data-testid="form-error"' in response.text and message in response.text
-        assert 'name="pc_price_0" value="%s"' % price in response.text  # the typed value stays for correction
+        assert f'name="pc_price_0" value="{price}"' in response.text  # the typed value stays for correction
         assert 'aria-invalid="true"' in response.text
     assert (await EventSession.count(), await AuditEntry.count()) == before
 
@@ -73,7 +90,9 @@ async def test_overlapping_session_is_refused_with_the_clash_named(supervisor):
     ids = await small_catalog()  # the park session runs from utc(days=1) for 8 hours
     clash = (utc(days=1, hours=2)).astimezone(dt.timezone(dt.timedelta(hours=8)))
     data = _form(
-        ids["park"], clash.strftime("%Y-%m-%dT%H:%M"), (clash + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        ids["park"],
+        clash.strftime("%Y-%m-%dT%H:%M"),
+        (clash + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
         [("成人票", "", "100", "50")],
     )
     counts = (await EventSession.count(), await PriceClass.count())
@@ -88,7 +107,9 @@ async def test_concurrent_sessions_in_one_slot_leave_exactly_one(supervisor):
     spec = catalog.SessionSpec(
         ids["walk"], ids["theatre"], utc(days=20), utc(days=20, hours=3), [catalog.PriceClassSpec("VIP", 100, "VIP")]
     )
-    results = await asyncio.gather(*[catalog.create_session(ADMIN_ACTOR, spec) for _ in range(8)], return_exceptions=True)
+    results = await asyncio.gather(
+        *[catalog.create_session(ADMIN_ACTOR, spec) for _ in range(8)], return_exceptions=True
+    )
     created = [r for r in results if isinstance(r, int)]
     assert len(created) == 1, results
     assert all(isinstance(r, Conflict) for r in results if not isinstance(r, int))
@@ -96,7 +117,11 @@ async def test_concurrent_sessions_in_one_slot_leave_exactly_one(supervisor):
 
 
 async def _vip(ids: dict) -> dict:
-    return await PriceClass.select().where((PriceClass.session == ids["seated_session"]) & (PriceClass.name == "VIP")).first()
+    return (
+        await PriceClass.select()
+        .where((PriceClass.session == ids["seated_session"]) & (PriceClass.name == "VIP"))
+        .first()
+    )
 
 
 async def test_price_change_in_the_past_is_refused(supervisor):
@@ -104,7 +129,8 @@ async def test_price_change_in_the_past_is_refused(supervisor):
     vip = await _vip(ids)
     past = (utc(hours=-1)).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M")
     response = await post_form(
-        supervisor, f"/catalog/sessions/{ids['seated_session']}/price-changes",
+        supervisor,
+        f"/catalog/sessions/{ids['seated_session']}/price-changes",
         {"price_class_id": str(vip["id"]), "price": "400", "effective_at": past, "notice": "降价"},
     )
     assert response.status_code == 422 and "调价必须在将来生效" in response.text
@@ -115,7 +141,8 @@ async def test_price_change_without_a_notice_is_refused(supervisor):
     ids = await small_catalog()
     vip = await _vip(ids)
     response = await post_form(
-        supervisor, f"/catalog/sessions/{ids['seated_session']}/price-changes",
+        supervisor,
+        f"/catalog/sessions/{ids['seated_session']}/price-changes",
         {"price_class_id": str(vip["id"]), "price": "400", "effective_at": "2030-01-01T00:00", "notice": "  "},
     )
     assert response.status_code == 422 and "请填写公告调价的公示内容" in response.text
@@ -128,8 +155,14 @@ async def test_future_price_change_keeps_the_old_price_until_its_time_and_shows_
     effective = utc(days=2).replace(second=0)
     local = effective.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M")
     response = await post_form(
-        supervisor, f"/catalog/sessions/{ids['seated_session']}/price-changes",
-        {"price_class_id": str(vip["id"]), "price": "450.50", "effective_at": local, "notice": "VIP 票价调整为 450.5 元"},
+        supervisor,
+        f"/catalog/sessions/{ids['seated_session']}/price-changes",
+        {
+            "price_class_id": str(vip["id"]),
+            "price": "450.50",
+            "effective_at": local,
+            "notice": "VIP 票价调整为 450.5 元",
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -193,7 +226,8 @@ async def test_price_changes_need_the_price_permission(supervisor):
         page = (await admin.get(f"/catalog/sessions/{ids['seated_session']}")).text
         assert "安排调价" not in page
         response = await post_form(
-            admin, f"/catalog/sessions/{ids['seated_session']}/price-changes",
+            admin,
+            f"/catalog/sessions/{ids['seated_session']}/price-changes",
             {"price_class_id": str(vip["id"]), "price": "1", "effective_at": "2030-01-01T00:00", "notice": "x"},
         )
         assert response.status_code == 403

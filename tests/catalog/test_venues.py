@@ -11,16 +11,23 @@ from db.catalog.tables import Gate, Seat, Venue
 from db.errors import Conflict
 from tests.helpers import ADMIN_ACTOR, SMALL_THEATRE_CSV, post_form, small_catalog
 
-GOOD_CSV = "section,row,number,seat_class,x,y\n" + "\n".join(
-    f"池座,{r},{n},{'VIP' if r == 1 else 'A'},{n},{r}" for r in (1, 2, 3) for n in range(1, 9)
-) + "\n"
+GOOD_CSV = (
+    "section,row,number,seat_class,x,y\n"
+    + "\n".join(f"池座,{r},{n},{'VIP' if r == 1 else 'A'},{n},{r}" for r in (1, 2, 3) for n in range(1, 9))
+    + "\n"
+)
 
 
 async def test_catalog_pages_render_for_a_seller(seller):
     ids = await small_catalog()
     for url in (
-        "/catalog/venues", f"/catalog/venues/{ids['theatre']}", f"/catalog/venues/{ids['park']}", "/catalog/events",
-        "/catalog/events?kind=attraction", f"/catalog/events/{ids['show']}", f"/catalog/sessions/{ids['seated_session']}",
+        "/catalog/venues",
+        f"/catalog/venues/{ids['theatre']}",
+        f"/catalog/venues/{ids['park']}",
+        "/catalog/events",
+        "/catalog/events?kind=attraction",
+        f"/catalog/events/{ids['show']}",
+        f"/catalog/sessions/{ids['seated_session']}",
         f"/catalog/sessions/{ids['ga_session']}",
     ):
         response = await seller.get(url)
@@ -42,7 +49,9 @@ async def test_event_list_filters_by_kind(seller):
 
 async def test_create_venue_with_pasted_csv_makes_every_seat_and_an_audit_entry(supervisor):
     response = await post_form(
-        supervisor, "/catalog/venues", {"name": "新剧场", "city": "杭州", "address": "西湖区 1 号", "seat_csv": GOOD_CSV},
+        supervisor,
+        "/catalog/venues",
+        {"name": "新剧场", "city": "杭州", "address": "西湖区 1 号", "seat_csv": GOOD_CSV},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -109,7 +118,9 @@ async def test_csv_with_a_wrong_header_is_refused(supervisor):
 
 async def test_gates_are_added_on_the_venue_page_and_codes_stay_unique(supervisor):
     venue = await catalog.create_venue(ADMIN_ACTOR, "体育馆", "南京")
-    ok = await post_form(supervisor, f"/catalog/venues/{venue}/gates", {"code": "e-1", "name": "东门"}, follow_redirects=False)
+    ok = await post_form(
+        supervisor, f"/catalog/venues/{venue}/gates", {"code": "e-1", "name": "东门"}, follow_redirects=False
+    )
     assert ok.status_code == 303
     assert (await Gate.objects().where(Gate.venue == venue).first()).code == "E-1"
     taken = await post_form(supervisor, f"/catalog/venues/{venue}/gates", {"code": "E-1", "name": "又一个东门"})
@@ -136,13 +147,17 @@ async def test_seller_cannot_create_a_venue(seller):
 
 async def test_seat_map_is_loaded_later_and_refused_once_sessions_sell_it(supervisor):
     ids = await small_catalog()
-    park_page = await post_form(supervisor, f"/catalog/venues/{ids['park']}/seats", {"seat_csv": GOOD_CSV}, follow_redirects=False)
+    park_page = await post_form(
+        supervisor, f"/catalog/venues/{ids['park']}/seats", {"seat_csv": GOOD_CSV}, follow_redirects=False
+    )
     assert park_page.status_code == 303
     assert await Seat.count().where(Seat.venue == ids["park"]) == 24
     entry = await AuditEntry.select().where(AuditEntry.action == "venue.seat_map").output(load_json=True).first()
     assert entry["before"] == {"seats": 0} and entry["after"] == {"seats": 24}
 
-    bad = await post_form(supervisor, f"/catalog/venues/{ids['park']}/seats", {"seat_csv": GOOD_CSV + "池座,9,1,VIP,1\n"})
+    bad = await post_form(
+        supervisor, f"/catalog/venues/{ids['park']}/seats", {"seat_csv": GOOD_CSV + "池座,9,1,VIP,1\n"}
+    )
     assert bad.status_code == 422 and "第 26 行" in bad.text
     assert await Seat.count().where(Seat.venue == ids["park"]) == 24
 

@@ -17,7 +17,10 @@ URL = "/api/v1/checkin/redeem"
 
 
 async def devices(world) -> dict[str, str]:
-    return {code: (await register_device(ADMIN_ACTOR, code, f"闸机 {code}", f"token-for-{code}-123"))[1] for code in world["gates"]}
+    return {
+        code: (await register_device(ADMIN_ACTOR, code, f"闸机 {code}", f"token-for-{code}-123"))[1]
+        for code in world["gates"]
+    }
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -29,22 +32,37 @@ async def test_device_redeems_and_gets_every_verdict_with_200():
     tokens = await devices(world)
     ticket = await issue_ticket(world["session"], concession="student")
     async with http_client() as client:
-        first = await client.post(URL, json={"code": ticket["code"], "gate": "G-1", "nonce": "abc"}, headers=bearer(tokens["G-1"]))
+        first = await client.post(
+            URL, json={"code": ticket["code"], "gate": "G-1", "nonce": "abc"}, headers=bearer(tokens["G-1"])
+        )
         assert first.status_code == 200
         body = first.json()
         assert body["status"] == "ok" and body["attention"] is True
-        assert body["ticket"] == {"id": ticket["id"], "session_id": world["session"], "session": body["ticket"]["session"],
-                                  "seat": None, "class": "站票", "concession": "student", "concession_name": "学生"}
+        assert body["ticket"] == {
+            "id": ticket["id"],
+            "session_id": world["session"],
+            "session": body["ticket"]["session"],
+            "seat": None,
+            "class": "站票",
+            "concession": "student",
+            "concession_name": "学生",
+        }
         assert body["reason"] == "欢迎入场。" and body["attention_text"] == "学生优惠票：请查验证件后放行。"
         again = await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-2"]))
         assert again.status_code == 200 and again.json()["status"] == "already_redeemed"
         assert again.json()["first_entry"]["gate"] == "G-1"
-        retry = await client.post(URL, json={"code": ticket["code"], "gate": "G-1", "nonce": "abc"}, headers=bearer(tokens["G-1"]))
+        retry = await client.post(
+            URL, json={"code": ticket["code"], "gate": "G-1", "nonce": "abc"}, headers=bearer(tokens["G-1"])
+        )
         assert retry.json()["status"] == "ok" and retry.json()["replayed"] is True
         forged = await client.post(URL, json={"code": "X" * 119}, headers=bearer(tokens["G-1"]))
         assert forged.status_code == 200 and forged.json()["status"] == "invalid" and forged.json()["ticket"] is None
     rows = await Scan.select(Scan.status, Scan.device.name).order_by(Scan.id)
-    assert [(r["status"], r["device.name"]) for r in rows] == [("ok", "闸机 G-1"), ("already_redeemed", "闸机 G-2"), ("invalid", "闸机 G-1")]
+    assert [(r["status"], r["device.name"]) for r in rows] == [
+        ("ok", "闸机 G-1"),
+        ("already_redeemed", "闸机 G-2"),
+        ("invalid", "闸机 G-1"),
+    ]
 
 
 async def test_attention_names_the_concession_kind_in_the_requests_language():
@@ -56,8 +74,13 @@ async def test_attention_names_the_concession_kind_in_the_requests_language():
             client.cookies.set("lang", language)
             for kind in ("student", "senior", ""):
                 ticket = await issue_ticket(world["session"], concession=kind)
-                answers[language, kind] = (await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-1"]))).json()
-    texts = {key: (a["ticket"]["concession"], a["ticket"]["concession_name"], a["attention_text"]) for key, a in answers.items()}
+                answers[language, kind] = (
+                    await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-1"]))
+                ).json()
+    texts = {
+        key: (a["ticket"]["concession"], a["ticket"]["concession_name"], a["attention_text"])
+        for key, a in answers.items()
+    }
     assert texts == {
         ("zh_CN", "student"): ("student", "学生", "学生优惠票：请查验证件后放行。"),
         ("zh_CN", "senior"): ("senior", "老年人", "老年人优惠票：请查验证件后放行。"),
@@ -72,7 +95,11 @@ async def test_attention_names_the_concession_kind_in_the_requests_language():
 async def test_seat_is_worded_in_the_requests_language_like_the_reason():
     world = await open_venue()
     tokens = await devices(world)
-    expected = {None: ("欢迎入场。", "A2 1排{n}座"), "zh_CN": ("欢迎入场。", "A2 1排{n}座"), "en": ("Welcome.", "A2 row 1, seat {n}")}
+    expected = {
+        None: ("欢迎入场。", "A2 1排{n}座"),
+        "zh_CN": ("欢迎入场。", "A2 1排{n}座"),
+        "en": ("Welcome.", "A2 row 1, seat {n}"),
+    }
     async with http_client() as client:
         for language, (reason, seat) in expected.items():
             if language:
@@ -80,7 +107,11 @@ async def test_seat_is_worded_in_the_requests_language_like_the_reason():
             ticket = await issue_ticket(world["seated"], section="A2")
             number = (await Ticket.select(Ticket.seat.number).where(Ticket.id == ticket["id"]).first())["seat.number"]
             answer = (await client.post(URL, json={"code": ticket["code"]}, headers=bearer(tokens["G-1"]))).json()
-            assert (answer["status"], answer["reason"], answer["ticket"]["seat"]) == ("ok", reason, seat.format(n=number)), language
+            assert (answer["status"], answer["reason"], answer["ticket"]["seat"]) == (
+                "ok",
+                reason,
+                seat.format(n=number),
+            ), language
 
 
 async def test_bad_requests_and_credentials_are_problems():
@@ -94,12 +125,19 @@ async def test_bad_requests_and_credentials_are_problems():
         assert wrong_token.status_code == 401
         other_gate = await client.post(URL, json={"code": ticket["code"], "gate": "G-2"}, headers=bearer(tokens["G-1"]))
         assert other_gate.status_code == 403
-        for body, field in (({}, "code"), ({"code": 5}, "code"), ({"code": ticket["code"], "direction": "up"}, "direction"),
-                            ({"code": ticket["code"], "session_id": "x"}, "session_id"), ({"code": ticket["code"], "nonce": "n" * 81}, "nonce")):
+        for body, field in (
+            ({}, "code"),
+            ({"code": 5}, "code"),
+            ({"code": ticket["code"], "direction": "up"}, "direction"),
+            ({"code": ticket["code"], "session_id": "x"}, "session_id"),
+            ({"code": ticket["code"], "nonce": "n" * 81}, "nonce"),
+        ):
             response = await client.post(URL, json=body, headers=bearer(tokens["G-1"]))
             assert response.status_code == 422, body
             assert response.json()["field"] == field and response.json()["detail"]
-        not_json = await client.post(URL, content=b"[1,", headers={**bearer(tokens["G-1"]), "content-type": "application/json"})
+        not_json = await client.post(
+            URL, content=b"[1,", headers={**bearer(tokens["G-1"]), "content-type": "application/json"}
+        )
         assert not_json.status_code == 400
     assert await Scan.count() == 0  # nothing half-written
 
@@ -135,7 +173,7 @@ async def test_concurrent_requests_from_several_gates_admit_each_ticket_once():
             *(client.post(URL, json={"code": t["code"]}, headers=bearer(tokens[gate])) for t, gate in attempts)
         )
     assert {r.status_code for r in responses} == {200}
-    oks = [t["id"] for (t, _), r in zip(attempts, responses) if r.json()["status"] == "ok"]
+    oks = [t["id"] for (t, _), r in zip(attempts, responses, strict=False) if r.json()["status"] == "ok"]
     assert sorted(oks) == sorted(t["id"] for t in tickets)
 
 
@@ -151,7 +189,9 @@ async def test_sync_and_journal_endpoints_serve_devices_only():
         assert cache["gate"] == "G-2" and refunded["id"] in cache["revoked"]
         assert [a["ticket"] for a in cache["admitted"]] == [admitted["id"]]
         assert {s["id"] for s in cache["sessions"]} == {world["session"], world["later"], world["seated"]}
-        bad = await client.post("/api/v1/checkin/journal", json={"entries": [{"code": "x"}]}, headers=bearer(tokens["G-2"]))
+        bad = await client.post(
+            "/api/v1/checkin/journal", json={"entries": [{"code": "x"}]}, headers=bearer(tokens["G-2"])
+        )
         assert bad.status_code == 422
 
 
@@ -161,10 +201,18 @@ async def test_a_retry_of_a_scan_already_uploaded_in_the_offline_journal_gets_it
     world = await open_venue()
     tokens = await devices(world)
     ticket = await issue_ticket(world["session"])
-    entry = {"nonce": "n-77", "code": ticket["code"], "direction": "in", "at": "2026-11-26T10:00:00+00:00", "status": "ok",
-             "reason_code": "welcome"}
+    entry = {
+        "nonce": "n-77",
+        "code": ticket["code"],
+        "direction": "in",
+        "at": "2026-11-26T10:00:00+00:00",
+        "status": "ok",
+        "reason_code": "welcome",
+    }
     async with http_client() as client:
-        uploaded = await client.post("/api/v1/checkin/journal", json={"entries": [entry]}, headers=bearer(tokens["G-1"]))
+        uploaded = await client.post(
+            "/api/v1/checkin/journal", json={"entries": [entry]}, headers=bearer(tokens["G-1"])
+        )
         assert uploaded.status_code == 200 and uploaded.json()["recorded"] == 1
         retry = await client.post(URL, json={"code": ticket["code"], "nonce": "n-77"}, headers=bearer(tokens["G-1"]))
     assert retry.status_code == 200

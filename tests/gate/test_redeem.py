@@ -26,7 +26,9 @@ async def test_first_scan_admits_and_the_second_names_the_first_entry():
     ticket = await issue_ticket(world["session"])
     first = await redeem(ticket["code"], "G-1")
     assert first["status"] == "ok" and first["first_entry"] is None
-    assert first["ticket"]["id"] == ticket["id"] and first["ticket"]["class"] == "站票" and first["ticket"]["seat"] is None
+    assert (
+        first["ticket"]["id"] == ticket["id"] and first["ticket"]["class"] == "站票" and first["ticket"]["seat"] is None
+    )
     second = await redeem(ticket["code"], "G-2")
     assert second["status"] == "already_redeemed"
     assert second["first_entry"]["gate"] == "G-1"
@@ -78,11 +80,15 @@ def _test_key() -> Ed25519PrivateKey:
 async def test_too_late_and_a_gate_of_the_venue_that_does_not_serve_the_session():
     world = await open_venue()
     ticket = await issue_ticket(world["session"])
-    await EventSession.update({EventSession.admission_closes_at: utc(hours=-0.5)}).where(EventSession.id == world["session"])
+    await EventSession.update({EventSession.admission_closes_at: utc(hours=-0.5)}).where(
+        EventSession.id == world["session"]
+    )
     assert (await redeem(ticket["code"], "G-1"))["reason_code"] == "too_late"
     from db.catalog.tables import SessionGate
 
-    await SessionGate.delete().where((SessionGate.session == world["session"]) & (SessionGate.gate == world["gate_ids"][3]))
+    await SessionGate.delete().where(
+        (SessionGate.session == world["session"]) & (SessionGate.gate == world["gate_ids"][3])
+    )
     result = await redeem(ticket["code"], "G-4")
     assert (result["status"], result["reason_code"]) == ("wrong_gate", "other_gate")
 
@@ -93,7 +99,9 @@ async def test_stadium_sections_limit_the_gates():
     wrong = await redeem(a2["code"], "G-1")
     assert (wrong["status"], wrong["reason_params"]) == ("wrong_gate", {"section": "A2"})
     right = await redeem(a2["code"], "G-2")
-    assert right["status"] == "ok" and right["ticket"]["seat"]["section"] == "A2" and right["ticket"]["seat"]["row"] == "1"
+    assert (
+        right["status"] == "ok" and right["ticket"]["seat"]["section"] == "A2" and right["ticket"]["seat"]["row"] == "1"
+    )
     assert (await redeem((await issue_ticket(world["seated"], section="A1"))["code"], "G-3"))["status"] == "ok"
 
 
@@ -144,7 +152,7 @@ async def test_concurrent_duplicate_scans_from_several_gates_admit_each_ticket_o
     attempts = [(t, gate) for t in tickets for gate in world["gates"] for _ in range(2)]
     results = await asyncio.gather(*(redeem(t["code"], gate) for t, gate in attempts))
     oks: dict[int, int] = {}
-    for (t, _), result in zip(attempts, results):
+    for (t, _), result in zip(attempts, results, strict=False):
         assert result["status"] in ("ok", "already_redeemed")
         oks[t["id"]] = oks.get(t["id"], 0) + (result["status"] == "ok")
     assert oks == {t["id"]: 1 for t in tickets}

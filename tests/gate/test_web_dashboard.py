@@ -55,7 +55,11 @@ async def test_only_gate_monitor_watches():
     world = await open_venue()
     for role, allowed in ((Role.SUPERVISOR, True), (Role.GATE, False), (Role.SELLER, False), (Role.AUDITOR, False)):
         async with signed_in(role, f"m_{role.value}") as client:
-            for url in ("/gate/live", f"/gate/live/{world['session']}", f"/gate/live/{world['session']}/stream?seconds=0.2"):
+            for url in (
+                "/gate/live",
+                f"/gate/live/{world['session']}",
+                f"/gate/live/{world['session']}/stream?seconds=0.2",
+            ):
                 assert (await client.get(url)).status_code == (200 if allowed else 403), (role, url)
 
 
@@ -98,8 +102,17 @@ async def test_offline_gates_and_conflicts_are_shown():
     ticket = await issue_ticket(world["session"])
     assert (await redeem(ticket["code"], "G-1"))["status"] == "ok"
     gate2 = await gate_by_code("G-2")
-    offline_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
-    journal = [{"nonce": "n1", "code": ticket["code"], "direction": "in", "at": offline_at.isoformat(), "status": "ok", "reason_code": "welcome"}]
+    offline_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    journal = [
+        {
+            "nonce": "n1",
+            "code": ticket["code"],
+            "direction": "in",
+            "at": offline_at.isoformat(),
+            "status": "ok",
+            "reason_code": "welcome",
+        }
+    ]
     assert (await apply_journal(ADMIN_ACTOR, gate2, journal))["conflicts"] == 1
 
     async with signed_in(Role.SUPERVISOR, "zhang") as client:
@@ -172,14 +185,21 @@ async def test_stream_updates_within_a_second_of_a_scan_made_by_another_process(
     world = await open_venue()
     tickets = [await issue_ticket(world["session"]) for _ in range(2)]
     scanner = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SCANNER_PROCESS, cwd=ROOT, env={**os.environ},
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        SCANNER_PROCESS,
+        cwd=ROOT,
+        env={**os.environ},
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert (await asyncio.wait_for(scanner.stdout.readline(), 60)).strip() == b"ready"
         async with signed_in(Role.SUPERVISOR, "zhang") as client:
             stream = await read_stream(client, f"/gate/live/{world['session']}/stream?seconds=4")
-            assert live.listening() == (engine_name(Scan._meta.db) == "postgresql")  # NOTIFY on PostgreSQL, else polling
+            assert live.listening() == (
+                engine_name(Scan._meta.db) == "postgresql"
+            )  # NOTIFY on PostgreSQL, else polling
             done_at = []
             for ticket in tickets:
                 scanner.stdin.write(ticket["code"].encode() + b"\n")
@@ -206,8 +226,10 @@ async def test_stream_shows_a_conflict_when_an_offline_journal_is_uploaded():
     world = await open_venue()
     ticket = await issue_ticket(world["session"])
     assert (await redeem(ticket["code"], "G-1"))["status"] == "ok"
-    at = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=2)).isoformat()
-    journal = [{"nonce": "j1", "code": ticket["code"], "direction": "in", "at": at, "status": "ok", "reason_code": "welcome"}]
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)).isoformat()
+    journal = [
+        {"nonce": "j1", "code": ticket["code"], "direction": "in", "at": at, "status": "ok", "reason_code": "welcome"}
+    ]
     async with signed_in(Role.SUPERVISOR, "zhang") as client:
         stream = await read_stream(client, f"/gate/live/{world['session']}/stream?seconds=1.5")
         await apply_journal(ADMIN_ACTOR, await gate_by_code("G-2"), journal)

@@ -45,7 +45,7 @@ async def test_picker_lists_gates_with_their_current_sessions():
     assert f'href="/gate/scan/G-1?session={world["session"]}"' in page
     assert f'href="/gate/scan/X-1?session={world["elsewhere"]}"' in page
     assert f'href="/gate/scan/X-1?session={world["session"]}"' not in page  # X-1 does not admit that session
-    assert f'session={world["later"]}' not in page  # admission in two days: not today's
+    assert f"session={world['later']}" not in page  # admission in two days: not today's
 
 
 async def test_scan_page_is_set_up_for_the_chosen_gate_and_session():
@@ -55,7 +55,9 @@ async def test_scan_page_is_set_up_for_the_chosen_gate_and_session():
         assert 'data-gate="G-2"' in page and f'data-session="{world["session"]}"' in page
         assert 'data-hold-ms="10000"' in page  # clamped
         assert 'data-testid="direction-out"' in page  # the session allows re-entry: exits are scanned
-        texts = json.loads(re.search(r'<script type="application/json" id="gate-texts">(.*?)</script>', page, re.S).group(1))
+        texts = json.loads(
+            re.search(r'<script type="application/json" id="gate-texts">(.*?)</script>', page, re.S).group(1)
+        )
         assert texts["statuses"]["already_redeemed"] == "已经入场" and texts["statuses"]["ok"] == "请入场"
         assert 'inputmode="none"' in page  # the wedge input keeps the tablet's on-screen keyboard away
         no_reentry = await open_venue_without_reentry(client)
@@ -72,8 +74,16 @@ async def open_venue_without_reentry(client) -> str:
     event = await catalog.create_event(ADMIN_ACTOR, "一次入场", "sport")
     await catalog.create_session(
         ADMIN_ACTOR,
-        catalog.SessionSpec(event, venue, utc(hours=1), utc(hours=3), [catalog.PriceClassSpec("站票", 8000, "", 10)], [gate],
-                            admission_opens_at=utc(hours=-1), admission_closes_at=utc(hours=2)),
+        catalog.SessionSpec(
+            event,
+            venue,
+            utc(hours=1),
+            utc(hours=3),
+            [catalog.PriceClassSpec("站票", 8000, "", 10)],
+            [gate],
+            admission_opens_at=utc(hours=-1),
+            admission_closes_at=utc(hours=2),
+        ),
     )
     return (await client.get("/gate/scan/N-1")).text
 
@@ -105,10 +115,18 @@ async def test_the_page_redeems_through_the_json_endpoint_with_its_csrf_token():
     async with signed_in(Role.GATE, "wang") as client:
         page = (await client.get(f"/gate/scan/G-1?session={world['session']}")).text
         csrf = json.loads(re.search(r"hx-headers='([^']+)'", page).group(1))["x-csrftoken"]
-        body = {"code": ticket["code"], "gate": "G-1", "nonce": "tablet-1", "direction": "in", "session_id": world["session"]}
+        body = {
+            "code": ticket["code"],
+            "gate": "G-1",
+            "nonce": "tablet-1",
+            "direction": "in",
+            "session_id": world["session"],
+        }
         first = await client.post("/api/v1/checkin/redeem", json=body, headers={"x-csrftoken": csrf})
         assert first.status_code == 200 and first.json()["status"] == "ok" and first.json()["attention"] is True
-        second = await client.post("/api/v1/checkin/redeem", json={**body, "nonce": "tablet-2"}, headers={"x-csrftoken": csrf})
+        second = await client.post(
+            "/api/v1/checkin/redeem", json={**body, "nonce": "tablet-2"}, headers={"x-csrftoken": csrf}
+        )
         assert second.json()["status"] == "already_redeemed" and second.json()["first_entry"]["gate"] == "G-1"
         without = await client.post("/api/v1/checkin/redeem", json={**body, "nonce": "tablet-3"})
         assert without.status_code == 403
@@ -119,6 +137,8 @@ async def test_scan_page_speaks_english_when_asked():
     async with signed_in(Role.GATE, "wang") as client:
         client.cookies.set("lang", "en")
         page = (await client.get("/gate/scan/G-1")).text
-    texts = json.loads(re.search(r'<script type="application/json" id="gate-texts">(.*?)</script>', page, re.S).group(1))
+    texts = json.loads(
+        re.search(r'<script type="application/json" id="gate-texts">(.*?)</script>', page, re.S).group(1)
+    )
     assert texts["statuses"]["ok"] == "Admit" and texts["statuses"]["already_redeemed"] == "Already admitted"
     assert "All sessions of this gate" in page

@@ -15,7 +15,12 @@ _orders = 0
 
 
 async def issue_ticket(
-    session_id: int, *, concession: str = "", order_status: str = "paid", status: str = "issued", section: str | None = None
+    session_id: int,
+    *,
+    concession: str = "",
+    order_status: str = "paid",
+    status: str = "issued",
+    section: str | None = None,
 ) -> dict:
     """One ticket of `session_id` (a free seat of `section`, or any free seat, for a seated session).
     Returns {"id", "code", "session_id", "order_id"}."""
@@ -26,7 +31,11 @@ async def issue_ticket(
 
         _, zh, en, hint = next(kind for kind in CONCESSIONS if kind[0] == concession)
         await save_concession_kind(ADMIN_ACTOR, concession, zh, en, percent_off=50, id_hint=hint)
-    pc = await PriceClass.select(PriceClass.id, PriceClass.price_fen, PriceClass.seat_class).where(PriceClass.session == session_id).first()
+    pc = (
+        await PriceClass.select(PriceClass.id, PriceClass.price_fen, PriceClass.seat_class)
+        .where(PriceClass.session == session_id)
+        .first()
+    )
     seat_id = None
     if pc["seat_class"]:
         query = SessionSeat.select(SessionSeat.id, SessionSeat.seat, SessionSeat.price_class).where(
@@ -42,14 +51,32 @@ async def issue_ticket(
     now = utcnow()
     order_id = (
         await Order.insert(
-            Order(code=f"T{_orders:08d}", session=session_id, channel="box_office", status=order_status, buyer_name="测试",
-                  buyer_phone="13800000000", total_fen=pc["price_fen"], created_at=now, paid_at=now if order_status == "paid" else None)
+            Order(
+                code=f"T{_orders:08d}",
+                session=session_id,
+                channel="box_office",
+                status=order_status,
+                buyer_name="测试",
+                buyer_phone="13800000000",
+                total_fen=pc["price_fen"],
+                created_at=now,
+                paid_at=now if order_status == "paid" else None,
+            )
         ).returning(Order.id)
     )[0]["id"]
     ticket_id = (
         await Ticket.insert(
-            Ticket(order=order_id, session=session_id, price_class=pc_id, seat=seat_id, price_fen=pc["price_fen"],
-                   concession=concession, status=status, issued_at=now, revoked_at=now if status == "revoked" else None)
+            Ticket(
+                order=order_id,
+                session=session_id,
+                price_class=pc_id,
+                seat=seat_id,
+                price_fen=pc["price_fen"],
+                concession=concession,
+                status=status,
+                issued_at=now,
+                revoked_at=now if status == "revoked" else None,
+            )
         ).returning(Ticket.id)
     )[0]["id"]
     code = keyring().sign(ticket_id, session_id, concession != "")
@@ -65,24 +92,44 @@ async def open_venue(*, reentry_allowed: bool = False, gates: int = 4, sections:
     from db.catalog.tables import SessionGate
     from tests.helpers import ADMIN_ACTOR, utc
 
-    seats = "section,row,number,seat_class,x,y\n" + "\n".join(f"{s},1,{n},一等,{n},{i}" for i, s in enumerate(("A1", "A2")) for n in range(1, 6)) + "\n"
+    seats = (
+        "section,row,number,seat_class,x,y\n"
+        + "\n".join(f"{s},1,{n},一等,{n},{i}" for i, s in enumerate(("A1", "A2")) for n in range(1, 6))
+        + "\n"
+    )
     venue = await catalog.create_venue(ADMIN_ACTOR, "检票测试场", "南京", "", seats)
     codes = [f"G-{i}" for i in range(1, gates + 1)]
     gate_ids = [await catalog.add_gate(ADMIN_ACTOR, venue, code, f"{code} 门") for code in codes]
     event = await catalog.create_event(ADMIN_ACTOR, "检票测试", "sport")
     spec = catalog.SessionSpec(
-        event, venue, utc(hours=1), utc(hours=3), [catalog.PriceClassSpec("站票", 8000, "", 500)], gate_ids,
-        reentry_allowed=reentry_allowed, admission_opens_at=utc(hours=-1), admission_closes_at=utc(hours=2),
+        event,
+        venue,
+        utc(hours=1),
+        utc(hours=3),
+        [catalog.PriceClassSpec("站票", 8000, "", 500)],
+        gate_ids,
+        reentry_allowed=reentry_allowed,
+        admission_opens_at=utc(hours=-1),
+        admission_closes_at=utc(hours=2),
     )
     now_session = await catalog.create_session(ADMIN_ACTOR, spec)
     later = await catalog.create_session(
-        ADMIN_ACTOR, catalog.SessionSpec(event, venue, utc(days=2), utc(days=2, hours=2), [catalog.PriceClassSpec("站票", 8000, "", 50)], gate_ids)
+        ADMIN_ACTOR,
+        catalog.SessionSpec(
+            event, venue, utc(days=2), utc(days=2, hours=2), [catalog.PriceClassSpec("站票", 8000, "", 50)], gate_ids
+        ),
     )
     seated = await catalog.create_session(
         ADMIN_ACTOR,
         catalog.SessionSpec(
-            event, venue, utc(hours=4), utc(hours=5), [catalog.PriceClassSpec("一等", 20000, "一等")], gate_ids,
-            admission_opens_at=utc(hours=-1), admission_closes_at=utc(hours=5),
+            event,
+            venue,
+            utc(hours=4),
+            utc(hours=5),
+            [catalog.PriceClassSpec("一等", 20000, "一等")],
+            gate_ids,
+            admission_opens_at=utc(hours=-1),
+            admission_closes_at=utc(hours=5),
         ),
     )
     for code, limit in (sections or {}).items():
@@ -93,8 +140,24 @@ async def open_venue(*, reentry_allowed: bool = False, gates: int = 4, sections:
     other_gate = await catalog.add_gate(ADMIN_ACTOR, other_venue, "X-1", "别处")
     elsewhere = await catalog.create_session(
         ADMIN_ACTOR,
-        catalog.SessionSpec(event, other_venue, utc(hours=1), utc(hours=3), [catalog.PriceClassSpec("站票", 8000, "", 50)], [other_gate],
-                            admission_opens_at=utc(hours=-1), admission_closes_at=utc(hours=2)),
+        catalog.SessionSpec(
+            event,
+            other_venue,
+            utc(hours=1),
+            utc(hours=3),
+            [catalog.PriceClassSpec("站票", 8000, "", 50)],
+            [other_gate],
+            admission_opens_at=utc(hours=-1),
+            admission_closes_at=utc(hours=2),
+        ),
     )
-    return {"venue": venue, "gates": codes, "gate_ids": gate_ids, "session": now_session, "later": later, "seated": seated,
-            "elsewhere": elsewhere, "other_gate": "X-1"}
+    return {
+        "venue": venue,
+        "gates": codes,
+        "gate_ids": gate_ids,
+        "session": now_session,
+        "later": later,
+        "seated": seated,
+        "elsewhere": elsewhere,
+        "other_gate": "X-1",
+    }

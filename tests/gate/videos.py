@@ -19,7 +19,14 @@ def _symbol(text: str, module_px: int) -> np.ndarray:
     return cv2.resize(matrix, None, fx=module_px, fy=module_px, interpolation=cv2.INTER_NEAREST)
 
 
-def write_video(path: Path, segments: list[tuple[str | None, float]], *, size: tuple[int, int] = (640, 480), module_px: int = 4, seed: int = 7) -> Path:
+def write_video(
+    path: Path,
+    segments: list[tuple[str | None, float]],
+    *,
+    size: tuple[int, int] = (640, 480),
+    module_px: int = 4,
+    seed: int = 7,
+) -> Path:
     """`segments`: (QR text or None for an empty scene, seconds). Returns the path."""
     rng = np.random.default_rng(seed)
     width, height = size

@@ -21,12 +21,16 @@ async def sales_catalog() -> dict:
     await demo.load(ADMIN_ACTOR)
     ga = await PriceClass.select(PriceClass.id).where(PriceClass.session == ids["ga_session"]).first()
     ids["ga_class"] = ga["id"]
-    classes = await PriceClass.select(PriceClass.id, PriceClass.seat_class).where(PriceClass.session == ids["seated_session"])
+    classes = await PriceClass.select(PriceClass.id, PriceClass.seat_class).where(
+        PriceClass.session == ids["seated_session"]
+    )
     ids["vip_class"] = next(c["id"] for c in classes if c["seat_class"] == "VIP")
     ids["a_class"] = next(c["id"] for c in classes if c["seat_class"] == "A")
-    seats = await SessionSeat.select(SessionSeat.seat, SessionSeat.price_class).where(
-        SessionSeat.session == ids["seated_session"]
-    ).order_by(SessionSeat.seat)
+    seats = (
+        await SessionSeat.select(SessionSeat.seat, SessionSeat.price_class)
+        .where(SessionSeat.session == ids["seated_session"])
+        .order_by(SessionSeat.seat)
+    )
     ids["seats"] = [s["seat"] for s in seats]
     ids["vip_seats"] = [s["seat"] for s in seats if s["price_class"] == ids["vip_class"]]
     return ids

@@ -33,8 +33,13 @@ async def _outcomes(coroutines) -> tuple[list, Counter]:
 async def test_hundreds_of_buyers_for_the_last_tickets_never_oversell_and_each_order_is_paid_once():
     ids = await sales_catalog()
     results, kinds = await _outcomes(
-        create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="box_office", buyer=BUYER,
-                     items=[ItemRequest(price_class_id=ids["ga_class"], quantity=1)])
+        create_order(
+            ADMIN_ACTOR,
+            session_id=ids["ga_session"],
+            channel="box_office",
+            buyer=BUYER,
+            items=[ItemRequest(price_class_id=ids["ga_class"], quantity=1)],
+        )
         for _ in range(BUYERS)
     )
     assert kinds == Counter({"OrderSummary": 50, "Conflict": BUYERS - 50}), kinds
@@ -53,11 +58,16 @@ async def test_hundreds_of_http_buyers_for_the_last_tickets_no_oversell_no_5xx()
     rng = random.Random(7)
     quantities = [rng.choice((1, 1, 2, 3)) for _ in range(BUYERS)]
     async with http_client() as client:
+
         async def buy(quantity: int):
             return await client.post(
-                "/api/v1/orders", headers=AUTH,
-                json={"session_id": ids["ga_session"], "items": [{"price_class_id": ids["ga_class"], "quantity": quantity}],
-                      "buyer": {"name": "抢票", "phone": "13800000000"}},
+                "/api/v1/orders",
+                headers=AUTH,
+                json={
+                    "session_id": ids["ga_session"],
+                    "items": [{"price_class_id": ids["ga_class"], "quantity": quantity}],
+                    "buyer": {"name": "抢票", "phone": "13800000000"},
+                },
             )
 
         responses = await asyncio.gather(*(buy(q) for q in quantities))
@@ -80,8 +90,13 @@ async def test_hundreds_of_buyers_for_the_same_seats_never_share_a_seat():
     rng = random.Random(11)
     wishes = [rng.sample(seats, rng.choice((1, 2, 3))) for _ in range(BUYERS)]
     results, kinds = await _outcomes(
-        create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="box_office", buyer=BUYER,
-                     items=[ItemRequest(seat_id=s) for s in wish])
+        create_order(
+            ADMIN_ACTOR,
+            session_id=ids["seated_session"],
+            channel="box_office",
+            buyer=BUYER,
+            items=[ItemRequest(seat_id=s) for s in wish],
+        )
         for wish in wishes
     )
     assert set(kinds) <= {"OrderSummary", "Conflict"}, kinds
@@ -95,7 +110,9 @@ async def test_hundreds_of_buyers_for_the_same_seats_never_share_a_seat():
     assert holder == {s: r.code for r, wish in won for s in wish}
     assert await OrderItem.count() == len(claimed)
     # Sold at once through the window and the partner path: each seat sold once.
-    paid, kinds = await _outcomes(confirm_window_payment(ADMIN_ACTOR, r.code, "cash", tendered_fen=10**7) for r, _ in won * 2)
+    paid, kinds = await _outcomes(
+        confirm_window_payment(ADMIN_ACTOR, r.code, "cash", tendered_fen=10**7) for r, _ in won * 2
+    )
     assert kinds["PaymentResult"] == len(won)
     sold = [t["seat"] for t in await Ticket.select(Ticket.seat)]
     assert sorted(sold) == sorted(claimed)
@@ -105,12 +122,20 @@ async def test_http_buyers_racing_for_single_seats_get_each_seat_once():
     ids = await sales_catalog()
     seats = ids["seats"]
     async with http_client() as client:
-        responses = await asyncio.gather(*(
-            client.post("/api/v1/orders", headers=AUTH,
-                        json={"session_id": ids["seated_session"], "items": [{"seat_id": seats[i % len(seats)]}],
-                              "buyer": {"name": "抢座", "phone": "13800000000"}})
-            for i in range(BUYERS)
-        ))
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/v1/orders",
+                    headers=AUTH,
+                    json={
+                        "session_id": ids["seated_session"],
+                        "items": [{"seat_id": seats[i % len(seats)]}],
+                        "buyer": {"name": "抢座", "phone": "13800000000"},
+                    },
+                )
+                for i in range(BUYERS)
+            )
+        )
     statuses = Counter(r.status_code for r in responses)
     assert statuses == Counter({201: len(seats), 409: BUYERS - len(seats)}), statuses
     assert await SessionSeat.count().where(SessionSeat.status == "free") == 0
@@ -119,12 +144,18 @@ async def test_http_buyers_racing_for_single_seats_get_each_seat_once():
 @pytest.mark.parametrize("quantity", [4, 50], ids=["some tickets", "the last tickets"])
 async def test_racing_requests_with_one_idempotency_key_make_one_order(quantity):
     ids = await sales_catalog()
-    body = {"session_id": ids["ga_session"], "items": [{"price_class_id": ids["ga_class"], "quantity": quantity}],
-            "buyer": {"name": "重试", "phone": "13800000000"}}
+    body = {
+        "session_id": ids["ga_session"],
+        "items": [{"price_class_id": ids["ga_class"], "quantity": quantity}],
+        "buyer": {"name": "重试", "phone": "13800000000"},
+    }
     async with http_client() as client:
-        responses = await asyncio.gather(*(
-            client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "retry-storm"}, json=body) for _ in range(40)
-        ))
+        responses = await asyncio.gather(
+            *(
+                client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "retry-storm"}, json=body)
+                for _ in range(40)
+            )
+        )
     # Every retry gets the one order, also when the first attempt took the last tickets (not "sold out").
     assert [r.status_code for r in responses] == [201] * 40
     assert len({r.json()["code"] for r in responses}) == 1
@@ -134,8 +165,13 @@ async def test_racing_requests_with_one_idempotency_key_make_one_order(quantity)
 
 async def test_concurrent_callbacks_and_prepaid_confirmations_pay_once():
     ids = await sales_catalog()
-    order = await create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="web_shop", buyer=BUYER,
-                               items=[ItemRequest(price_class_id=ids["ga_class"], quantity=2)])
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="web_shop",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=2)],
+    )
     checkouts = [await start_online_payment(ADMIN_ACTOR, order.code) for _ in range(3)]
     sandbox = provider("sandbox")
     notices = [sandbox.callback_body(c.reference, order.code, order.total_fen) for c in checkouts] * 10
@@ -150,8 +186,14 @@ async def test_concurrent_callbacks_and_prepaid_confirmations_pay_once():
     from tests.sales.support import PARTNER_KEY
 
     partner = await partner_for_key(PARTNER_KEY)
-    placed = await create_order(partner.actor, session_id=ids["ga_session"], channel="partner", buyer=BUYER, partner_id=partner.id,
-                                items=[ItemRequest(price_class_id=ids["ga_class"], quantity=3)])
+    placed = await create_order(
+        partner.actor,
+        session_id=ids["ga_session"],
+        channel="partner",
+        buyer=BUYER,
+        partner_id=partner.id,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=3)],
+    )
     results, kinds = await _outcomes(pay_prepaid(partner.actor, placed.code, partner.id) for _ in range(30))
     assert Counter(r.outcome for r in results) == Counter({"accepted": 1, "already_paid": 29}), kinds
     assert await Ticket.count() == 5

@@ -24,8 +24,13 @@ from tests.smtp import smtp_server
 
 
 async def _paid_order(ids, seats=2) -> str:
-    order = await create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="box_office", buyer=BUYER,
-                               items=[ItemRequest(seat_id=s) for s in ids["vip_seats"][:seats]])
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=s) for s in ids["vip_seats"][:seats]],
+    )
     await confirm_window_payment(ADMIN_ACTOR, order.code, "card")
     return order.code
 
@@ -38,7 +43,19 @@ def _decode(png: bytes) -> list[str]:
 def _pdf_pages_as_png(pdf: bytes, tmp_path) -> list[bytes]:
     source = tmp_path / "tickets.pdf"
     source.write_bytes(pdf)
-    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pnggray", "-r200", f"-sOutputFile={tmp_path}/page-%d.png", str(source)], check=True)
+    subprocess.run(
+        [
+            "gs",
+            "-q",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=pnggray",
+            "-r200",
+            f"-sOutputFile={tmp_path}/page-%d.png",
+            str(source),
+        ],
+        check=True,
+    )
     return [p.read_bytes() for p in sorted(tmp_path.glob("page-*.png"))]
 
 
@@ -69,8 +86,13 @@ async def test_email_failures_are_recorded_and_unpaid_orders_are_not_delivered(m
     with pytest.raises(Conflict):
         await send_ticket_email(ADMIN_ACTOR, code)
     assert [(d["kind"], d["status"]) for d in (await get_order(code))["deliveries"]] == [("email", "failed")]
-    unpaid = await create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="box_office", buyer=BUYER,
-                                items=[ItemRequest(price_class_id=ids["ga_class"], quantity=1)])
+    unpaid = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=1)],
+    )
     with pytest.raises(Conflict):
         await send_ticket_sms(ADMIN_ACTOR, unpaid.code)
 
@@ -97,7 +119,10 @@ async def test_pickup_and_mailing_are_recorded():
         await record_handover(ADMIN_ACTOR, code, "pigeon", "x")
     await record_handover(ADMIN_ACTOR, code, "mail", "SF1234567890")
     deliveries = (await get_order(code))["deliveries"]
-    assert [(d["kind"], d["status"], d["note"]) for d in deliveries] == [("pickup", "done", ""), ("mail", "done", "SF1234567890")]
+    assert [(d["kind"], d["status"], d["note"]) for d in deliveries] == [
+        ("pickup", "done", ""),
+        ("mail", "done", "SF1234567890"),
+    ]
 
 
 async def test_pdf_embeds_a_cjk_font_and_each_page_carries_a_readable_qr(tmp_path):

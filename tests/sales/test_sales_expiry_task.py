@@ -14,11 +14,22 @@ from web.api import expiry
 
 async def test_the_periodic_task_expires_holds_and_stops_cleanly(monkeypatch):
     ids = await sales_catalog()
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=30)
-    stale = await create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="box_office", buyer=BUYER,
-                               items=[ItemRequest(price_class_id=ids["ga_class"], quantity=3)], now=past)
-    live = await create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="box_office", buyer=BUYER,
-                              items=[ItemRequest(price_class_id=ids["ga_class"], quantity=2)])
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    stale = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=3)],
+        now=past,
+    )
+    live = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=2)],
+    )
     monkeypatch.setattr(expiry, "INTERVAL_SECONDS", 0.05)
     await expiry.start()
     try:

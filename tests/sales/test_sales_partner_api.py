@@ -30,10 +30,16 @@ async def test_availability_counts_and_seat_statuses():
     ids = await sales_catalog()
     async with http_client() as client:
         ga = (await client.get(f"/api/v1/sessions/{ids['ga_session']}/availability", headers=AUTH)).json()
-        assert ga == {"session_id": ids["ga_session"], "seats": [],
-                      "price_classes": [{"id": ids["ga_class"], "name": "成人票", "price_fen": 5000, "available": 50, "seated": False}]}
+        assert ga == {
+            "session_id": ids["ga_session"],
+            "seats": [],
+            "price_classes": [
+                {"id": ids["ga_class"], "name": "成人票", "price_fen": 5000, "available": 50, "seated": False}
+            ],
+        }
         placed = await client.post(
-            "/api/v1/orders", headers=AUTH,
+            "/api/v1/orders",
+            headers=AUTH,
             json={"session_id": ids["seated_session"], "items": [{"seat_id": ids["vip_seats"][0]}], "buyer": BUYER},
         )
         assert placed.status_code == 201
@@ -50,10 +56,17 @@ async def test_seat_texts_keep_the_chinese_format_platforms_parse_whatever_the_l
     first, second = ids["vip_seats"][:2]
     async with http_client() as client:
         client.cookies.set("lang", "en")
-        seats = (await client.get(f"/api/v1/sessions/{ids['seated_session']}/availability", headers=AUTH)).json()["seats"]
+        seats = (await client.get(f"/api/v1/sessions/{ids['seated_session']}/availability", headers=AUTH)).json()[
+            "seats"
+        ]
         placed = await client.post(
-            "/api/v1/orders", headers=AUTH,
-            json={"session_id": ids["seated_session"], "items": [{"seat_id": first}, {"seat_id": second}], "buyer": BUYER},
+            "/api/v1/orders",
+            headers=AUTH,
+            json={
+                "session_id": ids["seated_session"],
+                "items": [{"seat_id": first}, {"seat_id": second}],
+                "buyer": BUYER,
+            },
         )
         paid = (await client.post(f"/api/v1/orders/{placed.json()['code']}/pay", headers=AUTH)).json()
     labels = {s["id"]: s["label"] for s in seats}
@@ -65,8 +78,13 @@ async def test_order_pay_and_show_with_verifiable_qr_codes():
     ids = await sales_catalog()
     async with http_client() as client:
         placed = await client.post(
-            "/api/v1/orders", headers={**AUTH, "Idempotency-Key": "order-1"},
-            json={"session_id": ids["ga_session"], "items": [{"price_class_id": ids["ga_class"], "quantity": 3}], "buyer": BUYER},
+            "/api/v1/orders",
+            headers={**AUTH, "Idempotency-Key": "order-1"},
+            json={
+                "session_id": ids["ga_session"],
+                "items": [{"price_class_id": ids["ga_class"], "quantity": 3}],
+                "buyer": BUYER,
+            },
         )
         assert placed.status_code == 201, placed.text
         body = placed.json()
@@ -86,7 +104,11 @@ async def test_order_pay_and_show_with_verifiable_qr_codes():
 
 async def test_same_idempotency_key_returns_the_same_order_and_holds_nothing_more():
     ids = await sales_catalog()
-    request = {"session_id": ids["ga_session"], "items": [{"price_class_id": ids["ga_class"], "quantity": 2}], "buyer": BUYER}
+    request = {
+        "session_id": ids["ga_session"],
+        "items": [{"price_class_id": ids["ga_class"], "quantity": 2}],
+        "buyer": BUYER,
+    }
     async with http_client() as client:
         first = await client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "same"}, json=request)
         second = await client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "same"}, json=request)
@@ -100,7 +122,9 @@ async def test_same_idempotency_key_returns_the_same_order_and_holds_nothing_mor
         rest = {**request, "items": [{"price_class_id": ids["ga_class"], "quantity": 46}]}
         last = await client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "last"}, json=rest)
         retry = await client.post("/api/v1/orders", headers={**AUTH, "Idempotency-Key": "last"}, json=rest)
-    assert last.status_code == retry.status_code == 201 and retry.json() == last.json()  # sold out, yet the retry finds its order
+    assert (
+        last.status_code == retry.status_code == 201 and retry.json() == last.json()
+    )  # sold out, yet the retry finds its order
 
 
 async def test_keys_are_required_and_partners_see_only_their_own_orders():
@@ -113,8 +137,13 @@ async def test_keys_are_required_and_partners_see_only_their_own_orders():
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.json()["status"] == 401
         placed = await client.post(
-            "/api/v1/orders", headers=AUTH,
-            json={"session_id": ids["ga_session"], "items": [{"price_class_id": ids["ga_class"], "quantity": 1}], "buyer": BUYER},
+            "/api/v1/orders",
+            headers=AUTH,
+            json={
+                "session_id": ids["ga_session"],
+                "items": [{"price_class_id": ids["ga_class"], "quantity": 1}],
+                "buyer": BUYER,
+            },
         )
         code = placed.json()["code"]
         stranger = {"Authorization": f"Bearer {other_key}"}
@@ -128,14 +157,19 @@ async def test_keys_are_required_and_partners_see_only_their_own_orders():
 async def test_bad_input_unknown_objects_and_sold_out_are_problem_bodies():
     ids = await sales_catalog()
     async with http_client() as client:
+
         async def order(items, session=ids["ga_session"], buyer=BUYER):
-            return await client.post("/api/v1/orders", headers=AUTH, json={"session_id": session, "items": items, "buyer": buyer})
+            return await client.post(
+                "/api/v1/orders", headers=AUTH, json={"session_id": session, "items": items, "buyer": buyer}
+            )
 
         malformed = await client.post("/api/v1/orders", headers=AUTH, json={"session_id": "one"})
         assert malformed.status_code == 400 and malformed.json()["errors"]
         both = await order([{"price_class_id": ids["ga_class"], "quantity": 1, "seat_id": ids["seats"][0]}])
         assert both.status_code == 422 and both.json()["field"] == "items"
-        no_phone = await order([{"price_class_id": ids["ga_class"], "quantity": 1}], buyer={"name": "x", "phone": "abc"})
+        no_phone = await order(
+            [{"price_class_id": ids["ga_class"], "quantity": 1}], buyer={"name": "x", "phone": "abc"}
+        )
         assert no_phone.status_code == 422 and no_phone.json()["field"] == "buyer.phone"
         assert (await order([{"price_class_id": ids["ga_class"], "quantity": 1}], session=999999)).status_code == 404
         assert (await client.get("/api/v1/sessions/999999/availability", headers=AUTH)).status_code == 404
@@ -156,8 +190,13 @@ async def test_the_api_is_documented_in_openapi():
     async with http_client() as client:
         schema = (await client.get("/schema/openapi.json")).json()
     paths = schema["paths"]
-    for path in ("/api/v1/events", "/api/v1/sessions/{session_id}/availability", "/api/v1/orders",
-                 "/api/v1/orders/{code}/pay", "/api/v1/orders/{code}"):
+    for path in (
+        "/api/v1/events",
+        "/api/v1/sessions/{session_id}/availability",
+        "/api/v1/orders",
+        "/api/v1/orders/{code}/pay",
+        "/api/v1/orders/{code}",
+    ):
         assert path in paths, path
     post = paths["/api/v1/orders"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in post["parameters"])

@@ -25,12 +25,16 @@ PAST = dt.timedelta(minutes=20)
 
 async def _order(ids, items=None, session=None, now=None, channel="box_office"):
     items = items or [ItemRequest(price_class_id=ids["ga_class"], quantity=2)]
-    return await create_order(ADMIN_ACTOR, session_id=session or ids["ga_session"], channel=channel, buyer=BUYER, items=items, now=now)
+    return await create_order(
+        ADMIN_ACTOR, session_id=session or ids["ga_session"], channel=channel, buyer=BUYER, items=items, now=now
+    )
 
 
 async def test_cash_payment_computes_change_and_issues_signed_tickets():
     ids = await sales_catalog()
-    order = await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][0]), ItemRequest(seat_id=ids["vip_seats"][1])], ids["seated_session"])
+    order = await _order(
+        ids, [ItemRequest(seat_id=ids["vip_seats"][0]), ItemRequest(seat_id=ids["vip_seats"][1])], ids["seated_session"]
+    )
     with pytest.raises(InvalidInput) as short:
         await confirm_window_payment(ADMIN_ACTOR, order.code, "cash", tendered_fen=99999)
     assert short.value.field == "tendered_fen"
@@ -40,7 +44,9 @@ async def test_cash_payment_computes_change_and_issues_signed_tickets():
     paid = await confirm_window_payment(ADMIN_ACTOR, order.code, "cash", tendered_fen=120000)
     assert (paid.status, paid.outcome, paid.change_fen) == ("paid", "accepted", 20000)
     full = await get_order(order.code)
-    assert [(p["method"], p["amount_fen"], p["tendered_fen"], p["change_fen"]) for p in full["payments"]] == [("cash", 100000, 120000, 20000)]
+    assert [(p["method"], p["amount_fen"], p["tendered_fen"], p["change_fen"]) for p in full["payments"]] == [
+        ("cash", 100000, 120000, 20000)
+    ]
     assert [e["status"] for e in full["events"]] == ["held", "paid"]
     tickets = full["tickets"]
     assert {t["seat"] for t in tickets} == set(ids["vip_seats"][:2])
@@ -57,7 +63,18 @@ async def test_cash_payment_computes_change_and_issues_signed_tickets():
 
 async def test_concession_tickets_carry_the_concession_flag_and_audit_comes_first():
     ids = await sales_catalog()
-    order = await _order(ids, [ItemRequest(price_class_id=ids["ga_class"], quantity=1, concession="senior", id_type="id_card", id_number="110101195001011234")])
+    order = await _order(
+        ids,
+        [
+            ItemRequest(
+                price_class_id=ids["ga_class"],
+                quantity=1,
+                concession="senior",
+                id_type="id_card",
+                id_number="110101195001011234",
+            )
+        ],
+    )
     with pytest.raises(Conflict):
         await confirm_window_payment(ADMIN_ACTOR, order.code, "card")  # waits for the auditor
     from db.sales.orders import approve_order
@@ -71,7 +88,7 @@ async def test_concession_tickets_carry_the_concession_flag_and_audit_comes_firs
 
 async def test_late_window_payment_reholds_free_stock_or_is_refused():
     ids = await sales_catalog()
-    past = dt.datetime.now(dt.timezone.utc) - PAST
+    past = dt.datetime.now(dt.UTC) - PAST
     late = await _order(ids, now=past)
     paid = await confirm_window_payment(ADMIN_ACTOR, late.code, "card")
     assert (paid.status, paid.outcome) == ("paid", "reheld")
@@ -103,11 +120,17 @@ async def test_sandbox_checkout_and_signed_callback_are_idempotent():
     async with http_client() as client:
         page = await client.get(checkout.url)
         assert page.status_code == 200 and order.code in page.text and "100.00" in page.text
-        forged = await client.post("/api/payments/sandbox/callback", content=body, headers={"X-Sandbox-Signature": "0" * 64})
+        forged = await client.post(
+            "/api/payments/sandbox/callback", content=body, headers={"X-Sandbox-Signature": "0" * 64}
+        )
         assert forged.status_code == 422 and forged.json()["status"] == 422
         assert (await get_order(order.code))["status"] == "held"
         results = [
-            (await client.post("/api/payments/sandbox/callback", content=body, headers={"X-Sandbox-Signature": signature})).json()
+            (
+                await client.post(
+                    "/api/payments/sandbox/callback", content=body, headers={"X-Sandbox-Signature": signature}
+                )
+            ).json()
             for _ in range(3)
         ]
         assert (await client.post("/api/payments/paypal/callback", content=body)).status_code == 404
@@ -129,9 +152,14 @@ async def test_callbacks_for_unknown_payments_wrong_amounts_and_paid_orders_chan
     order = await _order(ids)
     checkout = await start_online_payment(ADMIN_ACTOR, order.code)
     async with http_client() as client:
+
         async def notify(reference, code, amount):
             body, signature = sandbox.callback_body(reference, code, amount)
-            return (await client.post("/api/payments/sandbox/callback", content=body, headers={"X-Sandbox-Signature": signature})).json()
+            return (
+                await client.post(
+                    "/api/payments/sandbox/callback", content=body, headers={"X-Sandbox-Signature": signature}
+                )
+            ).json()
 
         assert (await notify("SBXNOSUCH", order.code, order.total_fen))["outcome"] == "ignored"
         assert (await notify(checkout.reference, order.code, order.total_fen - 1))["outcome"] == "ignored"
@@ -146,13 +174,15 @@ async def test_callbacks_for_unknown_payments_wrong_amounts_and_paid_orders_chan
 
 async def test_sandbox_payment_after_expiry_reholds_or_refunds():
     ids = await sales_catalog()
-    past = dt.datetime.now(dt.timezone.utc) - PAST
+    past = dt.datetime.now(dt.UTC) - PAST
     sandbox_page = re.compile(r'data-testid="outcome">([^<]+)<')
     kept = await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][0])], ids["seated_session"], now=past)
     lost = await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][1])], ids["seated_session"], now=past)
     kept_checkout = await start_online_payment(ADMIN_ACTOR, kept.code, now=past)
     lost_checkout = await start_online_payment(ADMIN_ACTOR, lost.code, now=past)
-    await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][1])], ids["seated_session"])  # expires `lost`, takes its seat
+    await _order(
+        ids, [ItemRequest(seat_id=ids["vip_seats"][1])], ids["seated_session"]
+    )  # expires `lost`, takes its seat
     async with http_client() as client:
         from tests.helpers import post_form
 

@@ -12,12 +12,26 @@ from db.sales.seating import PlanSeat, best_adjacent
 TIERS = [Tier(10, 10), Tier(30, 15), Tier(50, 20)]
 
 
-@pytest.mark.parametrize(("amount", "off", "expected"), [(10000, 50, 5000), (999, 50, 500), (998, 50, 499), (1, 50, 1), (12345, 0, 12345), (12345, 100, 0), (3333, 10, 3000)])
+@pytest.mark.parametrize(
+    ("amount", "off", "expected"),
+    [
+        (10000, 50, 5000),
+        (999, 50, 500),
+        (998, 50, 499),
+        (1, 50, 1),
+        (12345, 0, 12345),
+        (12345, 100, 0),
+        (3333, 10, 3000),
+    ],
+)
 def test_percent_off_rounds_half_up_to_the_fen(amount, off, expected):
     assert percent_of(amount, off) == expected
 
 
-@pytest.mark.parametrize(("size", "tier"), [(1, None), (9, None), (10, Tier(10, 10)), (29, Tier(10, 10)), (30, Tier(30, 15)), (200, Tier(50, 20))])
+@pytest.mark.parametrize(
+    ("size", "tier"),
+    [(1, None), (9, None), (10, Tier(10, 10)), (29, Tier(10, 10)), (30, Tier(30, 15)), (200, Tier(50, 20))],
+)
 def test_group_tier_is_the_best_reached(size, tier):
     assert group_tier(size, TIERS) == tier
     assert group_tier(size, reversed(TIERS)) == tier
@@ -25,7 +39,10 @@ def test_group_tier_is_the_best_reached(size, tier):
 
 def test_unit_price_concession_replaces_group_discount():
     student = ConcessionRule("student", percent_off=50)
-    assert unit_price(28000, student, 10) == (14000, {"list_fen": 28000, "concession": "student", "concession_off_fen": 14000})
+    assert unit_price(28000, student, 10) == (
+        14000,
+        {"list_fen": 28000, "concession": "student", "concession_off_fen": 14000},
+    )
     fixed = ConcessionRule("child", fixed_price_fen=2000)
     assert unit_price(5000, fixed, 0)[0] == 2000
     assert unit_price(1500, fixed, 0)[0] == 1500  # a fixed concession price never raises the price
@@ -56,6 +73,11 @@ def test_id_numbers_are_masked_and_buyers_checked():
     with pytest.raises(InvalidInput):
         clean_id_check("student_card", "")
     assert clean_buyer(Buyer(" 王小明 ", "138 0013 8000", "")).name == "王小明"
-    for bad in (Buyer("", "13800138000"), Buyer("王", "call me"), Buyer("王", "13800138000", "not-an-email"), Buyer("王", "13800138000", "", "12-34")):
+    for bad in (
+        Buyer("", "13800138000"),
+        Buyer("王", "call me"),
+        Buyer("王", "13800138000", "not-an-email"),
+        Buyer("王", "13800138000", "", "12-34"),
+    ):
         with pytest.raises(InvalidInput):
             clean_buyer(bad)

@@ -19,8 +19,15 @@ from tests.sales.ui_support import HX, staff_client
 async def _concession_order(ids) -> str:
     seller = await StaffUser.select(StaffUser.id).where(StaffUser.username == "seller1").first()
     order = await create_order(
-        Actor(seller["id"], "seller1", "seller"), session_id=ids["seated_session"], channel="box_office", buyer=BUYER,
-        items=[ItemRequest(seat_id=ids["vip_seats"][0], concession="student", id_type="student_card", id_number="S2026000123")],
+        Actor(seller["id"], "seller1", "seller"),
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[
+            ItemRequest(
+                seat_id=ids["vip_seats"][0], concession="student", id_type="student_card", id_number="S2026000123"
+            )
+        ],
     )
     return order.code
 
@@ -29,8 +36,13 @@ async def test_auditor_sees_the_queue_and_approves_for_payment():
     ids = await sales_catalog()
     await create_staff(ADMIN_ACTOR, "seller1", "售票员一", "seller", PASSWORD)
     code = await _concession_order(ids)
-    group = await create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="box_office", buyer=BUYER,
-                               items=[ItemRequest(price_class_id=ids["ga_class"], quantity=12)])
+    group = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=12)],
+    )
     async with staff_client(Role.AUDITOR, "auditor1") as client:
         queue = await client.get("/sales/audit")
         assert queue.status_code == 200
@@ -73,8 +85,12 @@ async def test_reject_needs_a_reason_and_the_seller_sees_it():
 async def test_order_awaiting_audit_polls_and_auditor_cannot_audit_own_sale():
     ids = await sales_catalog()
     async with staff_client(Role.SUPERVISOR, "boss") as boss:
-        await post_form(boss, f"/sales/sessions/{ids['ga_session']}/orders",
-                        {f"qty_{ids['ga_class']}": "10", "buyer_name": "团队", "buyer_phone": "13900139000"}, headers=HX)
+        await post_form(
+            boss,
+            f"/sales/sessions/{ids['ga_session']}/orders",
+            {f"qty_{ids['ga_class']}": "10", "buyer_name": "团队", "buyer_phone": "13900139000"},
+            headers=HX,
+        )
         code = (await Order.select(Order.code).first())["code"]
         page = await boss.get(f"/sales/orders/{code}")
         assert 'data-testid="awaiting-audit"' in page.text and 'hx-trigger="every 5s"' in page.text

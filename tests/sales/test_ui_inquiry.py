@@ -27,8 +27,13 @@ async def test_inquiry_needs_sales_inquire():
 
 async def test_sessions_list_shows_live_availability_and_price_notice():
     ids = await sales_catalog()
-    await create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="box_office", buyer=BUYER,
-                       items=[ItemRequest(price_class_id=ids["ga_class"], quantity=3)])
+    await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=3)],
+    )
     await catalog.schedule_price_change(ADMIN_ACTOR, ids["ga_class"], 6000, utc(hours=12), "旺季调价")
     async with staff_client(Role.SELLER, "seller1") as client:
         page = await client.get("/sales/sessions")
@@ -48,14 +53,26 @@ async def test_sessions_list_shows_live_availability_and_price_notice():
 async def test_session_page_shows_plan_states_and_polled_partials():
     ids = await sales_catalog()
     held, sold = ids["vip_seats"][0], ids["vip_seats"][1]
-    await create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="box_office", buyer=BUYER, items=[ItemRequest(seat_id=held)])
-    paid = await create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="box_office", buyer=BUYER, items=[ItemRequest(seat_id=sold)])
+    await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=held)],
+    )
+    paid = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=sold)],
+    )
     await confirm_window_payment(ADMIN_ACTOR, paid.code, "card")
     async with staff_client(Role.AUDITOR, "auditor1") as client:  # may inquire, may not sell
         page = await client.get(f"/sales/sessions/{ids['seated_session']}")
         assert page.status_code == 200
         assert 'data-testid="seat-plan"' in page.text and 'data-testid="order-tickets"' not in page.text
-        assert f'class="seat seat-c0 held" ' in page.text and f'data-seat-id="{held}"' in page.text
+        assert 'class="seat seat-c0 held" ' in page.text and f'data-seat-id="{held}"' in page.text
         assert "seat seat-c0 sold" in page.text
         live = await client.get(f"/sales/sessions/{ids['seated_session']}/live", headers=HX)
         assert 'hx-trigger="every 4s"' in live.text and f'data-testid="free-{ids["vip_class"]}">3<' in live.text

@@ -18,7 +18,9 @@ BUYER_FORM = {"buyer_name": "王小明", "buyer_phone": "13800138000", "buyer_em
 
 
 async def _held_seats(session_id: int) -> set[int]:
-    rows = await SessionSeat.select(SessionSeat.seat).where((SessionSeat.session == session_id) & (SessionSeat.status == "held"))
+    rows = await SessionSeat.select(SessionSeat.seat).where(
+        (SessionSeat.session == session_id) & (SessionSeat.status == "held")
+    )
     return {r["seat"] for r in rows}
 
 
@@ -54,7 +56,10 @@ async def test_seat_labels_follow_the_sellers_language():
     async with staff_client(Role.SELLER, "seller1") as client:
         placed = await post_form(client, f"{base}/orders", {"seat_id": [seat], **BUYER_FORM}, headers=HX)
         order_page = placed.headers["hx-redirect"]
-        for language, first, second in (("zh_CN", "池座 1排1座", "池座 1排2座"), ("en", "池座 row 1, seat 1", "池座 row 1, seat 2")):
+        for language, first, second in (
+            ("zh_CN", "池座 1排1座", "池座 1排2座"),
+            ("en", "池座 row 1, seat 1", "池座 row 1, seat 2"),
+        ):
             client.cookies.set("lang", language)
             plan = await client.get(base)
             assert f'title="{first} · VIP · ' in plan.text and f'data-label="{second}"' in plan.text, language
@@ -72,9 +77,13 @@ async def test_bad_input_is_an_on_page_error_and_nothing_is_written():
         empty = await post_form(client, f"{base}/order/details", {}, headers=HX)
         assert empty.status_code == 422 and "请先在座位图上选座或填写张数。" in empty.text
         assert 'data-testid="order-tickets"' in empty.text
-        no_phone = await post_form(client, f"{base}/orders", {"seat_id": [ids["vip_seats"][0]], **BUYER_FORM, "buyer_phone": "abc"}, headers=HX)
+        no_phone = await post_form(
+            client, f"{base}/orders", {"seat_id": [ids["vip_seats"][0]], **BUYER_FORM, "buyer_phone": "abc"}, headers=HX
+        )
         assert no_phone.status_code == 422 and "请填写购票人手机号" in no_phone.text
-        assert 'data-testid="order-details"' in no_phone.text and 'value="王小明"' in no_phone.text  # the form keeps what was typed
+        assert (
+            'data-testid="order-details"' in no_phone.text and 'value="王小明"' in no_phone.text
+        )  # the form keeps what was typed
         ga = f"/sales/sessions/{ids['ga_session']}"
         bad_qty = await post_form(client, f"{ga}/order/details", {f"qty_{ids['ga_class']}": "two"}, headers=HX)
         assert bad_qty.status_code == 422 and "two 不是整数" in bad_qty.text
@@ -92,7 +101,13 @@ async def test_seat_taken_meanwhile_brings_back_the_fresh_plan_with_a_message():
     base = f"/sales/sessions/{ids['seated_session']}"
     async with staff_client(Role.SELLER, "seller1") as client:
         await post_form(client, f"{base}/order/details", {"seat_id": [taken, wanted]}, headers=HX)
-        await create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="partner", buyer=BUYER, items=[ItemRequest(seat_id=taken)])
+        await create_order(
+            ADMIN_ACTOR,
+            session_id=ids["seated_session"],
+            channel="partner",
+            buyer=BUYER,
+            items=[ItemRequest(seat_id=taken)],
+        )
         clash = await post_form(client, f"{base}/orders", {"seat_id": [taken, wanted], **BUYER_FORM}, headers=HX)
         assert clash.status_code == 409
         assert "您选的座位刚被占用，请选择其他座位。" in clash.text and "Traceback" not in clash.text
@@ -113,7 +128,12 @@ async def test_concession_needs_the_checked_id_and_goes_to_audit():
         no_id = await post_form(client, f"{base}/orders", form, headers=HX)
         assert no_id.status_code == 422 and "请先登记已查验的证件，才能按优惠价售票。" in no_id.text
         assert await Order.count() == 0 and await _held_seats(ids["seated_session"]) == set()
-        placed = await post_form(client, f"{base}/orders", {**form, f"idtype_s{seat}": "student_card", f"idno_s{seat}": "S2026000123"}, headers=HX)
+        placed = await post_form(
+            client,
+            f"{base}/orders",
+            {**form, f"idtype_s{seat}": "student_card", f"idno_s{seat}": "S2026000123"},
+            headers=HX,
+        )
         assert placed.status_code == 201
     order = await Order.select().first()
     item = await OrderItem.select().first()
@@ -139,7 +159,9 @@ async def test_group_discount_is_shown_and_applied():
 async def test_only_sellers_place_orders():
     ids = await sales_catalog()
     async with staff_client(Role.AUDITOR, "auditor1") as client:
-        refused = await post_form(client, f"/sales/sessions/{ids['seated_session']}/orders", {"seat_id": [ids["seats"][0]], **BUYER_FORM})
+        refused = await post_form(
+            client, f"/sales/sessions/{ids['seated_session']}/orders", {"seat_id": [ids["seats"][0]], **BUYER_FORM}
+        )
         assert refused.status_code == 403
         assert (await client.get(f"/sales/sessions/{ids['seated_session']}/order")).status_code == 403
     assert await Order.count() == 0
@@ -150,7 +172,9 @@ async def test_many_windows_selling_the_same_seat_at_once_sell_it_once():
     seat = ids["vip_seats"][2]
     url = f"/sales/sessions/{ids['seated_session']}/orders"
     async with staff_client(Role.SELLER, "seller1") as client:
-        answers = await asyncio.gather(*[post_form(client, url, {"seat_id": [seat], **BUYER_FORM}, headers=HX) for _ in range(12)])
+        answers = await asyncio.gather(
+            *[post_form(client, url, {"seat_id": [seat], **BUYER_FORM}, headers=HX) for _ in range(12)]
+        )
     codes = sorted(a.status_code for a in answers)
     assert codes == [201] + [409] * 11, codes
     assert all("您选的座位刚被占用" in a.text for a in answers if a.status_code == 409)

@@ -20,8 +20,13 @@ from tests.smtp import smtp_server
 
 
 async def _two_seats(ids) -> str:
-    order = await create_order(ADMIN_ACTOR, session_id=ids["seated_session"], channel="box_office", buyer=BUYER,
-                               items=[ItemRequest(seat_id=s) for s in ids["vip_seats"][:2]])
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=s) for s in ids["vip_seats"][:2]],
+    )
     return order.code
 
 
@@ -29,7 +34,9 @@ async def test_cash_short_of_the_total_is_a_form_error_and_nothing_is_written():
     ids = await sales_catalog()
     code = await _two_seats(ids)
     async with staff_client(Role.SELLER, "seller1") as client:
-        short = await post_form(client, f"/sales/orders/{code}/pay", {"method": "cash", "tendered": "999.99", "received": "on"}, headers=HX)
+        short = await post_form(
+            client, f"/sales/orders/{code}/pay", {"method": "cash", "tendered": "999.99", "received": "on"}, headers=HX
+        )
         assert short.status_code == 422 and "实收现金少于应付金额" in short.text
         assert 'id="order-body"' in short.text and 'value="999.99"' in short.text
         unticked = await post_form(client, f"/sales/orders/{code}/pay", {"method": "card"}, headers=HX)
@@ -44,7 +51,9 @@ async def test_cash_payment_shows_change_and_issues_tickets_whose_qr_codes_verif
     ids = await sales_catalog()
     code = await _two_seats(ids)
     async with staff_client(Role.SELLER, "seller1") as client:
-        paid = await post_form(client, f"/sales/orders/{code}/pay", {"method": "cash", "tendered": "1,200", "received": "on"}, headers=HX)
+        paid = await post_form(
+            client, f"/sales/orders/{code}/pay", {"method": "cash", "tendered": "1,200", "received": "on"}, headers=HX
+        )
         assert paid.status_code == 200 and "已付款。请找零：¥200.00。" in paid.text
         assert 'data-status="paid"' in paid.text and paid.text.count('data-testid="ticket-card"') == 2
         tickets = await Ticket.select(Ticket.id, Ticket.code, Ticket.seat).order_by(Ticket.id)
@@ -61,7 +70,12 @@ async def test_cash_payment_shows_change_and_issues_tickets_whose_qr_codes_verif
         assert again.status_code == 409 and "该订单已付款。" in again.text
     payment = await Payment.select().first()
     assert await Payment.count() == 1
-    assert (payment["method"], payment["amount_fen"], payment["tendered_fen"], payment["change_fen"]) == ("cash", 100000, 120000, 20000)
+    assert (payment["method"], payment["amount_fen"], payment["tendered_fen"], payment["change_fen"]) == (
+        "cash",
+        100000,
+        120000,
+        20000,
+    )
     assert payment["confirmed_by"] is not None
 
 

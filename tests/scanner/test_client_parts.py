@@ -15,7 +15,7 @@ from scanner.client import Debouncer, _offline_ticket
 from scanner.offline import Journal, OfflineCache, judge, remember, replay_journal
 from scanner.verdict_ui import AMBER, BANNER_HEIGHT, GREEN, RED, VerdictScreen
 
-NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
 
 
 def test_a_code_held_for_many_frames_counts_once_and_again_after_it_left():
@@ -38,11 +38,21 @@ def test_the_next_ticket_waits_until_the_client_is_ready():
 def cache():
     ring = KeyRing(Ed25519PrivateKey.generate())
     data = {
-        "gate": "G-1", "venue_id": 1, "synced_at": NOW.isoformat(),
+        "gate": "G-1",
+        "venue_id": 1,
+        "synced_at": NOW.isoformat(),
         "public_keys": {str(k): v for k, v in ring.export_public().items()},
-        "sessions": [{"id": 3, "opens_at": (NOW - dt.timedelta(hours=1)).isoformat(), "closes_at": (NOW + dt.timedelta(hours=1)).isoformat(),
-                      "reentry_allowed": False, "sections": ""}],
-        "revoked": [11], "unpaid": [12],
+        "sessions": [
+            {
+                "id": 3,
+                "opens_at": (NOW - dt.timedelta(hours=1)).isoformat(),
+                "closes_at": (NOW + dt.timedelta(hours=1)).isoformat(),
+                "reentry_allowed": False,
+                "sections": "",
+            }
+        ],
+        "revoked": [11],
+        "unpaid": [12],
         "admitted": [{"ticket": 13, "inside": True, "first_entry_at": NOW.isoformat(), "first_gate": "G-2"}],
     }
     return OfflineCache(data), ring
@@ -54,7 +64,9 @@ def test_offline_judge_verifies_with_the_public_keys_and_the_synced_lists(cache)
     local = {}
 
     def status(ticket_id, session_id=3, concession=False, key=ring.private_key):
-        decision, _, _ = judge(cache, local, "G-1", sign(key, 1, ticket_id, session_id, concession), NOW, Direction.IN, None)
+        decision, _, _ = judge(
+            cache, local, "G-1", sign(key, 1, ticket_id, session_id, concession), NOW, Direction.IN, None
+        )
         return decision.status
 
     assert status(10) is Status.OK  # unknown to the cache: the signature suffices
@@ -63,7 +75,9 @@ def test_offline_judge_verifies_with_the_public_keys_and_the_synced_lists(cache)
     assert status(13) is Status.ALREADY_REDEEMED
     assert status(14, session_id=99) is Status.WRONG_GATE
     assert status(15, key=Ed25519PrivateKey.generate()) is Status.INVALID
-    decision, claim, presence = judge(cache, local, "G-1", sign(ring.private_key, 1, 16, 3, True), NOW, Direction.IN, None)
+    decision, claim, presence = judge(
+        cache, local, "G-1", sign(ring.private_key, 1, 16, 3, True), NOW, Direction.IN, None
+    )
     assert decision.attention and decision.attention_kind == "concession"
     remember(local, claim.ticket_id, "G-1", NOW, Direction.IN, presence)
     assert status(16) is Status.ALREADY_REDEEMED  # no double admission locally
@@ -73,8 +87,28 @@ def test_journal_keeps_entries_until_uploaded_and_rebuilds_local_presence(tmp_pa
     cache, _ = cache
     journal = Journal(tmp_path / "j.jsonl")
     for n, ticket in enumerate((20, 21)):
-        journal.append({"nonce": str(n), "code": "x", "direction": "in", "at": NOW.isoformat(), "status": "ok", "reason_code": "welcome", "ticket_id": ticket})
-    journal.append({"nonce": "2", "code": "x", "direction": "out", "at": NOW.isoformat(), "status": "ok", "reason_code": "goodbye", "ticket_id": 20})
+        journal.append(
+            {
+                "nonce": str(n),
+                "code": "x",
+                "direction": "in",
+                "at": NOW.isoformat(),
+                "status": "ok",
+                "reason_code": "welcome",
+                "ticket_id": ticket,
+            }
+        )
+    journal.append(
+        {
+            "nonce": "2",
+            "code": "x",
+            "direction": "out",
+            "at": NOW.isoformat(),
+            "status": "ok",
+            "reason_code": "goodbye",
+            "ticket_id": 20,
+        }
+    )
     local = replay_journal(journal.pending(), cache, "G-1")
     assert (local[20].inside, local[21].inside) == (False, True)
     journal.mark_uploaded(2)
@@ -82,11 +116,27 @@ def test_journal_keeps_entries_until_uploaded_and_rebuilds_local_presence(tmp_pa
     assert len((tmp_path / "j.jsonl.uploaded").read_text().splitlines()) == 2
 
 
-@pytest.mark.parametrize(("status", "attention", "colour"), [("ok", False, GREEN), ("ok", True, AMBER), ("revoked", False, RED)])
+@pytest.mark.parametrize(
+    ("status", "attention", "colour"), [("ok", False, GREEN), ("ok", True, AMBER), ("revoked", False, RED)]
+)
 def test_verdict_screen_colours_and_text(cache, status, attention, colour):
     cache, ring = cache
-    decision, claim, presence = judge(cache, {}, "G-1", sign(ring.private_key, 1, 11 if status == "revoked" else 30, 3, attention), NOW, Direction.IN, None)
-    ticket = {"id": 30, "seat": {"section": "A1", "row": "1", "number": 2}, "class": "一等", "concession": "student", "concession_names": {"zh_CN": "学生", "en": "Student"}}
+    decision, claim, presence = judge(
+        cache,
+        {},
+        "G-1",
+        sign(ring.private_key, 1, 11 if status == "revoked" else 30, 3, attention),
+        NOW,
+        Direction.IN,
+        None,
+    )
+    ticket = {
+        "id": 30,
+        "seat": {"section": "A1", "row": "1", "number": 2},
+        "class": "一等",
+        "concession": "student",
+        "concession_names": {"zh_CN": "学生", "en": "Student"},
+    }
     verdict = verdict_dict(decision, ticket, presence, offline=True)
     screen = VerdictScreen("zh_CN", size=(800, 480), sound=False)
     background, lines = screen.lines(verdict, offline=True)

@@ -34,9 +34,25 @@ async def start_client(
         env["DISPLAY"] = display
     mode = ["--headless"] if display is None else []
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "scanner", "--gate", "G-1", "--source", str(video), *mode, "--ready-after", "1",
-        "--journal", str(tmp / "journal.jsonl"), "--cache", str(tmp / "cache.json"), *extra,
-        cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "scanner",
+        "--gate",
+        "G-1",
+        "--source",
+        str(video),
+        *mode,
+        "--ready-after",
+        "1",
+        "--journal",
+        str(tmp / "journal.jsonl"),
+        "--cache",
+        str(tmp / "cache.json"),
+        *extra,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -67,14 +83,30 @@ async def test_headless_client_gives_each_ticket_its_verdict_once(tmp_path):
     elsewhere = await issue_ticket(world["elsewhere"])
     forged = sign(Ed25519PrivateKey.generate(), 1, valid["id"], world["session"], False)
     altered = valid["code"][:60] + ("B" if valid["code"][60] != "B" else "C") + valid["code"][61:]
-    shown = [valid["code"], forged, altered, revoked["code"], elsewhere["code"], too_early["code"], student["code"], valid["code"]]
+    shown = [
+        valid["code"],
+        forged,
+        altered,
+        revoked["code"],
+        elsewhere["code"],
+        too_early["code"],
+        student["code"],
+        valid["code"],
+    ]
     segments = [(None, 0.6)]
     for code in shown:
         segments += [(code, 1.5), (None, 1.0)]  # each code held for 15 frames
     video = write_video(tmp_path / "gate.avi", segments)
     lines = await run_to_end(video, tmp_path)
     assert [line["status"] for line in lines] == [
-        "ok", "invalid", "invalid", "revoked", "wrong_session", "invalid_time", "ok", "already_redeemed",
+        "ok",
+        "invalid",
+        "invalid",
+        "revoked",
+        "wrong_session",
+        "invalid_time",
+        "ok",
+        "already_redeemed",
     ]
     assert all(line["offline"] is False for line in lines)
     assert lines[0]["ticket_id"] == valid["id"] and lines[0]["class"] == "站票" and lines[0]["attention"] is False
@@ -90,7 +122,9 @@ async def test_session_bound_scanner_refuses_other_sessions_and_frames_without_c
     world = await open_venue()
     seated = await issue_ticket(world["seated"])
     standing = await issue_ticket(world["session"])
-    video = write_video(tmp_path / "gate.avi", [(None, 1.0), (standing["code"], 1.5), (None, 1.5), (seated["code"], 1.5), (None, 2.0)])
+    video = write_video(
+        tmp_path / "gate.avi", [(None, 1.0), (standing["code"], 1.5), (None, 1.5), (seated["code"], 1.5), (None, 2.0)]
+    )
     lines = await run_to_end(video, tmp_path, "--session", str(world["seated"]))
     assert [line["status"] for line in lines] == ["wrong_session", "ok"]
     assert lines[1]["seat"].startswith("A")
@@ -108,8 +142,21 @@ async def test_client_switches_to_offline_and_back_by_itself(tmp_path):
     late_seller = await issue_ticket(world["session"])  # only its id is reserved now; see below
     after = await issue_ticket(world["session"])
     gap = (None, 3.0)
-    segments = [(None, 0.5), (before["code"], 1.0), gap, (late_seller["code"], 1.0), (None, 1.0), (refunded["code"], 1.0), (None, 1.0),
-                (doubled["code"], 1.0), (None, 1.0), (before["code"], 1.0), (None, 9.0), (after["code"], 1.0), (None, 1.0)]
+    segments = [
+        (None, 0.5),
+        (before["code"], 1.0),
+        gap,
+        (late_seller["code"], 1.0),
+        (None, 1.0),
+        (refunded["code"], 1.0),
+        (None, 1.0),
+        (doubled["code"], 1.0),
+        (None, 1.0),
+        (before["code"], 1.0),
+        (None, 9.0),
+        (after["code"], 1.0),
+        (None, 1.0),
+    ]
     video = write_video(tmp_path / "gate.avi", segments)
     async with outage_for(os.environ["DATABASE_URL"], tmp_path) as outage:
         process = await start_client(
@@ -128,13 +175,19 @@ async def test_client_switches_to_offline_and_back_by_itself(tmp_path):
         _, err = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0, err.decode()[-2000:]
     assert [(v["status"], v["offline"]) for v in offline] == [
-        ("ok", True), ("revoked", True), ("ok", True), ("already_redeemed", True),
+        ("ok", True),
+        ("revoked", True),
+        ("ok", True),
+        ("already_redeemed", True),
     ]
     assert (last["status"], last["offline"], last["ticket_id"]) == ("ok", False, after["id"])
     # the journal is uploaded with the original times; the double admission is flagged, not undone
-    rows = await Scan.select(Scan.ticket, Scan.status, Scan.offline, Scan.at).where(Scan.offline == True).order_by(Scan.at)  # noqa: E712
+    rows = await Scan.select(Scan.ticket, Scan.status, Scan.offline, Scan.at).where(Scan.offline).order_by(Scan.at)
     assert [(r["ticket"], r["status"]) for r in rows] == [
-        (late_seller["id"], "ok"), (refunded["id"], "revoked"), (doubled["id"], "ok"), (before["id"], "already_redeemed"),
+        (late_seller["id"], "ok"),
+        (refunded["id"], "revoked"),
+        (doubled["id"], "ok"),
+        (before["id"], "already_redeemed"),
     ]
     admitted = await Admission.select(Admission.first_entry_at).where(Admission.ticket == late_seller["id"]).first()
     assert admitted["first_entry_at"] == rows[0]["at"]
@@ -155,13 +208,27 @@ async def test_restart_while_offline_uses_the_saved_cache_and_its_own_journal(tm
         await outage.cut()
         offline_video = write_video(
             tmp_path / "offline.avi",
-            [(None, 0.5), (admitted["code"], 1.0), (None, 1.0), (refunded["code"], 1.0), (None, 1.0), (sold_since["code"], 1.0), (None, 1.0)],
+            [
+                (None, 0.5),
+                (admitted["code"], 1.0),
+                (None, 1.0),
+                (refunded["code"], 1.0),
+                (None, 1.0),
+                (sold_since["code"], 1.0),
+                (None, 1.0),
+            ],
         )
         lines = await run_to_end(offline_video, tmp_path, "--offline-timeout", "1", database_url=outage.url)
-        assert [(v["status"], v["offline"]) for v in lines] == [("already_redeemed", True), ("revoked", True), ("ok", True)]
+        assert [(v["status"], v["offline"]) for v in lines] == [
+            ("already_redeemed", True),
+            ("revoked", True),
+            ("ok", True),
+        ]
         # restarted again, still offline: its own journal says sold_since is inside
         again = write_video(tmp_path / "again.avi", [(None, 0.5), (sold_since["code"], 1.0), (None, 0.5)])
-        assert [v["status"] for v in await run_to_end(again, tmp_path, "--offline-timeout", "1", database_url=outage.url)] == ["already_redeemed"]
+        assert [
+            v["status"] for v in await run_to_end(again, tmp_path, "--offline-timeout", "1", database_url=outage.url)
+        ] == ["already_redeemed"]
         assert await Scan.count() == 1
         await outage.restore()
         blank = write_video(tmp_path / "blank.avi", [(None, 1.0)])

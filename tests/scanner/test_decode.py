@@ -112,7 +112,12 @@ def test_decode_only_cli_prints_one_json_line_per_image(tmp_path):
     (source / "notes.txt").write_text("not an image")
     result = subprocess.run(
         [sys.executable, "-m", "scanner", "--decode-only", "--source", str(source)],
-        cwd=REPO, capture_output=True, text=True, encoding="utf-8", timeout=60, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=True,
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines == [
@@ -126,7 +131,10 @@ def test_decode_only_cli_prints_one_json_line_per_image(tmp_path):
 def test_camera_mode_is_not_there_yet():
     result = subprocess.run(
         [sys.executable, "-m", "scanner", "--gate", "G1", "--source", "0", "--headless"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
 

@@ -40,7 +40,8 @@ async def test_snapshot_maps_ticket_sections_only_where_the_gate_admits_some_sec
     limited = _sessions(await snapshot(await gate_by_code("G-1")))
     # every issued ticket, as runs of consecutive ids (the unpaid one too: it is refused as unpaid first)
     assert limited[world["seated"]]["ticket_sections"] == {
-        "A1": [[a1["id"], a1_next["id"]], [a1_last["id"], a1_last["id"]]], "A2": [[a2["id"], a2["id"]]],
+        "A1": [[a1["id"], a1_next["id"]], [a1_last["id"], a1_last["id"]]],
+        "A2": [[a2["id"], a2["id"]]],
     }
     assert limited[world["seated"]]["sections"] == "A1"  # the existing fields stay as they were
     assert {k for k, s in limited.items() if "ticket_sections" in s} == {world["seated"]}
@@ -87,10 +88,17 @@ async def test_offline_gate_limited_to_a_section_checks_it_like_online(tmp_path)
 
     refused = await offline.scan(a2["code"])
     assert (refused["status"], refused["reason_code"], refused["reason_params"], refused["offline"]) == (
-        "wrong_gate", "section", {"section": "A2"}, True,
+        "wrong_gate",
+        "section",
+        {"section": "A2"},
+        True,
     )
     online = await redeem(a2["code"], "G-1")
-    assert (online["status"], online["reason_code"], online["reason"]) == (refused["status"], refused["reason_code"], refused["reason"])
+    assert (online["status"], online["reason_code"], online["reason"]) == (
+        refused["status"],
+        refused["reason_code"],
+        refused["reason"],
+    )
 
     admitted = await offline.scan(a1["code"])
     assert (admitted["status"], admitted["attention"], admitted["attention_text"]) == ("ok", False, "")
@@ -107,7 +115,14 @@ async def test_offline_gate_limited_to_a_section_checks_it_like_online(tmp_path)
     assert (both["status"], both["attention_text"]) == ("ok", f"{CHECK_A1} {CONCESSION}")
     again = await offline.scan(sold_after["code"])
     assert again["status"] == "already_redeemed" and again["attention"] is False
-    assert [e["status"] for e in offline.journal.pending()] == ["wrong_gate", "ok", "ok", "ok", "ok", "already_redeemed"]
+    assert [e["status"] for e in offline.journal.pending()] == [
+        "wrong_gate",
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "already_redeemed",
+    ]
 
 
 async def test_an_offline_gate_that_admits_every_section_is_unaffected(tmp_path):
@@ -118,4 +133,9 @@ async def test_an_offline_gate_that_admits_every_section_is_unaffected(tmp_path)
     sold_after = await issue_ticket(world["seated"], section="A2")
     for ticket in (a2, sold_after):
         verdict = await offline.scan(ticket["code"])
-        assert (verdict["status"], verdict["attention"], verdict["check_sections"], verdict["offline"]) == ("ok", False, [], True)
+        assert (verdict["status"], verdict["attention"], verdict["check_sections"], verdict["offline"]) == (
+            "ok",
+            False,
+            [],
+            True,
+        )

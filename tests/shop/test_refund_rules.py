@@ -8,7 +8,7 @@ import pytest
 
 from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY, FeePolicy, FeeStep, quote
 
-START = dt.datetime(2026, 12, 31, 12, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 12, 31, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(

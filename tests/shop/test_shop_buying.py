@@ -66,7 +66,11 @@ async def test_buy_general_admission_pay_and_receive_the_email(monkeypatch):
     assert 'data-testid="email-sent"' in page.text  # sent after the checkout's answer, before the next page
     assert 'data-testid="email-sent"' in status.text and "<html" not in status.text and "hx-trigger" not in status.text
     assert 'data-testid="refund-cost"' in page.text
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["cache-control"] == "private, no-store"
+    assert (
+        pdf.status_code == 200
+        and pdf.content.startswith(b"%PDF")
+        and pdf.headers["cache-control"] == "private, no-store"
+    )
     order = await Order.select().where(Order.code == code).first()
     assert (order["channel"], order["status"], order["total_fen"]) == ("web_shop", "paid", 15000)
     tickets = await Ticket.select(Ticket.code).where(Ticket.order == order["id"])
@@ -113,7 +117,9 @@ async def test_a_seat_taken_meanwhile_gives_a_clear_message_and_a_fresh_plan():
     async with shop_client(address="198.51.100.1") as first, shop_client(address="198.51.100.2") as second:
         order_code(await hold(first, ids["seated_session"], seat_id=str(a)))
         lost = await hold(second, ids["seated_session"], seat_id=[str(a), str(b)], name="李四")
-        swapped = await hold(second, ids["seated_session"], seat_id=[str(a)], name="李四", headers={"hx-request": "true"})
+        swapped = await hold(
+            second, ids["seated_session"], seat_id=[str(a)], name="李四", headers={"hx-request": "true"}
+        )
     assert lost.status_code == 409 and "<html" in lost.text
     assert "刚被" in lost.text or "just taken" in lost.text
     assert re.search(rf'value="{a}"[^>]*disabled', lost.text), "the taken seat is shown taken"
@@ -155,8 +161,15 @@ async def test_concession_order_waits_for_the_audit():
     ids = await sales_catalog()
     async with shop_client() as client:
         code = order_code(
-            await hold(client, ids["ga_session"], concession="student", concession_count="1", id_type="student_card",
-                       id_number="S20260001", **{f"qty_{ids['ga_class']}": "2"})
+            await hold(
+                client,
+                ids["ga_session"],
+                concession="student",
+                concession_count="1",
+                id_type="student_card",
+                id_number="S20260001",
+                **{f"qty_{ids['ga_class']}": "2"},
+            )
         )
         page = await client.get(f"/shop/orders/{code}")
     assert 'data-status="awaiting_audit"' in page.text and 'data-testid="audit-note"' in page.text
@@ -170,9 +183,15 @@ async def test_the_sandbox_callback_pays_a_shop_order():
         code = order_code(await hold(client, ids["ga_session"], **{f"qty_{ids['ga_class']}": "1"}))
         checkout = await start_online_payment(ADMIN_ACTOR, code)
         body, signature = provider("sandbox").callback_body(checkout.reference, code, 5000)
-        forged = await client.post("/api/payments/sandbox/callback", content=body, headers={"x-sandbox-signature": "0" * 64})
-        notice = await client.post("/api/payments/sandbox/callback", content=body, headers={"x-sandbox-signature": signature})
-        again = await client.post("/api/payments/sandbox/callback", content=body, headers={"x-sandbox-signature": signature})
+        forged = await client.post(
+            "/api/payments/sandbox/callback", content=body, headers={"x-sandbox-signature": "0" * 64}
+        )
+        notice = await client.post(
+            "/api/payments/sandbox/callback", content=body, headers={"x-sandbox-signature": signature}
+        )
+        again = await client.post(
+            "/api/payments/sandbox/callback", content=body, headers={"x-sandbox-signature": signature}
+        )
         page = await client.get(f"/shop/orders/{code}")
     assert forged.status_code == 422
     assert notice.json()["outcome"] == "accepted" and again.json()["outcome"] == "ignored"
@@ -180,7 +199,7 @@ async def test_the_sandbox_callback_pays_a_shop_order():
 
 
 async def _expire(code: str) -> None:
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     await Order.update({Order.expires_at: past}).where(Order.code == code)
     await SessionSeat.update({SessionSeat.held_until: past}).where(SessionSeat.hold_ref == code)
 
@@ -206,7 +225,9 @@ async def test_payment_after_the_hold_expired_and_the_seat_was_sold_is_refunded_
         code = order_code(await hold(late, ids["seated_session"], seat_id=str(seat)))
         started = await post_form(late, f"/shop/orders/{code}/pay")
         await _expire(code)
-        order_code(await hold(other, ids["seated_session"], seat_id=str(seat)))  # the released seat goes to someone else
+        order_code(
+            await hold(other, ids["seated_session"], seat_id=str(seat))
+        )  # the released seat goes to someone else
         await post_form(late, started.headers["location"])
         page = await late.get(f"/shop/orders/{code}")
     assert 'data-status="refunded"' in page.text and 'data-testid="outcome"' in page.text

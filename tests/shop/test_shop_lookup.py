@@ -36,9 +36,18 @@ async def test_lookup_by_phone_or_email_opens_the_order_with_history_and_tickets
     assert 'data-testid="lookup-form"' in denied.text and "王小明" not in denied.text
     assert by_phone.status_code == 303 and by_phone.headers["location"] == f"/shop/orders/{code}"
     cookie = by_phone.headers["set-cookie"]
-    assert cookie.startswith(f"{GRANT_COOKIE}=") and "HttpOnly" in cookie and "Secure" in cookie and "Max-Age=1800" in cookie
+    assert (
+        cookie.startswith(f"{GRANT_COOKIE}=")
+        and "HttpOnly" in cookie
+        and "Secure" in cookie
+        and "Max-Age=1800" in cookie
+    )
     assert "13800138000" not in cookie and "example" not in cookie
-    assert 'data-status="paid"' in page.text and 'data-testid="history"' in page.text and 'data-testid="refund-cost"' in page.text
+    assert (
+        'data-status="paid"' in page.text
+        and 'data-testid="history"' in page.text
+        and 'data-testid="refund-cost"' in page.text
+    )
     assert pdf.content.startswith(b"%PDF")
     assert by_mail.status_code == 303
     assert await AuditEntry.count().where((AuditEntry.action == "shop.lookup") & (AuditEntry.object_id == code)) == 2
@@ -97,7 +106,12 @@ async def test_nobody_opens_another_customers_order():
     async with shop_client(address="203.0.113.82") as client:
         assert (await _lookup(client, mine, BUYER_FORM["phone"])).status_code == 303
         wrong_contact = await _lookup(client, theirs, BUYER_FORM["phone"])  # my phone, their code
-        for path in (f"/shop/orders/{theirs}", f"/shop/orders/{theirs}/tickets.pdf", f"/shop/orders/{theirs}/email-status", f"/o/{theirs}"):
+        for path in (
+            f"/shop/orders/{theirs}",
+            f"/shop/orders/{theirs}/tickets.pdf",
+            f"/shop/orders/{theirs}/email-status",
+            f"/o/{theirs}",
+        ):
             page = await client.get(path, follow_redirects=True)
             assert 'data-testid="lookup-form"' in page.text and "张三" not in page.text and "%PDF" not in page.text
         for action in ("pay", "cancel", "email"):
@@ -143,7 +157,9 @@ async def test_order_creation_is_rate_limited_per_client(monkeypatch):
     ids = await sales_catalog()
     monkeypatch.setattr(shop_orders, "ORDERS_PER_CLIENT", Limit(3, shop_orders.ORDERS_PER_CLIENT.window))
     async with shop_client(address="203.0.113.99") as client, shop_client(address="203.0.113.98") as other:
-        answers = [(await hold(client, ids["ga_session"], **{f"qty_{ids['ga_class']}": "1"})).status_code for _ in range(4)]
+        answers = [
+            (await hold(client, ids["ga_session"], **{f"qty_{ids['ga_class']}": "1"})).status_code for _ in range(4)
+        ]
         elsewhere = await hold(other, ids["ga_session"], **{f"qty_{ids['ga_class']}": "1"})
     assert answers == [303, 303, 303, 429] and elsewhere.status_code == 303
 

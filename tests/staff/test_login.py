@@ -6,7 +6,7 @@ import pytest
 
 from db.audit.tables import AuditEntry
 from db.staff.tables import StaffUser
-from tests.helpers import http_client, fetch_csrf, make_staff, sign_in
+from tests.helpers import fetch_csrf, http_client, make_staff, sign_in
 
 
 @pytest.fixture

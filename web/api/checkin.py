@@ -49,7 +49,9 @@ def _csrf_ok(request: Request) -> bool:
     if len(header) <= CSRF_SECRET_LENGTH or len(cookie) <= CSRF_SECRET_LENGTH:
         return False
     valid = all(
-        compare_digest(token[CSRF_SECRET_LENGTH:], generate_csrf_hash(token=token[:CSRF_SECRET_LENGTH], secret=_csrf_secret))
+        compare_digest(
+            token[CSRF_SECRET_LENGTH:], generate_csrf_hash(token=token[:CSRF_SECRET_LENGTH], secret=_csrf_secret)
+        )
         for token in (header, cookie)
     )
     return valid and compare_digest(header[:CSRF_SECRET_LENGTH], cookie[:CSRF_SECRET_LENGTH])
@@ -132,8 +134,13 @@ async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[
     else:
         gate_ref = gate
     result = await redeem(
-        code, gate_ref, nonce=_optional_str(data, "nonce"), direction=_optional_str(data, "direction", "in") or "in",
-        session_id=_optional_int(data, "session_id"), device_id=device.id if device else None, attendant=actor,
+        code,
+        gate_ref,
+        nonce=_optional_str(data, "nonce"),
+        direction=_optional_str(data, "direction", "in") or "in",
+        session_id=_optional_int(data, "session_id"),
+        device_id=device.id if device else None,
+        attendant=actor,
     )
     return translated(result)
 
@@ -151,7 +158,7 @@ async def upload_journal(request: Request, data: JSONBody[dict[str, Any]]) -> di
     device = await _require_device(request)
     entries = data.get("entries")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise InvalidInput("Send the journal as {\"entries\": [...]}.", field="entries")
+        raise InvalidInput('Send the journal as {"entries": [...]}.', field="entries")
     return await apply_journal(Actor(None, f"device:{device.name}", "gate"), device.gate, entries, device_id=device.id)
 
 

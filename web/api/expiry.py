@@ -21,7 +21,7 @@ async def _run() -> None:
         await asyncio.sleep(INTERVAL_SECONDS)
         try:
             released = await release_expired_holds()
-        except Exception:  # noqa: BLE001 - a failed sweep must not stop the next one
+        except Exception:
             log.exception("releasing expired holds failed")
             continue
         if released:

@@ -150,8 +150,12 @@ def _partner_seat(section: str, row: str, number: int) -> str:
 async def _tickets(code: str) -> list[TicketOut]:
     return [
         TicketOut(
-            t["id"], t["code"], _partner_seat(t["seat.section"], t["seat.row_label"], t["seat.number"]) if t["seat"] else None,
-            t["status"], t["price_class.name"], t["price_fen"],
+            t["id"],
+            t["code"],
+            _partner_seat(t["seat.section"], t["seat.row_label"], t["seat.number"]) if t["seat"] else None,
+            t["status"],
+            t["price_class.name"],
+            t["price_fen"],
         )
         for t in await order_tickets(code)
     ]
@@ -167,7 +171,10 @@ async def list_events() -> list[Event]:
 async def session_availability(session_id: FromPath[int]) -> Availability:
     """Live availability per price class (price in force now) and, for seated sessions, every seat's status."""
     counts = await availability(session_id)
-    classes = [PriceClass(c["id"], c["name"], c["price_fen"], c["available"], bool(c["seat_class"])) for c in counts["price_classes"]]
+    classes = [
+        PriceClass(c["id"], c["name"], c["price_fen"], c["available"], bool(c["seat_class"]))
+        for c in counts["price_classes"]
+    ]
     seats = [
         Seat(s["id"], _partner_seat(s["section"], s["row_label"], s["number"]), s["price_class_id"], s["status"])
         for s in await seat_plan(session_id)
@@ -177,16 +184,24 @@ async def session_availability(session_id: FromPath[int]) -> Availability:
 
 @post("/api/v1/orders", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], status_code=201)
 async def place_order(
-    request: Request, data: JSONBody[OrderIn],
-    idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=100)] = None,
+    request: Request,
+    data: JSONBody[OrderIn],
+    idempotency_key: Annotated[
+        str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=100)
+    ] = None,
 ) -> OrderCreated:
     """Place an order and hold its tickets until `expires_at`. Send an Idempotency-Key: the same key
     again returns the same order and holds nothing more. 409 when sold out or a seat is taken."""
     partner = _partner(request)
     order = await create_order(
-        partner.actor, session_id=data.session_id, channel="partner",
-        buyer=Buyer(data.buyer.name, data.buyer.phone, data.buyer.email), items=[_item(i) for i in data.items],
-        outlet=partner.name, partner_id=partner.id, idempotency_key=idempotency_key,
+        partner.actor,
+        session_id=data.session_id,
+        channel="partner",
+        buyer=Buyer(data.buyer.name, data.buyer.phone, data.buyer.email),
+        items=[_item(i) for i in data.items],
+        outlet=partner.name,
+        partner_id=partner.id,
+        idempotency_key=idempotency_key,
     )
     return OrderCreated(order.code, order.status, order.total_fen, order.expires_at)
 

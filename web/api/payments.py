@@ -19,7 +19,9 @@ SIGNATURE_HEADER = "x-sandbox-signature"
 async def payment_callback(request: Request, provider_name: FromPath[str]) -> dict:
     """The provider's notice that a payment succeeded (HMAC-SHA256 of the body in X-Sandbox-Signature).
     Idempotent; a notice for an unknown or already-paid order changes nothing."""
-    result = await handle_payment_callback(provider_name, await request.body(), request.headers.get(SIGNATURE_HEADER, ""))
+    result = await handle_payment_callback(
+        provider_name, await request.body(), request.headers.get(SIGNATURE_HEADER, "")
+    )
     return {"order_code": result.code, "status": result.status, "outcome": result.outcome}
 
 

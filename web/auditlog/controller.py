@@ -33,7 +33,7 @@ def _local_day(value: str | None, label: str) -> dt.datetime | None:
         day = dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(gettext("{label}: enter a date like 2026-11-26.", label=label)) from None
-    return dt.datetime.combine(day, dt.time(), ZoneInfo(DEFAULT_TIMEZONE)).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(DEFAULT_TIMEZONE)).astimezone(dt.UTC)
 
 
 def _shown(key: str, value: Any) -> str:
@@ -55,7 +55,8 @@ def _changes(entry: dict[str, Any]) -> list[dict[str, Any]]:
     keys = list(dict.fromkeys([*before, *after]))
     return [
         {
-            "field": key, "before": _shown(key, before.get(key)) if entry["before"] is not None else "",
+            "field": key,
+            "before": _shown(key, before.get(key)) if entry["before"] is not None else "",
             "after": _shown(key, after.get(key)) if entry["after"] is not None else "",
             "changed": entry["before"] is not None and entry["after"] is not None and before.get(key) != after.get(key),
         }
@@ -73,7 +74,13 @@ async def audit_log(
     until: FromQuery[str] = "",
     page: FromQuery[int] = 1,
 ) -> Template:
-    filters = {"action": action.strip(), "actor": actor.strip(), "object_type": object_type.strip(), "since": since, "until": until}
+    filters = {
+        "action": action.strip(),
+        "actor": actor.strip(),
+        "object_type": object_type.strip(),
+        "since": since,
+        "until": until,
+    }
     page = max(page, 1)
     entries: list[dict[str, Any]] = []
     error = None
@@ -84,8 +91,13 @@ async def audit_log(
         error = str(exc)
     else:
         entries = await audit.search(
-            action=filters["action"] or None, actor=filters["actor"] or None, object_type=filters["object_type"] or None,
-            since=start, until=end + dt.timedelta(days=1) if end else None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
+            action=filters["action"] or None,
+            actor=filters["actor"] or None,
+            object_type=filters["object_type"] or None,
+            since=start,
+            until=end + dt.timedelta(days=1) if end else None,
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
         )
     has_older = len(entries) > PAGE_SIZE
     entries = entries[:PAGE_SIZE]
@@ -93,8 +105,15 @@ async def audit_log(
         entry["changes"] = _changes(entry)
     query = {k: v for k, v in filters.items() if v}
     return render(
-        request, "auditlog/log.html", partial="auditlog/_results.html", status_code=422 if error else 200,
-        entries=entries, filters=filters, object_types=await audit.object_types(), error=error, page=page,
+        request,
+        "auditlog/log.html",
+        partial="auditlog/_results.html",
+        status_code=422 if error else 200,
+        entries=entries,
+        filters=filters,
+        object_types=await audit.object_types(),
+        error=error,
+        page=page,
         newer_url=f"/auditlog?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
         older_url=f"/auditlog?{urlencode({**query, 'page': page + 1})}" if has_older else None,
     )

@@ -1,7 +1,7 @@
 """The catalog area (R3.1, R3.2): venues with seat plans and gates, events, sessions and their prices."""
 
-from web.catalog import events, sessions, venues
 from db.staff.permissions import Permission
+from web.catalog import events, sessions, venues
 
 ROUTES = [*venues.ROUTES, *events.ROUTES, *sessions.ROUTES]
 

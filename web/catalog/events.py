@@ -20,8 +20,14 @@ from web.templating import render
 async def _events_page(request: Request, kind: str | None, status_code: int = 200, **extra: Any) -> Template:
     kind = kind if kind in EVENT_KIND_LABELS else None
     return render(
-        request, "catalog/events.html", partial="catalog/_events_table.html", status_code=status_code,
-        events=await queries.events(kind), kind=kind, kinds=EVENT_KIND_LABELS, **{"form": {}, **extra},
+        request,
+        "catalog/events.html",
+        partial="catalog/_events_table.html",
+        status_code=status_code,
+        events=await queries.events(kind),
+        kind=kind,
+        kinds=EVENT_KIND_LABELS,
+        **{"form": {}, **extra},
     )
 
 
@@ -34,7 +40,10 @@ async def event_list(request: Request, kind: FromQuery[str | None] = None) -> Te
 async def event_create(request: Request, data: URLEncodedBody[dict[str, Any]]) -> Response:
     try:
         event_id = await operations.create_event(
-            request.user.actor, text(data, "name"), text(data, "kind"), text(data, "description"),
+            request.user.actor,
+            text(data, "name"),
+            text(data, "kind"),
+            text(data, "description"),
             whole_number(data, "duration_minutes", 120),
         )
     except DomainError as exc:
@@ -45,8 +54,11 @@ async def event_create(request: Request, data: URLEncodedBody[dict[str, Any]]) -
 @get("/catalog/events/{event_id:int}", guards=[requires(Permission.CATALOG_VIEW)])
 async def event_detail(request: Request, event_id: FromPath[int]) -> Template:
     return render(
-        request, "catalog/event.html", event=await queries.event(event_id),
-        sessions=await queries.event_sessions(event_id), kinds=EVENT_KIND_LABELS,
+        request,
+        "catalog/event.html",
+        event=await queries.event(event_id),
+        sessions=await queries.event_sessions(event_id),
+        kinds=EVENT_KIND_LABELS,
     )
 
 

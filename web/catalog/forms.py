@@ -36,7 +36,9 @@ async def upload_text(value: Any) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("The seat map file must be UTF-8 text (save the spreadsheet as CSV UTF-8).", field="seat_csv") from None
+        raise InvalidInput(
+            "The seat map file must be UTF-8 text (save the spreadsheet as CSV UTF-8).", field="seat_csv"
+        ) from None
 
 
 def whole_number(data: dict[str, Any], name: str, default: int = 0) -> int:
@@ -57,7 +59,7 @@ def local_to_utc(value: str, timezone: str, field: str) -> dt.datetime:
         raise InvalidInput("Enter a date and time, for example 2026-12-31 19:30.", field=field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)
 
 
 def utc_to_local_input(moment: dt.datetime, timezone: str) -> str:

@@ -33,9 +33,13 @@ def _price_rows(data: dict[str, Any], seat_classes: list[str]) -> list[dict[str,
     """The price-class rows of the form: what was typed, else one row per seat class of the venue."""
     if "pc_name_0" in data:
         count = max(int(k.rsplit("_", 1)[1]) for k in data if k.startswith("pc_name_")) + 1
-        return [{f: text(data, f"pc_{f}_{i}") for f in ("name", "seat_class", "capacity", "price")} for i in range(count)]
+        return [
+            {f: text(data, f"pc_{f}_{i}") for f in ("name", "seat_class", "capacity", "price")} for i in range(count)
+        ]
     rows = [{"name": c, "seat_class": c, "capacity": "", "price": ""} for c in seat_classes]
-    rows += [{"name": "", "seat_class": "", "capacity": "", "price": ""} for _ in range(max(2, MIN_PRICE_ROWS - len(rows)))]
+    rows += [
+        {"name": "", "seat_class": "", "capacity": "", "price": ""} for _ in range(max(2, MIN_PRICE_ROWS - len(rows)))
+    ]
     return rows
 
 
@@ -48,7 +52,9 @@ def _price_specs(rows: list[dict[str, str]]) -> list[PriceClassSpec]:
             raise InvalidInput("Enter a price for {name}.", field=f"pc_price_{i}", name=row["name"] or "?")
         specs.append(
             PriceClassSpec(
-                name=row["name"], price_fen=yuan_to_fen(row["price"], field=f"pc_price_{i}"), seat_class=row["seat_class"],
+                name=row["name"],
+                price_fen=yuan_to_fen(row["price"], field=f"pc_price_{i}"),
+                seat_class=row["seat_class"],
                 capacity=0 if row["seat_class"] else whole_number(row, "capacity"),
             )
         )
@@ -62,10 +68,19 @@ async def _new_session_page(
     venue = await queries.venue(venue_id) if venue_id else None
     seat_classes = await queries.seat_classes(venue_id) if venue else []
     return render(
-        request, "catalog/session_new.html", partial="catalog/_session_form.html", status_code=status_code,
-        event=event, venues=await queries.venues(), venue=venue, seat_classes=seat_classes,
-        gates=await queries.venue_gates(venue_id) if venue else [], rows=_price_rows(data, seat_classes),
-        form=data, chosen_gates=_listed(data.get("gate_ids")), **{"error": None, "error_field": None, **extra},
+        request,
+        "catalog/session_new.html",
+        partial="catalog/_session_form.html",
+        status_code=status_code,
+        event=event,
+        venues=await queries.venues(),
+        venue=venue,
+        seat_classes=seat_classes,
+        gates=await queries.venue_gates(venue_id) if venue else [],
+        rows=_price_rows(data, seat_classes),
+        form=data,
+        chosen_gates=_listed(data.get("gate_ids")),
+        **{"error": None, "error_field": None, **extra},
     )
 
 
@@ -80,7 +95,8 @@ async def session_create(request: Request, event_id: FromPath[int], data: Form) 
     try:
         venue = await queries.venue(venue_id or 0)
         spec = SessionSpec(
-            event_id=event_id, venue_id=venue["id"],
+            event_id=event_id,
+            venue_id=venue["id"],
             starts_at=local_to_utc(text(data, "starts_at"), venue["timezone"], "starts_at"),
             ends_at=local_to_utc(text(data, "ends_at"), venue["timezone"], "ends_at"),
             price_classes=_price_specs(_price_rows(data, [])),
@@ -96,9 +112,15 @@ async def session_create(request: Request, event_id: FromPath[int], data: Form) 
 async def _session_page(request: Request, session_id: int, status_code: int = 200, **extra: Any) -> Template:
     session = await queries.session(session_id)
     return render(
-        request, "catalog/session.html", status_code=status_code, session=session, kinds=EVENT_KIND_LABELS,
-        prices=await operations.session_prices(session_id), changes=await queries.price_changes(session_id),
-        gates=await queries.session_gates(session_id), seats=await queries.session_seats(session_id),
+        request,
+        "catalog/session.html",
+        status_code=status_code,
+        session=session,
+        kinds=EVENT_KIND_LABELS,
+        prices=await operations.session_prices(session_id),
+        changes=await queries.price_changes(session_id),
+        gates=await queries.session_gates(session_id),
+        seats=await queries.session_seats(session_id),
         **{"form": {}, "error": None, "error_field": None, **extra},
     )
 
@@ -116,15 +138,21 @@ async def price_change_schedule(request: Request, session_id: FromPath[int], dat
         if price_class_id not in {p["id"] for p in await operations.session_prices(session_id)}:
             raise InvalidInput("Choose the price class to change.", field="price_class_id")
         await operations.schedule_price_change(
-            request.user.actor, price_class_id, yuan_to_fen(text(data, "price"), field="price"),
-            local_to_utc(text(data, "effective_at"), session["timezone"], "effective_at"), text(data, "notice"),
+            request.user.actor,
+            price_class_id,
+            yuan_to_fen(text(data, "price"), field="price"),
+            local_to_utc(text(data, "effective_at"), session["timezone"], "effective_at"),
+            text(data, "notice"),
         )
     except DomainError as exc:
         return await _session_page(request, session_id, exc.status_code, form=data, **failure(exc))
     return Redirect(f"/catalog/sessions/{session_id}", status_code=303)
 
 
-@post("/catalog/sessions/{session_id:int}/price-changes/{change_id:int}/withdraw", guards=[requires(Permission.PRICE_EDIT)])
+@post(
+    "/catalog/sessions/{session_id:int}/price-changes/{change_id:int}/withdraw",
+    guards=[requires(Permission.PRICE_EDIT)],
+)
 async def price_change_withdraw(request: Request, session_id: FromPath[int], change_id: FromPath[int]) -> Response:
     try:
         if change_id not in {c["id"] for c in await queries.price_changes(session_id)}:

@@ -17,13 +17,20 @@ from web.templating import render
 
 
 async def _venues_page(request: Request, status_code: int = 200, form: dict | None = None, **extra: Any) -> Template:
-    return render(request, "catalog/venues.html", status_code=status_code, venues=await queries.venues(), form=form or {}, **extra)
+    return render(
+        request, "catalog/venues.html", status_code=status_code, venues=await queries.venues(), form=form or {}, **extra
+    )
 
 
 async def _venue_page(request: Request, venue_id: int, status_code: int = 200, **extra: Any) -> Template:
     return render(
-        request, "catalog/venue.html", status_code=status_code, venue=await queries.venue(venue_id),
-        gates=await queries.venue_gates(venue_id), seats=await queries.venue_seats(venue_id), **{"form": {}, **extra},
+        request,
+        "catalog/venue.html",
+        status_code=status_code,
+        venue=await queries.venue(venue_id),
+        gates=await queries.venue_gates(venue_id),
+        seats=await queries.venue_seats(venue_id),
+        **{"form": {}, **extra},
     )
 
 
@@ -42,7 +49,11 @@ async def venue_create(request: Request, data: MultipartBody[dict[str, Any]]) ->
     form = {k: v for k, v in data.items() if isinstance(v, str)}
     try:
         venue_id = await operations.create_venue(
-            request.user.actor, text(data, "name"), text(data, "city"), text(data, "address"), await _seat_csv(data) or None
+            request.user.actor,
+            text(data, "name"),
+            text(data, "city"),
+            text(data, "address"),
+            await _seat_csv(data) or None,
         )
     except DomainError as exc:
         return await _venues_page(request, exc.status_code, form, **failure(exc))

@@ -57,7 +57,9 @@ async def stream(
             while (remaining := deadline - loop.time()) > 0:
                 if await watcher.wait(min(remaining, HEARTBEAT_SECONDS)):
                     await asyncio.sleep(SETTLE_SECONDS)
-                    yield ServerSentEventMessage(event="figures", data=_figures(request, await dashboard.overview(session_id)))
+                    yield ServerSentEventMessage(
+                        event="figures", data=_figures(request, await dashboard.overview(session_id))
+                    )
                 else:
                     yield ServerSentEventMessage(comment="heartbeat")
 

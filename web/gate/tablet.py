@@ -30,10 +30,16 @@ async def scan_page(
     gate = await dashboard.gate_sessions(code)
     chosen = next((s for s in gate["sessions"] if s["id"] == session), None)
     if session is not None and chosen is None:
-        raise NotFound("Gate {code} admits no current session with the number {session}.", code=gate["code"], session=session)
+        raise NotFound(
+            "Gate {code} admits no current session with the number {session}.", code=gate["code"], session=session
+        )
     reentry = chosen["reentry_allowed"] if chosen else any(s["reentry_allowed"] for s in gate["sessions"])
     return render(
-        request, "gate/scan.html", gate=gate, chosen=chosen, reentry=reentry,
+        request,
+        "gate/scan.html",
+        gate=gate,
+        chosen=chosen,
+        reentry=reentry,
         hold_ms=min(max(hold or HOLD_MS, HOLD_RANGE[0]), HOLD_RANGE[1]),
     )
 

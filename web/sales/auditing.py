@@ -13,12 +13,11 @@ from litestar.response import Template
 from db.errors import DomainError
 from db.sales.boxoffice_customer import log_customer_view
 from db.sales.orders import approve_order, reject_order
-from web.sales.common import concession_names
 from db.sales.queries import audit_queue
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.i18n import gettext
-from web.sales.common import Form, failure, text
+from web.sales.common import Form, concession_names, failure, text
 from web.templating import render
 
 REFRESH_SECONDS = 10
@@ -29,8 +28,14 @@ async def _queue(request: Request, status_code: int = 200, **extra: Any) -> Temp
     if orders and request.user.can(Permission.CUSTOMER_DATA_VIEW):
         await log_customer_view(request.user.actor, [o["code"] for o in orders], "audit queue")
     return render(
-        request, "sales/audit.html", partial="sales/_audit_queue.html", status_code=status_code, orders=orders,
-        refresh=REFRESH_SECONDS, concession_names=await concession_names(), **{"error": None, "error_code": None, "message": None, "form": {}, **extra},
+        request,
+        "sales/audit.html",
+        partial="sales/_audit_queue.html",
+        status_code=status_code,
+        orders=orders,
+        refresh=REFRESH_SECONDS,
+        concession_names=await concession_names(),
+        **{"error": None, "error_code": None, "message": None, "form": {}, **extra},
     )
 
 

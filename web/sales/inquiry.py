@@ -38,8 +38,14 @@ async def _sessions(q: str, day: str, kind: str) -> list[dict[str, Any]]:
         for s in event["sessions"]:
             if day and _local_date(s["starts_at"]) != day:
                 continue
-            found.append({**s, "event_name": event["name"], "event_kind": event["kind"],
-                          "prices": (await availability(s["id"]))["price_classes"]})
+            found.append(
+                {
+                    **s,
+                    "event_name": event["name"],
+                    "event_kind": event["kind"],
+                    "prices": (await availability(s["id"]))["price_classes"],
+                }
+            )
     return sorted(found, key=lambda s: s["starts_at"])
 
 
@@ -49,8 +55,13 @@ async def session_list(
 ) -> Template:
     q, day, kind = q.strip(), day.strip(), kind.strip()
     return render(
-        request, "sales/sessions.html", partial="sales/_sessions.html", sessions=await _sessions(q, day, kind),
-        filters={"q": q, "day": day, "kind": kind}, kinds=EVENT_KIND_LABELS, refresh=REFRESH_SECONDS * 3,
+        request,
+        "sales/sessions.html",
+        partial="sales/_sessions.html",
+        sessions=await _sessions(q, day, kind),
+        filters={"q": q, "day": day, "kind": kind},
+        kinds=EVENT_KIND_LABELS,
+        refresh=REFRESH_SECONDS * 3,
     )
 
 
@@ -63,9 +74,18 @@ async def session_context(session_id: int, picked: list[int] | None = None, **ex
     session = await catalog.session(session_id)
     live = await availability(session_id)
     return {
-        "session": session, "prices": live["price_classes"], "seats": await seat_plan(session_id),
-        "gates": await catalog.session_gates(session_id), "kinds": EVENT_KIND_LABELS, "picked": picked or [],
-        "refresh": REFRESH_SECONDS, "step": "tickets", "form": {}, "error": None, "error_field": None, **extra,
+        "session": session,
+        "prices": live["price_classes"],
+        "seats": await seat_plan(session_id),
+        "gates": await catalog.session_gates(session_id),
+        "kinds": EVENT_KIND_LABELS,
+        "picked": picked or [],
+        "refresh": REFRESH_SECONDS,
+        "step": "tickets",
+        "form": {},
+        "error": None,
+        "error_field": None,
+        **extra,
     }
 
 
@@ -77,8 +97,13 @@ async def session_page(request: Request, session_id: FromPath[int]) -> Template:
 @get("/sales/sessions/{session_id:int}/live", guards=[requires(Permission.SALES_INQUIRE)])
 async def session_live(request: Request, session_id: FromPath[int]) -> Template:
     """The availability table (polled)."""
-    return render(request, "sales/_availability.html", prices=(await availability(session_id))["price_classes"],
-                  session={"id": session_id}, refresh=REFRESH_SECONDS)
+    return render(
+        request,
+        "sales/_availability.html",
+        prices=(await availability(session_id))["price_classes"],
+        session={"id": session_id},
+        refresh=REFRESH_SECONDS,
+    )
 
 
 @get("/sales/sessions/{session_id:int}/plan", guards=[requires(Permission.SALES_INQUIRE)])
@@ -94,9 +119,18 @@ async def session_plan(
             extra = failure(exc)
     selectable = request.user.can(Permission.SALES_SELL)
     status = 422 if extra else 200
-    return render(request, "sales/_plan.html", status_code=status, seats=await seat_plan(session_id), picked=picked,
-                  selectable=selectable, session={"id": session_id}, refresh=REFRESH_SECONDS, suggested=best_class is not None,
-                  **{"error": None, "error_field": None, **extra})
+    return render(
+        request,
+        "sales/_plan.html",
+        status_code=status,
+        seats=await seat_plan(session_id),
+        picked=picked,
+        selectable=selectable,
+        session={"id": session_id},
+        refresh=REFRESH_SECONDS,
+        suggested=best_class is not None,
+        **{"error": None, "error_field": None, **extra},
+    )
 
 
 ROUTES = [session_list, session_page, session_live, session_plan]

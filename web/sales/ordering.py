@@ -51,14 +51,30 @@ def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
             raise InvalidInput("Seat {seat} is not sold for this session.", field="items", seat=seat_id)
         pc = classes[seat["price_class_id"]]
         label = seat_label(seat["section"], seat["row_label"], seat["number"])
-        tickets.append({"key": f"s{seat_id}", "seat_id": seat_id, "price_class_id": pc["id"], "label": label,
-                        "class_name": pc["name"], "list_fen": pc["price_fen"]})
+        tickets.append(
+            {
+                "key": f"s{seat_id}",
+                "seat_id": seat_id,
+                "price_class_id": pc["id"],
+                "label": label,
+                "class_name": pc["name"],
+                "list_fen": pc["price_fen"],
+            }
+        )
     for pc in ctx["prices"]:
         if pc["seat_class"]:
             continue
         for i in range(_quantity(data, f"qty_{pc['id']}")):
-            tickets.append({"key": f"g{pc['id']}_{i}", "seat_id": None, "price_class_id": pc["id"], "label": pc["name"],
-                            "class_name": pc["name"], "list_fen": pc["price_fen"]})
+            tickets.append(
+                {
+                    "key": f"g{pc['id']}_{i}",
+                    "seat_id": None,
+                    "price_class_id": pc["id"],
+                    "label": pc["name"],
+                    "class_name": pc["name"],
+                    "list_fen": pc["price_fen"],
+                }
+            )
     if not tickets:
         raise InvalidInput("Choose seats on the plan or enter a quantity first.", field="items")
     return tickets
@@ -71,7 +87,11 @@ def _items(data: dict[str, Any], tickets: list[dict[str, Any]]) -> list[ItemRequ
     plain: dict[int, int] = {}
     for t in tickets:
         concession = text(data, f"conc_{t['key']}")
-        checked = {"id_type": text(data, f"idtype_{t['key']}"), "id_number": text(data, f"idno_{t['key']}")} if concession else {}
+        checked = (
+            {"id_type": text(data, f"idtype_{t['key']}"), "id_number": text(data, f"idno_{t['key']}")}
+            if concession
+            else {}
+        )
         if t["seat_id"] is not None:
             items.append(ItemRequest(seat_id=t["seat_id"], concession=concession, **checked))
         elif concession:
@@ -83,20 +103,27 @@ def _items(data: dict[str, Any], tickets: list[dict[str, Any]]) -> list[ItemRequ
 
 
 def _buyer(data: dict[str, Any]) -> Buyer:
-    return Buyer(text(data, "buyer_name"), text(data, "buyer_phone"), text(data, "buyer_email"), text(data, "buyer_id_number"))
+    return Buyer(
+        text(data, "buyer_name"), text(data, "buyer_phone"), text(data, "buyer_email"), text(data, "buyer_id_number")
+    )
 
 
-async def _step(request: Request, session_id: int, data: dict[str, Any], step: str, status_code: int = 200,
-                **extra: Any) -> Template:
+async def _step(
+    request: Request, session_id: int, data: dict[str, Any], step: str, status_code: int = 200, **extra: Any
+) -> Template:
     picked = [int(v) for v in listed(data, "seat_id") if v.isdigit()]
     ctx = await session_context(session_id, picked, form=data, step=step, **extra)
     if step == "details":
         ctx["tickets"] = _tickets(data, ctx)
-        ctx["quote"] = await quote(session_id, [
-            QuoteTicket(t["price_class_id"], text(data, f"conc_{t['key']}")) for t in ctx["tickets"]
-        ])
-        ctx |= {"concessions": await concession_kinds(), "id_types": ID_TYPES,
-                "refund_policy": REFUND_POLICY, "exchange_policy": EXCHANGE_POLICY}
+        ctx["quote"] = await quote(
+            session_id, [QuoteTicket(t["price_class_id"], text(data, f"conc_{t['key']}")) for t in ctx["tickets"]]
+        )
+        ctx |= {
+            "concessions": await concession_kinds(),
+            "id_types": ID_TYPES,
+            "refund_policy": REFUND_POLICY,
+            "exchange_policy": EXCHANGE_POLICY,
+        }
     return render(request, "sales/session.html", partial="sales/_order_panel.html", status_code=status_code, **ctx)
 
 
@@ -125,7 +152,11 @@ async def order_place(request: Request, session_id: FromPath[int], data: Form) -
         return await _step(request, session_id, data, "tickets", exc.status_code, **failure(exc))
     try:
         summary = await create_order(
-            request.user.actor, session_id=session_id, channel=CHANNEL, buyer=_buyer(data), items=_items(data, tickets),
+            request.user.actor,
+            session_id=session_id,
+            channel=CHANNEL,
+            buyer=_buyer(data),
+            items=_items(data, tickets),
         )
     except Conflict as exc:  # seat taken, sold out: the fresh plan keeps the picks that are still free
         return await _step(request, session_id, data, "tickets", exc.status_code, **failure(exc))

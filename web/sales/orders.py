@@ -12,17 +12,16 @@ from litestar.response import Response, Template
 
 from db.errors import DomainError, InvalidInput
 from db.sales.boxoffice_customer import buyer_details, orders_for_phone
-from db.sales.delivery import HANDOVER_KINDS, send_ticket_email, send_ticket_sms, record_handover
+from db.sales.delivery import HANDOVER_KINDS, record_handover, send_ticket_email, send_ticket_sms
 from db.sales.documents import qr_png, ticket_pdf
 from db.sales.orders import cancel_order
-from web.sales.common import concession_names
 from db.sales.payments import confirm_window_payment
 from db.sales.queries import get_order, search_orders, ticket_by_id
 from db.sales.status import ORDER_STATUSES, PAID, PAYABLE, WINDOW_METHODS
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.i18n import format_fen, gettext
-from web.sales.common import Form, failure, fen_from_yuan, text
+from web.sales.common import Form, concession_names, failure, fen_from_yuan, text
 from web.templating import render
 
 PAGE_SIZE = 50
@@ -31,9 +30,17 @@ PAGE_SIZE = 50
 async def _order_page(request: Request, code: str, status_code: int = 200, **extra: Any) -> Template:
     order = await get_order(code.strip().upper())
     return render(
-        request, "sales/order.html", partial="sales/_order.html", status_code=status_code, order=order,
-        payable=order["status"] in PAYABLE, paid=order["status"] == PAID, methods=WINDOW_METHODS,
-        handovers=HANDOVER_KINDS, concession_names=await concession_names(), **{"form": {}, "error": None, "error_field": None, "message": None, **extra},
+        request,
+        "sales/order.html",
+        partial="sales/_order.html",
+        status_code=status_code,
+        order=order,
+        payable=order["status"] in PAYABLE,
+        paid=order["status"] == PAID,
+        methods=WINDOW_METHODS,
+        handovers=HANDOVER_KINDS,
+        concession_names=await concession_names(),
+        **{"form": {}, "error": None, "error_field": None, "message": None, **extra},
     )
 
 
@@ -53,7 +60,9 @@ async def order_pay(request: Request, code: FromPath[str], data: Form) -> Templa
     """The seller confirms the money arrived at the window; the tickets are issued."""
     method = text(data, "method")
     try:
-        tendered = fen_from_yuan(data, "tendered", "Enter the cash the buyer handed over.") if method == "cash" else None
+        tendered = (
+            fen_from_yuan(data, "tendered", "Enter the cash the buyer handed over.") if method == "cash" else None
+        )
         if data.get("received") != "on":
             raise InvalidInput("Tick “money received” once you have the money.", field="received")
         result = await confirm_window_payment(request.user.actor, code, method, tendered)
@@ -95,14 +104,19 @@ async def order_pdf(code: FromPath[str]) -> Response:
     order = await get_order(code.strip().upper())
     if order["status"] != PAID:
         raise InvalidInput("Tickets are delivered only for a paid order.")
-    return Response(await ticket_pdf(order["code"]), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="tickets-{order["code"]}.pdf"'})
+    return Response(
+        await ticket_pdf(order["code"]),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="tickets-{order["code"]}.pdf"'},
+    )
 
 
 @get("/sales/tickets/{ticket_id:int}/qr.png", guards=[requires(Permission.SALES_SELL)])
 async def ticket_qr(ticket_id: FromPath[int]) -> Response:
     ticket = await ticket_by_id(ticket_id)
-    return Response(qr_png(ticket["code"], scale=8), media_type="image/png", headers={"Cache-Control": "private, no-store"})
+    return Response(
+        qr_png(ticket["code"], scale=8), media_type="image/png", headers={"Cache-Control": "private, no-store"}
+    )
 
 
 @get("/sales/orders", guards=[requires(Permission.SALES_INQUIRE)])
@@ -124,12 +138,16 @@ async def order_list(
     except DomainError as exc:
         extra = failure(exc)
     return render(
-        request, "sales/orders.html", partial="sales/_orders.html", status_code=422 if extra["error"] else 200,
-        orders=orders, statuses=ORDER_STATUSES, filters={"code": code, "phone": phone, "status": status},
-        searched=bool(code or phone or status), **extra,
+        request,
+        "sales/orders.html",
+        partial="sales/_orders.html",
+        status_code=422 if extra["error"] else 200,
+        orders=orders,
+        statuses=ORDER_STATUSES,
+        filters={"code": code, "phone": phone, "status": status},
+        searched=bool(code or phone or status),
+        **extra,
     )
 
 
 ROUTES = [order_page, order_buyer, order_pay, order_cancel, order_deliver, order_pdf, ticket_qr, order_list]
-
-

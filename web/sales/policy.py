@@ -13,8 +13,13 @@ from db.catalog.pricing import yuan_to_fen
 from db.errors import DomainError
 from db.sales.buyer import ID_TYPES
 from db.sales.policy import (
-    DEFAULT_HOLD_MINUTES, concession_kinds, group_tiers, list_channel_policies, save_concession_kind,
-    set_channel_policy, set_group_tiers,
+    DEFAULT_HOLD_MINUTES,
+    concession_kinds,
+    group_tiers,
+    list_channel_policies,
+    save_concession_kind,
+    set_channel_policy,
+    set_group_tiers,
 )
 from db.sales.pricing import Tier
 from db.sales.status import CHANNELS
@@ -29,10 +34,18 @@ BLANK_TIER_ROWS = 2
 
 async def _page(request: Request, status_code: int = 200, **extra: Any) -> Template:
     policies = {p["channel"]: p for p in await list_channel_policies()}
-    channels = [policies.get(c, {"channel": c, "needs_audit": False, "hold_minutes": DEFAULT_HOLD_MINUTES}) for c in CHANNELS]
+    channels = [
+        policies.get(c, {"channel": c, "needs_audit": False, "hold_minutes": DEFAULT_HOLD_MINUTES}) for c in CHANNELS
+    ]
     return render(
-        request, "sales/policy.html", status_code=status_code, channels=channels, tiers=await group_tiers(),
-        blank_tiers=BLANK_TIER_ROWS, kinds=await concession_kinds(active_only=False), id_types=ID_TYPES,
+        request,
+        "sales/policy.html",
+        status_code=status_code,
+        channels=channels,
+        tiers=await group_tiers(),
+        blank_tiers=BLANK_TIER_ROWS,
+        kinds=await concession_kinds(active_only=False),
+        id_types=ID_TYPES,
         **{"error": None, "error_field": None, "section": None, "message": None, "form": {}, **extra},
     )
 
@@ -41,10 +54,14 @@ def _kind_form(kind: dict) -> dict[str, str]:
     """A concession kind as the form's values (to change it)."""
     fixed = kind["fixed_price_fen"]
     return {
-        "code": kind["code"], "name_zh": kind["name_zh"], "name_en": kind["name_en"], "id_hint": kind["id_hint"],
+        "code": kind["code"],
+        "name_zh": kind["name_zh"],
+        "name_en": kind["name_en"],
+        "id_hint": kind["id_hint"],
         "percent_off": "" if kind["percent_off"] is None else str(kind["percent_off"]),
         "fixed_price": "" if fixed is None else f"{fixed // 100}.{fixed % 100:02d}",
-        "requires_id": "on" if kind["requires_id"] else "", "active": "on" if kind["active"] else "",
+        "requires_id": "on" if kind["requires_id"] else "",
+        "active": "on" if kind["active"] else "",
     }
 
 
@@ -58,7 +75,9 @@ async def policy_page(request: Request, edit: FromQuery[str] = "") -> Template:
 @post("/sales/policy/channels/{channel:str}", guards=[requires(Permission.POLICY_EDIT)])
 async def channel_save(request: Request, channel: FromPath[str], data: Form) -> Template:
     try:
-        await set_channel_policy(request.user.actor, channel, data.get("needs_audit") == "on", whole_number(data, "hold_minutes"))
+        await set_channel_policy(
+            request.user.actor, channel, data.get("needs_audit") == "on", whole_number(data, "hold_minutes")
+        )
     except DomainError as exc:
         return await _page(request, exc.status_code, section=f"channel-{channel}", **failure(exc))
     return await _page(request, message=gettext("Channel policy saved."))
@@ -67,10 +86,13 @@ async def channel_save(request: Request, channel: FromPath[str], data: Form) -> 
 @post("/sales/policy/group-tiers", guards=[requires(Permission.POLICY_EDIT)])
 async def tiers_save(request: Request, data: Form) -> Template:
     try:
-        rows = sorted({int(k.rsplit("_", 1)[1]) for k in data if k.startswith("min_size_") and k.rsplit("_", 1)[1].isdigit()})
+        rows = sorted(
+            {int(k.rsplit("_", 1)[1]) for k in data if k.startswith("min_size_") and k.rsplit("_", 1)[1].isdigit()}
+        )
         tiers = [
             Tier(whole_number(data, f"min_size_{i}"), whole_number(data, f"percent_off_{i}"))
-            for i in rows if text(data, f"min_size_{i}") or text(data, f"percent_off_{i}")
+            for i in rows
+            if text(data, f"min_size_{i}") or text(data, f"percent_off_{i}")
         ]
         await set_group_tiers(request.user.actor, tiers)
     except DomainError as exc:
@@ -83,10 +105,15 @@ async def concession_save(request: Request, data: Form) -> Template:
     try:
         fixed = text(data, "fixed_price")
         await save_concession_kind(
-            request.user.actor, text(data, "code"), text(data, "name_zh"), text(data, "name_en"),
+            request.user.actor,
+            text(data, "code"),
+            text(data, "name_zh"),
+            text(data, "name_en"),
             percent_off=whole_number(data, "percent_off") if text(data, "percent_off") else None,
             fixed_price_fen=yuan_to_fen(fixed, field="fixed_price") if fixed else None,
-            requires_id=data.get("requires_id") == "on", id_hint=text(data, "id_hint"), active=data.get("active") == "on",
+            requires_id=data.get("requires_id") == "on",
+            id_hint=text(data, "id_hint"),
+            active=data.get("active") == "on",
         )
     except DomainError as exc:
         return await _page(request, exc.status_code, section="concession", form=data, **failure(exc))

@@ -35,7 +35,9 @@ def _local_date(moment: dt.datetime) -> str:
 
 
 @get("/shop", opt=PUBLIC, name="shop")
-async def events_page(request: Request, kind: FromQuery[str | None] = None, date: FromQuery[str | None] = None) -> Template:
+async def events_page(
+    request: Request, kind: FromQuery[str | None] = None, date: FromQuery[str | None] = None
+) -> Template:
     """Sessions on sale, soonest first, filtered by kind and local date; the list is the HTMX partial."""
     kind = kind if kind in EVENT_KINDS else None
     sessions = [
@@ -49,12 +51,20 @@ async def events_page(request: Request, kind: FromQuery[str | None] = None, date
         sessions = [s for s in sessions if s["date"] == date]
     sessions.sort(key=lambda s: s["starts_at"])
     return render(
-        request, "shop/events.html", partial="shop/_sessions.html", sessions=sessions, dates=dates, kind=kind, date=date or "",
+        request,
+        "shop/events.html",
+        partial="shop/_sessions.html",
+        sessions=sessions,
+        dates=dates,
+        kind=kind,
+        date=date or "",
         kinds=[(k, EVENT_KIND_LABELS[k]) for k in EVENT_KINDS],
     )
 
 
-async def _session_page(request: Request, session_id: int, form: dict[str, Any], status_code: int = 200, **extra: Any) -> Template:
+async def _session_page(
+    request: Request, session_id: int, form: dict[str, Any], status_code: int = 200, **extra: Any
+) -> Template:
     session = await catalog.session(session_id)
     now = utcnow()
     on_sale = session["status"] == "on_sale" and session["ends_at"] > now
@@ -62,10 +72,21 @@ async def _session_page(request: Request, session_id: int, form: dict[str, Any],
     seats = await seat_plan(session_id, now) if session["seated"] else []
     chosen = {int(s) for s in forms.listed(form.get("seat_id")) if s.isdigit()}
     return render(
-        request, "shop/session.html", partial="shop/_session_body.html", status_code=status_code,
-        session=session, on_sale=on_sale, prices=prices, seats=seats, chosen=chosen, form=form,
-        concessions=await concession_kinds(), id_types=[(t, forms.ID_TYPE_LABELS[t]) for t in ID_TYPES],
-        refund_policy=REFUND_POLICY, exchange_policy=EXCHANGE_POLICY, max_tickets=MAX_TICKETS,
+        request,
+        "shop/session.html",
+        partial="shop/_session_body.html",
+        status_code=status_code,
+        session=session,
+        on_sale=on_sale,
+        prices=prices,
+        seats=seats,
+        chosen=chosen,
+        form=form,
+        concessions=await concession_kinds(),
+        id_types=[(t, forms.ID_TYPE_LABELS[t]) for t in ID_TYPES],
+        refund_policy=REFUND_POLICY,
+        exchange_policy=EXCHANGE_POLICY,
+        max_tickets=MAX_TICKETS,
         kind_label=EVENT_KIND_LABELS.get(session["event_kind"], session["event_kind"]),
         **{"error": None, "error_field": None, "taken": False, **extra},
     )
@@ -81,7 +102,9 @@ async def order_create(request: Request, session_id: FromPath[int], data: Form) 
     """Hold the chosen tickets. A seat someone else took meanwhile: the form again, with a fresh plan (409)."""
     try:
         if not forms.text(data, "accept_rules"):
-            raise InvalidInput("Read the refund and exchange rules and tick the box to accept them.", field="accept_rules")
+            raise InvalidInput(
+                "Read the refund and exchange rules and tick the box to accept them.", field="accept_rules"
+            )
         items = shop_items(forms.seat_ids(data), forms.quantities(data), forms.concession(data))
         order = await place_order(client_key(request), session_id, forms.buyer(data), items)
     except DomainError as exc:

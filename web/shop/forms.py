@@ -12,7 +12,6 @@ from db.errors import DomainError, InvalidInput
 from db.sales.buyer import Buyer
 from db.sales.shop_orders import ConcessionChoice
 from web.errors import explain
-from web.i18n import gettext
 
 # Order statuses and ID types as customers read them (English msgids; zh_CN in shop.po).
 STATUS_LABELS = {

@@ -48,8 +48,13 @@ def grant(request: Request, response: Response, code: str) -> Response:
     codes = [code, *(c for c in granted_codes(request) if c != code)][:MAX_ORDERS]
     payload = "-".join([str(int(time.time()) + GRANT_SECONDS), *codes])
     response.set_cookie(
-        GRANT_COOKIE, f"{payload}-{_sign(payload)}", max_age=GRANT_SECONDS, httponly=True, secure=COOKIE_SECURE,
-        samesite="lax", path="/",
+        GRANT_COOKIE,
+        f"{payload}-{_sign(payload)}",
+        max_age=GRANT_SECONDS,
+        httponly=True,
+        secure=COOKIE_SECURE,
+        samesite="lax",
+        path="/",
     )
     return response
 

@@ -21,8 +21,12 @@ Form = URLEncodedBody[dict[str, Any]]
 
 async def lookup_page(request: Request, form: dict[str, Any], status_code: int = 200, **extra: Any) -> Template:
     return render(
-        request, "shop/lookup.html", partial="shop/_lookup_form.html", status_code=status_code,
-        form={"code": form.get("code", "")}, **{"error": None, **extra},
+        request,
+        "shop/lookup.html",
+        partial="shop/_lookup_form.html",
+        status_code=status_code,
+        form={"code": form.get("code", "")},
+        **{"error": None, **extra},
     )
 
 

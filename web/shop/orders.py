@@ -31,8 +31,15 @@ from web.templating import render
 async def _order_page(request: Request, code: str, status_code: int = 200, **extra) -> Template:
     view = await customer_order(code)
     return render(
-        request, "shop/order.html", status_code=status_code, view=view, order=view.order, qr_svg=qr_svg,
-        status_labels=forms.STATUS_LABELS, refund_policy=REFUND_POLICY, exchange_policy=EXCHANGE_POLICY,
+        request,
+        "shop/order.html",
+        status_code=status_code,
+        view=view,
+        order=view.order,
+        qr_svg=qr_svg,
+        status_labels=forms.STATUS_LABELS,
+        refund_policy=REFUND_POLICY,
+        exchange_policy=EXCHANGE_POLICY,
         **{"error": None, "notice": None, **extra},
     )
 
@@ -76,7 +83,12 @@ async def order_email(request: Request, code: FromPath[str]) -> Response:
     async def send(code: str) -> Response:
         if await email_tickets(client_key(request), code):
             return await _order_page(request, code, notice=gettext("The e-tickets were sent to your e-mail again."))
-        return await _order_page(request, code, 409, error=gettext("The e-mail could not be sent. Download the PDF below or try again later."))
+        return await _order_page(
+            request,
+            code,
+            409,
+            error=gettext("The e-mail could not be sent. Download the PDF below or try again later."),
+        )
 
     return await _for_granted(request, code, send)
 
@@ -87,8 +99,12 @@ async def order_pdf(request: Request, code: FromPath[str]) -> Response:
         if not (await customer_order(code)).order["tickets"]:
             return await _order_page(request, code, 409, error=gettext("This order has no tickets yet."))
         return Response(
-            await ticket_pdf(code), media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="tickets-{code}.pdf"', "Cache-Control": "private, no-store"},
+            await ticket_pdf(code),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="tickets-{code}.pdf"',
+                "Cache-Control": "private, no-store",
+            },
         )
 
     return await _for_granted(request, code, download)

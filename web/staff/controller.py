@@ -11,7 +11,7 @@ from db.staff import accounts
 from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission
 from web.auth import PUBLIC, requires
 from web.errors import explain
-from web.i18n import LANGUAGES, gettext
+from web.i18n import LANGUAGES
 from web.settings import COOKIE_SECURE, LANGUAGE_COOKIE, SESSION_COOKIE
 from web.templating import render
 
@@ -35,12 +35,20 @@ async def login(request: Request, data: Form) -> Response:
         token, _ = await accounts.sign_in(username, str(data.get("password", "")), client)
     except DomainError as exc:
         return render(
-            request, "staff/login.html", status_code=exc.status_code,
-            next=_safe_next(data.get("next")), error=explain(exc), username=username,
+            request,
+            "staff/login.html",
+            status_code=exc.status_code,
+            next=_safe_next(data.get("next")),
+            error=explain(exc),
+            username=username,
         )
     response = Redirect(_safe_next(data.get("next")), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, secure=COOKIE_SECURE, samesite="lax",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        secure=COOKIE_SECURE,
+        samesite="lax",
         max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
     )
     return response
@@ -72,8 +80,14 @@ async def home(request: Request) -> Template:
 @get("/staff", guards=[requires(Permission.STAFF_MANAGE)], name="staff")
 async def staff_list(request: Request) -> Template:
     return render(
-        request, "staff/staff.html", staff=await accounts.list_staff(), roles=ROLE_LABELS,
-        matrix=ROLE_PERMISSIONS, permissions=list(Permission), error=None, form={},
+        request,
+        "staff/staff.html",
+        staff=await accounts.list_staff(),
+        roles=ROLE_LABELS,
+        matrix=ROLE_PERMISSIONS,
+        permissions=list(Permission),
+        error=None,
+        form={},
     )
 
 
@@ -81,14 +95,23 @@ async def staff_list(request: Request) -> Template:
 async def staff_create(request: Request, data: Form) -> Response:
     try:
         await accounts.create_staff(
-            request.user.actor, str(data.get("username", "")), str(data.get("display_name", "")),
-            str(data.get("role", "")), str(data.get("password", "")),
+            request.user.actor,
+            str(data.get("username", "")),
+            str(data.get("display_name", "")),
+            str(data.get("role", "")),
+            str(data.get("password", "")),
         )
     except DomainError as exc:
         return render(
-            request, "staff/staff.html", status_code=exc.status_code, staff=await accounts.list_staff(),
-            roles=ROLE_LABELS, matrix=ROLE_PERMISSIONS, permissions=list(Permission),
-            error=explain(exc), form=data,
+            request,
+            "staff/staff.html",
+            status_code=exc.status_code,
+            staff=await accounts.list_staff(),
+            roles=ROLE_LABELS,
+            matrix=ROLE_PERMISSIONS,
+            permissions=list(Permission),
+            error=explain(exc),
+            form=data,
         )
     return Redirect("/staff", status_code=303)
 
@@ -97,14 +120,23 @@ async def staff_create(request: Request, data: Form) -> Response:
 async def staff_update(request: Request, user_id: FromPath[int], data: Form) -> Response:
     try:
         await accounts.update_staff(
-            request.user.actor, user_id, role=str(data.get("role", "")),
-            active=data.get("active") == "on", password=str(data.get("password", "")),
+            request.user.actor,
+            user_id,
+            role=str(data.get("role", "")),
+            active=data.get("active") == "on",
+            password=str(data.get("password", "")),
         )
     except DomainError as exc:
         return render(
-            request, "staff/staff.html", status_code=exc.status_code, staff=await accounts.list_staff(),
-            roles=ROLE_LABELS, matrix=ROLE_PERMISSIONS, permissions=list(Permission),
-            error=explain(exc), form={},
+            request,
+            "staff/staff.html",
+            status_code=exc.status_code,
+            staff=await accounts.list_staff(),
+            roles=ROLE_LABELS,
+            matrix=ROLE_PERMISSIONS,
+            permissions=list(Permission),
+            error=explain(exc),
+            form={},
         )
     return Redirect("/staff", status_code=303)
 

@@ -110,9 +110,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="catalog", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="catalog", description=DESCRIPTION)
 
     manager.add_table(
         class_name="EventSession",
@@ -121,9 +119,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Venue", tablename="venue", schema=None, columns=None
-    )
+    manager.add_table(class_name="Venue", tablename="venue", schema=None, columns=None)
 
     manager.add_table(
         class_name="SessionGate",
@@ -146,13 +142,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Gate", tablename="gate", schema=None, columns=None
-    )
+    manager.add_table(class_name="Gate", tablename="gate", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Seat", tablename="seat", schema=None, columns=None
-    )
+    manager.add_table(class_name="Seat", tablename="seat", schema=None, columns=None)
 
     manager.add_table(
         class_name="PriceChange",
@@ -161,9 +153,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Event", tablename="event", schema=None, columns=None
-    )
+    manager.add_table(class_name="Event", tablename="event", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="EventSession",

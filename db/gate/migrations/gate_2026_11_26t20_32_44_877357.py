@@ -97,13 +97,9 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="gate", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="gate", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Scan", tablename="gate_scan", schema=None, columns=None
-    )
+    manager.add_table(class_name="Scan", tablename="gate_scan", schema=None, columns=None)
 
     manager.add_table(
         class_name="GateDevice",

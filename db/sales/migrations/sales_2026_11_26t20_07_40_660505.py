@@ -82,17 +82,11 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="sales", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="sales", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Order", tablename="sales_order", schema=None, columns=None
-    )
+    manager.add_table(class_name="Order", tablename="sales_order", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Ticket", tablename="ticket", schema=None, columns=None
-    )
+    manager.add_table(class_name="Ticket", tablename="ticket", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Order",

@@ -98,9 +98,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="sales", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="sales", description=DESCRIPTION)
 
     manager.add_table(
         class_name="OrderItem",
@@ -130,13 +128,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Partner", tablename="sales_partner", schema=None, columns=None
-    )
+    manager.add_table(class_name="Partner", tablename="sales_partner", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Payment", tablename="sales_payment", schema=None, columns=None
-    )
+    manager.add_table(class_name="Payment", tablename="sales_payment", schema=None, columns=None)
 
     manager.add_table(
         class_name="PartnerKey",

@@ -31,13 +31,9 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="staff", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="staff", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="StaffUser", tablename="staff_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="StaffUser", tablename="staff_user", schema=None, columns=None)
 
     manager.add_table(
         class_name="StaffSession",
