@@ -151,7 +151,7 @@ async def _conflicts(session_id: int) -> list[dict[str, Any]]:
             GateConflict.first_entry_at,
             GateConflict.first_gate.code.as_alias("first_gate"),
         )
-        .where((GateConflict.session == session_id) & (not GateConflict.resolved))
+        .where((GateConflict.session == session_id) & GateConflict.resolved.eq(False))
         .order_by(GateConflict.id)
     )
 

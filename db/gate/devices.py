@@ -74,7 +74,7 @@ async def device_for_token(token: str) -> DeviceInfo | None:
         await GateDevice.select(
             GateDevice.id, GateDevice.name, GateDevice.gate.id, GateDevice.gate.code, GateDevice.gate.venue
         )
-        .where((GateDevice.token_sha256 == digest) & (GateDevice.active))
+        .where((GateDevice.token_sha256 == digest) & GateDevice.active.eq(True))
         .first()
     )
     info = None

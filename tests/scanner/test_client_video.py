@@ -182,7 +182,11 @@ async def test_client_switches_to_offline_and_back_by_itself(tmp_path):
     ]
     assert (last["status"], last["offline"], last["ticket_id"]) == ("ok", False, after["id"])
     # the journal is uploaded with the original times; the double admission is flagged, not undone
-    rows = await Scan.select(Scan.ticket, Scan.status, Scan.offline, Scan.at).where(Scan.offline).order_by(Scan.at)
+    rows = (
+        await Scan.select(Scan.ticket, Scan.status, Scan.offline, Scan.at)
+        .where(Scan.offline.eq(True))
+        .order_by(Scan.at)
+    )
     assert [(r["ticket"], r["status"]) for r in rows] == [
         (late_seller["id"], "ok"),
         (refunded["id"], "revoked"),
