@@ -19,7 +19,8 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.config import ROOT, close_engine
 from db.transaction import enable_wal
-from web import catalog, gate, health, sales, shop
+from web import admin, catalog, gate, health, sales, shop
+from web.admin import jobs as data_protection_jobs
 from web.api import checkin, partner, payments
 from web.api import expiry as hold_expiry
 from web.auditlog import controller as auditlog
@@ -29,7 +30,7 @@ from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.templating import configure
 
-AREAS = [health, staff, catalog, auditlog, checkin, partner, payments, gate, shop, sales]
+AREAS = [health, staff, catalog, auditlog, admin, checkin, partner, payments, gate, shop, sales]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",
@@ -104,8 +105,8 @@ def create_app() -> Litestar:
         ),
         openapi_config=OpenAPIConfig(title="Ticket Center API", version="1.0.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[open_database, hold_expiry.start, freeze_startup_objects],
-        on_shutdown=[hold_expiry.stop, close_database],
+        on_startup=[open_database, hold_expiry.start, data_protection_jobs.start, freeze_startup_objects],
+        on_shutdown=[hold_expiry.stop, data_protection_jobs.stop, close_database],
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
             log_exceptions="debug",

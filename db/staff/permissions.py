@@ -35,6 +35,8 @@ class Permission(StrEnum):
     AUDIT_LOG_VIEW = "auditlog.view"
     STAFF_MANAGE = "staff.manage"
     CUSTOMER_DATA_VIEW = "customer.view"
+    # data protection (R6.3, issue 14)
+    AUDIT_CHAIN_VERIFY = "auditchain.verify"
 
 
 _ALL = frozenset(Permission)
@@ -58,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SALES_INQUIRE,
             Permission.SALES_AUDIT,
             Permission.AUDIT_LOG_VIEW,
+            Permission.AUDIT_CHAIN_VERIFY,
             Permission.CUSTOMER_DATA_VIEW,
         }
     ),
@@ -68,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_EDIT,
             Permission.STAFF_MANAGE,
             Permission.AUDIT_LOG_VIEW,
+            Permission.AUDIT_CHAIN_VERIFY,
         }
     ),
     Role.GATE: frozenset({Permission.HOME, Permission.GATE_SCAN}),
