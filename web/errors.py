@@ -87,6 +87,12 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     return error_page(request, status, message)
 
 
+def handle_too_deep(request: Request, exc: RecursionError) -> Response:
+    """A JSON body nested deeper than the decoder goes (thousands of brackets): refused, not a 500."""
+    message = gettext("The request body is nested too deeply.")
+    return problem(400, message) if is_api(request) else error_page(request, 400, message)
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     if is_api(request):
@@ -99,5 +105,6 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
+    RecursionError: handle_too_deep,
     Exception: handle_unexpected,
 }

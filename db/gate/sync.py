@@ -116,6 +116,7 @@ INSERT INTO gate_conflict (ticket, session, gate, scan, at, first_gate, first_en
 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, false)
 """
 JOURNAL_FIELDS = ("nonce", "code", "direction", "at", "status", "reason_code")
+MAX_JOURNAL_ENTRIES = 5000  # per request of the journal API; a longer journal goes up in several requests
 
 
 def _parse_entry(entry: dict[str, Any]) -> tuple[str, str, Direction, dt.datetime, Status, str]:

@@ -41,14 +41,15 @@ def shop_items(
 ) -> list[ItemRequest]:
     """Order lines for the chosen seats (seated) or quantities per price class (general admission); the
     concession goes to the first `count` tickets (seats in id order, then classes in id order)."""
+    asked = len(set(seat_ids)) + sum(max(n, 0) for n in quantities.values())
+    if asked > MAX_TICKETS:  # checked before anything is built from the counts
+        raise InvalidInput(
+            "At most {max} tickets per online order; for groups ask the box office.", field="seats", max=MAX_TICKETS
+        )
     units: list[tuple[str, int]] = [("seat", s) for s in sorted(set(seat_ids))]
     units += [("class", pc) for pc, n in sorted(quantities.items()) for _ in range(max(n, 0))]
     if not units:
         raise InvalidInput("Choose at least one seat or ticket.", field="seats")
-    if len(units) > MAX_TICKETS:
-        raise InvalidInput(
-            "At most {max} tickets per online order; for groups ask the box office.", field="seats", max=MAX_TICKETS
-        )
     count = concession.count if concession and concession.kind else 0
     if concession and concession.kind and not 1 <= count <= len(units):
         raise InvalidInput(

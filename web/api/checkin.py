@@ -33,9 +33,10 @@ from db.errors import InvalidInput
 from db.gate.devices import DeviceInfo, device_for_token
 from db.gate.redeem import redeem
 from db.gate.rules import REASONS, attention_text, concession_name
-from db.gate.sync import apply_journal, snapshot
+from db.gate.sync import MAX_JOURNAL_ENTRIES, apply_journal, snapshot
 from db.staff.accounts import StaffPrincipal
 from db.staff.permissions import Permission
+from web.forms import MAX_ID, whole_number
 from web.i18n import current_language, gettext, seat_label
 from web.settings import secret_key
 
@@ -85,13 +86,13 @@ def _staff(request: Request) -> Actor:
     return user.actor
 
 
-def _optional_int(data: dict[str, Any], name: str) -> int | None:
+def _optional_id(data: dict[str, Any], name: str) -> int | None:
     value = data.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput("{name} must be a whole number.", field=name, name=name)
-    return value
+    return whole_number(value, field=name, minimum=1, maximum=MAX_ID)
 
 
 def _optional_str(data: dict[str, Any], name: str, default: str | None = None) -> str | None:
@@ -138,7 +139,7 @@ async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[
         gate_ref,
         nonce=_optional_str(data, "nonce"),
         direction=_optional_str(data, "direction", "in") or "in",
-        session_id=_optional_int(data, "session_id"),
+        session_id=_optional_id(data, "session_id"),
         device_id=device.id if device else None,
         attendant=actor,
     )
@@ -159,6 +160,8 @@ async def upload_journal(request: Request, data: JSONBody[dict[str, Any]]) -> di
     entries = data.get("entries")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise InvalidInput('Send the journal as {"entries": [...]}.', field="entries")
+    if len(entries) > MAX_JOURNAL_ENTRIES:
+        raise InvalidInput("Send at most {max} journal entries at a time.", field="entries", max=MAX_JOURNAL_ENTRIES)
     return await apply_journal(Actor(None, f"device:{device.name}", "gate"), device.gate, entries, device_id=device.id)
 
 

@@ -19,10 +19,11 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from db.errors import InvalidInput
 from db.i18n import seat_label
 from db.sales.buyer import Buyer
-from db.sales.orders import ItemRequest, create_order
+from db.sales.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.partners import PartnerIdentity, partner_for_key
 from db.sales.payments import pay_prepaid
 from db.sales.queries import availability, events_on_sale, order_status, order_tickets, seat_plan
+from web.forms import Id
 
 PARTNER = {"partner": True}
 
@@ -82,24 +83,27 @@ class Availability(msgspec.Struct):
     seats: list[Seat]
 
 
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_TICKETS_PER_ORDER)]
+
+
 class BuyerIn(msgspec.Struct):
-    name: str
-    phone: str
-    email: str = ""
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
 
 
 class ItemIn(msgspec.Struct):
     """Either `price_class_id` + `quantity` (general admission; for a seated class the best adjacent
     seats) or `seat_id`."""
 
-    price_class_id: int | None = None
-    quantity: int | None = None
-    seat_id: int | None = None
+    price_class_id: Id | None = None
+    quantity: Quantity | None = None
+    seat_id: Id | None = None
 
 
 class OrderIn(msgspec.Struct):
-    session_id: int
-    items: list[ItemIn]
+    session_id: Id
+    items: Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=MAX_TICKETS_PER_ORDER)]
     buyer: BuyerIn
 
 

@@ -18,6 +18,7 @@ from litestar.response import Template
 from db.audit import record as audit
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import QueryPage
 from web.i18n import DEFAULT_TIMEZONE, format_fen, gettext, local_time
 from web.templating import render
 
@@ -72,7 +73,7 @@ async def audit_log(
     object_type: FromQuery[str] = "",
     since: FromQuery[str] = "",
     until: FromQuery[str] = "",
-    page: FromQuery[int] = 1,
+    page: QueryPage = 1,
 ) -> Template:
     filters = {
         "action": action.strip(),

@@ -11,7 +11,11 @@ from litestar.datastructures import UploadFile
 from db.catalog.seatmap import SeatMapError
 from db.errors import DomainError, InvalidInput
 from web.errors import explain
+from web.forms import field_text as text
+from web.forms import form_number as whole_number
 from web.i18n import gettext
+
+__all__ = ["failure", "text", "upload_text", "whole_number", "local_to_utc", "utc_to_local_input"]
 
 
 def failure(exc: DomainError) -> dict[str, Any]:
@@ -21,11 +25,6 @@ def failure(exc: DomainError) -> dict[str, Any]:
         for p in (exc.problems if isinstance(exc, SeatMapError) else [])
     ]
     return {"error": explain(exc), "error_field": exc.field, "problems": problems}
-
-
-def text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
 
 
 async def upload_text(value: Any) -> str:
@@ -39,16 +38,6 @@ async def upload_text(value: Any) -> str:
         raise InvalidInput(
             "The seat map file must be UTF-8 text (save the spreadsheet as CSV UTF-8).", field="seat_csv"
         ) from None
-
-
-def whole_number(data: dict[str, Any], name: str, default: int = 0) -> int:
-    value = text(data, name)
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput("{value} is not a whole number.", field=name, value=value) from None
 
 
 def local_to_utc(value: str, timezone: str, field: str) -> dt.datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.catalog import operations, queries
@@ -16,6 +16,7 @@ from db.errors import DomainError, InvalidInput, NotFound
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.catalog.forms import failure, local_to_utc, text, whole_number
+from web.forms import QueryId, id_suffixes, ids
 from web.templating import render
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -32,9 +33,9 @@ def _listed(value: Any) -> list[str]:
 def _price_rows(data: dict[str, Any], seat_classes: list[str]) -> list[dict[str, str]]:
     """The price-class rows of the form: what was typed, else one row per seat class of the venue."""
     if "pc_name_0" in data:
-        count = max(int(k.rsplit("_", 1)[1]) for k in data if k.startswith("pc_name_")) + 1
         return [
-            {f: text(data, f"pc_{f}_{i}") for f in ("name", "seat_class", "capacity", "price")} for i in range(count)
+            {f: text(data, f"pc_{f}_{i}") for f in ("name", "seat_class", "capacity", "price")}
+            for i in sorted(id_suffixes(data, "pc_name_", minimum=0))
         ]
     rows = [{"name": c, "seat_class": c, "capacity": "", "price": ""} for c in seat_classes]
     rows += [
@@ -85,7 +86,7 @@ async def _new_session_page(
 
 
 @get("/catalog/events/{event_id:int}/sessions/new", guards=[requires(Permission.CATALOG_EDIT)])
-async def session_new(request: Request, event_id: FromPath[int], venue_id: FromQuery[int | None] = None) -> Template:
+async def session_new(request: Request, event_id: FromPath[int], venue_id: QueryId = None) -> Template:
     return await _new_session_page(request, event_id, venue_id, {})
 
 
@@ -100,7 +101,7 @@ async def session_create(request: Request, event_id: FromPath[int], data: Form) 
             starts_at=local_to_utc(text(data, "starts_at"), venue["timezone"], "starts_at"),
             ends_at=local_to_utc(text(data, "ends_at"), venue["timezone"], "ends_at"),
             price_classes=_price_specs(_price_rows(data, [])),
-            gate_ids=[int(g) for g in _listed(data.get("gate_ids")) if g.isdigit()],
+            gate_ids=ids(_listed(data.get("gate_ids")), "gate_ids"),
             reentry_allowed=data.get("reentry_allowed") == "on",
         )
         session_id = await operations.create_session(request.user.actor, spec)

@@ -12,6 +12,7 @@ from db.errors import NotFound
 from db.gate import dashboard
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import QueryId
 from web.templating import render
 
 HOLD_MS = 2500  # how long a verdict stays on screen before the page is ready for the next ticket
@@ -25,7 +26,7 @@ async def choose_gate(request: Request) -> Template:
 
 @get("/gate/scan/{code:str}", guards=[requires(Permission.GATE_SCAN)])
 async def scan_page(
-    request: Request, code: FromPath[str], session: FromQuery[int | None] = None, hold: FromQuery[int | None] = None
+    request: Request, code: FromPath[str], session: QueryId = None, hold: FromQuery[int | None] = None
 ) -> Template:
     gate = await dashboard.gate_sessions(code)
     chosen = next((s for s in gate["sessions"] if s["id"] == session), None)

@@ -13,12 +13,14 @@ from litestar.response import Template
 
 from db.catalog import queries as catalog
 from db.catalog.operations import EVENT_KIND_LABELS
-from db.errors import DomainError
+from db.errors import DomainError, InvalidInput
 from db.sales.boxoffice_quote import suggest_seats
+from db.sales.orders import MAX_TICKETS_PER_ORDER
 from db.sales.queries import availability, events_on_sale, seat_plan
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.catalog.forms import failure
+from web.forms import QueryId, ids, whole_number
 from web.i18n import DEFAULT_TIMEZONE
 from web.templating import render
 
@@ -65,8 +67,17 @@ async def session_list(
     )
 
 
+def picked_seats(values: list[str]) -> list[int]:
+    """The seats to mark on the plan (from the query string or a form coming back with its error): the ids
+    that are whole numbers in range; anything else marks nothing (an order checks every seat strictly)."""
+    try:
+        return ids(values, "seat_id")
+    except InvalidInput:
+        return []
+
+
 def _picked(request: Request) -> list[int]:
-    return [int(v) for v in request.query_params.getall("seat_id", []) if v.isdigit()]
+    return picked_seats(request.query_params.getall("seat_id", []))
 
 
 async def session_context(session_id: int, picked: list[int] | None = None, **extra: Any) -> dict[str, Any]:
@@ -108,13 +119,15 @@ async def session_live(request: Request, session_id: FromPath[int]) -> Template:
 
 @get("/sales/sessions/{session_id:int}/plan", guards=[requires(Permission.SALES_INQUIRE)])
 async def session_plan(
-    request: Request, session_id: FromPath[int], best_class: FromQuery[int | None] = None, best_n: FromQuery[str] = ""
+    request: Request, session_id: FromPath[int], best_class: QueryId = None, best_n: FromQuery[str] = ""
 ) -> Template:
     """The seat plan (polled). With best_class and best_n: the best N free seats together are pre-picked."""
     picked, extra = _picked(request), {}
     if best_class is not None:
         try:
-            picked = await suggest_seats(session_id, best_class, int(best_n) if best_n.strip().isdigit() else 0)
+            picked = await suggest_seats(
+                session_id, best_class, whole_number(best_n, field="best_n", minimum=1, maximum=MAX_TICKETS_PER_ORDER)
+            )
         except DomainError as exc:
             extra = failure(exc)
     selectable = request.user.can(Permission.SALES_SELL)

@@ -21,31 +21,30 @@ from db.sales.policy import concession_kinds
 from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import form_number, ids
 from web.i18n import seat_label
 from web.sales.common import Form, failure, go, listed, text
-from web.sales.inquiry import session_context
+from web.sales.inquiry import picked_seats, session_context
 from web.templating import render
 
 CHANNEL = "box_office"
 
 
-def _quantity(data: dict[str, Any], name: str) -> int:
-    value = text(data, name)
-    if not value:
-        return 0
-    if not value.isdigit():
-        raise InvalidInput("{value} is not a whole number.", field=name, value=value)
-    if int(value) > MAX_TICKETS_PER_ORDER:
-        raise InvalidInput("The quantity must be between 1 and {max}.", field=name, max=MAX_TICKETS_PER_ORDER)
-    return int(value)
-
-
 def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per ticket chosen in step 1: each picked seat, and each unit of a general-admission class."""
+    """One row per ticket chosen in step 1: each picked seat, and each unit of a general-admission class.
+    Every count is bounded (and their sum) before a row is built."""
     seats = {s["id"]: s for s in ctx["seats"]}
     classes = {p["id"]: p for p in ctx["prices"]}
+    picked = sorted(set(ids(listed(data, "seat_id"), "seat_id")))
+    counts = {
+        pc["id"]: form_number(data, f"qty_{pc['id']}", maximum=MAX_TICKETS_PER_ORDER)
+        for pc in ctx["prices"]
+        if not pc["seat_class"]
+    }
+    if len(picked) + sum(counts.values()) > MAX_TICKETS_PER_ORDER:
+        raise InvalidInput("The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER)
     tickets = []
-    for seat_id in sorted({int(v) for v in listed(data, "seat_id") if v.isdigit()}):
+    for seat_id in picked:
         seat = seats.get(seat_id)
         if seat is None:
             raise InvalidInput("Seat {seat} is not sold for this session.", field="items", seat=seat_id)
@@ -64,7 +63,7 @@ def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
     for pc in ctx["prices"]:
         if pc["seat_class"]:
             continue
-        for i in range(_quantity(data, f"qty_{pc['id']}")):
+        for i in range(counts[pc["id"]]):
             tickets.append(
                 {
                     "key": f"g{pc['id']}_{i}",
@@ -111,8 +110,7 @@ def _buyer(data: dict[str, Any]) -> Buyer:
 async def _step(
     request: Request, session_id: int, data: dict[str, Any], step: str, status_code: int = 200, **extra: Any
 ) -> Template:
-    picked = [int(v) for v in listed(data, "seat_id") if v.isdigit()]
-    ctx = await session_context(session_id, picked, form=data, step=step, **extra)
+    ctx = await session_context(session_id, picked_seats(listed(data, "seat_id")), form=data, step=step, **extra)
     if step == "details":
         ctx["tickets"] = _tickets(data, ctx)
         ctx["quote"] = await quote(

@@ -25,6 +25,7 @@ from db.sales.pricing import Tier
 from db.sales.status import CHANNELS
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import id_suffixes
 from web.i18n import gettext
 from web.sales.common import Form, failure, text, whole_number
 from web.templating import render
@@ -86,9 +87,7 @@ async def channel_save(request: Request, channel: FromPath[str], data: Form) -> 
 @post("/sales/policy/group-tiers", guards=[requires(Permission.POLICY_EDIT)])
 async def tiers_save(request: Request, data: Form) -> Template:
     try:
-        rows = sorted(
-            {int(k.rsplit("_", 1)[1]) for k in data if k.startswith("min_size_") and k.rsplit("_", 1)[1].isdigit()}
-        )
+        rows = sorted(id_suffixes(data, "min_size_", minimum=0))
         tiers = [
             Tier(whole_number(data, f"min_size_{i}"), whole_number(data, f"percent_off_{i}"))
             for i in rows

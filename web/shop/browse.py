@@ -70,7 +70,10 @@ async def _session_page(
     on_sale = session["status"] == "on_sale" and session["ends_at"] > now
     prices = (await availability(session_id, now))["price_classes"]
     seats = await seat_plan(session_id, now) if session["seated"] else []
-    chosen = {int(s) for s in forms.listed(form.get("seat_id")) if s.isdigit()}
+    try:
+        chosen = set(forms.seat_ids(form))
+    except InvalidInput:  # the form comes back with its error: nothing to mark on the plan
+        chosen = set()
     return render(
         request,
         "shop/session.html",

@@ -8,10 +8,12 @@ from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect
 
-from db.errors import DomainError, InvalidInput
+from db.errors import DomainError
 from db.sales.buyer import Buyer
+from db.sales.orders import MAX_TICKETS_PER_ORDER
 from db.sales.shop_orders import ConcessionChoice
 from web.errors import explain
+from web.forms import field_text, form_number, id_suffixes, ids
 
 # Order statuses and ID types as customers read them (English msgids; zh_CN in shop.po).
 STATUS_LABELS = {
@@ -36,8 +38,7 @@ ID_TYPE_LABELS = {
 
 
 def text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
+    return field_text(data, name)
 
 
 def listed(value: Any) -> list[str]:
@@ -48,18 +49,15 @@ def listed(value: Any) -> list[str]:
 
 
 def count(data: dict[str, Any], name: str) -> int:
-    value = text(data, name) or "0"
-    if not value.isdigit():
-        raise InvalidInput("{value} is not a whole number.", field=name, value=value)
-    return int(value)
+    return form_number(data, name, maximum=MAX_TICKETS_PER_ORDER)
 
 
 def seat_ids(data: dict[str, Any]) -> list[int]:
-    return [int(v) for v in listed(data.get("seat_id")) if v.isdigit()]
+    return ids(listed(data.get("seat_id")), "seat_id")
 
 
 def quantities(data: dict[str, Any]) -> dict[int, int]:
-    return {int(k[4:]): count(data, k) for k in data if k.startswith("qty_") and k[4:].isdigit()}
+    return {pc: count(data, name) for pc, name in id_suffixes(data, "qty_").items()}
 
 
 def buyer(data: dict[str, Any]) -> Buyer:

@@ -1,0 +1,84 @@
+"""Reading input: the ONE parser for whole numbers from forms, query strings, paths and JSON bodies, and the
+bound on every id a path carries (issue 9).
+
+Every number is checked before any work is done with it: ASCII digits only (`"²".isdigit()` is True but
+`int("²")` fails), at most 12 digits (no 10^30-digit `int()`), and within the caller's bounds (a quantity's
+bound is a domain limit from db/; an id fits the 32-bit id columns of PostgreSQL, whose SERIAL is an
+`integer`, and SQLite's 64-bit one). Out of bounds is an InvalidInput (422) that names the field, on a page
+as a form error and in the API as a problem body."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request
+from litestar.exceptions import NotFoundException
+from litestar.params import QueryParameter
+
+from db.errors import InvalidInput
+
+MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL `serial`/`integer`)
+MAX_DIGITS = 12
+_WHOLE = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
+
+# JSON body fields: the same bounds, checked by msgspec while decoding (and documented in the OpenAPI schema).
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+# Whole numbers in a query string: Litestar checks the bounds (400 with the reason) and documents them.
+QueryId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
+QueryPage = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
+
+
+def field_text(data: dict[str, Any], name: str) -> str:
+    """A single-valued form field, stripped; '' when absent or repeated."""
+    value = data.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def whole_number(value: Any, *, field: str, maximum: int, minimum: int = 0) -> int:
+    """`value` (text from a form, query string or path, or an int from JSON) as an int from `minimum` to
+    `maximum`; InvalidInput otherwise, before anything is built from it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = value.strip() if isinstance(value, str) else ""
+        if not _WHOLE.fullmatch(text):
+            shown = text if len(text) <= 20 else f"{text[:20]}…"
+            raise InvalidInput("{value} is not a whole number.", field=field, value=shown)
+        number = int(text)
+    if not minimum <= number <= maximum:
+        raise InvalidInput("Enter a whole number from {min} to {max}.", field=field, min=minimum, max=maximum)
+    return number
+
+
+def form_number(data: dict[str, Any], name: str, default: int = 0, *, maximum: int = MAX_ID, minimum: int = 0) -> int:
+    """A whole-number form field; `default` when it is left empty. Without a `maximum` of its own a number
+    is bounded by what an integer column holds."""
+    value = field_text(data, name)
+    if not value:
+        return default
+    return whole_number(value, field=name, maximum=maximum, minimum=minimum)
+
+
+def ids(values: list[Any], field: str) -> list[int]:
+    """Ids picked in a form or query string (seats, gates): each one a bounded whole number."""
+    return [whole_number(v, field=field, minimum=1, maximum=MAX_ID) for v in values if str(v).strip()]
+
+
+def id_suffixes(data: dict[str, Any], prefix: str, minimum: int = 1) -> dict[int, str]:
+    """Form fields named `<prefix><number>` (qty_12, pc_name_0): {number: field name}, each number bounded;
+    one entry per field sent (never a range up to a number someone typed)."""
+    return {
+        whole_number(k[len(prefix) :], field=k, minimum=minimum, maximum=MAX_ID): k
+        for k in data
+        if k.startswith(prefix)
+    }
+
+
+async def bounded_path_ids(request: Request) -> None:
+    """App-wide before_request hook: a path id outside the id range names nothing (404), instead of an
+    integer overflow in the database (SQLite refuses 2^63 and above, PostgreSQL 2^31)."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFoundException("No such item: the id is out of range.")
