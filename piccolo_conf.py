@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "db.catalog.piccolo_app",
         "db.sales.piccolo_app",
         "db.gate.piccolo_app",
+        "db.ops.piccolo_app",
     ]
 )

@@ -23,6 +23,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _tmp = tempfile.mkdtemp(prefix="tc-test-")
 os.environ["TC_SECRET_KEY"] = secrets.token_urlsafe(32)
 os.environ["AUDIT_CHAIN_KEY"] = secrets.token_urlsafe(32)
+os.environ["BACKUP_DIR"] = os.path.join(_tmp, "backups")
 os.environ["TICKET_SIGNING_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
 _pg_database: str | None = None
 

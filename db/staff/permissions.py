@@ -37,6 +37,7 @@ class Permission(StrEnum):
     CUSTOMER_DATA_VIEW = "customer.view"
     # data protection (R6.3, issue 14)
     AUDIT_CHAIN_VERIFY = "auditchain.verify"
+    BACKUP_MANAGE = "backup.manage"
 
 
 _ALL = frozenset(Permission)
@@ -72,6 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STAFF_MANAGE,
             Permission.AUDIT_LOG_VIEW,
             Permission.AUDIT_CHAIN_VERIFY,
+            Permission.BACKUP_MANAGE,
         }
     ),
     Role.GATE: frozenset({Permission.HOME, Permission.GATE_SCAN}),

@@ -1,0 +1,1 @@
+"""`python -m db.backup make | list | verify FILE | restore FILE` (db/ops/backup.py does the work)."""
