@@ -7,11 +7,13 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
                       attendant=None, at=None) -> dict
     One scan at one gate, checked and recorded (a Scan row, accepted or rejected). `code` is the
     scanned text, `gate` a gate code ("MC-1") or a devices.GateInfo, `nonce` makes a retried scan
-    idempotent (the same nonce at the same gate returns the first answer with "replayed": True and
-    records nothing twice), `direction` "in" or "out", `session_id` the session the scanner is set to
+    idempotent (the same nonce at the same gate, for the same ticket from the same device or attendant,
+    returns the first answer with "replayed": True and records nothing twice; the nonce with another code
+    or device raises Conflict, admits nobody and is recorded as an invalid scan "nonce_reused"), `direction` "in" or "out", `session_id` the session the scanner is set to
     (None: any session the gate admits), `device_id` the GateDevice, `attendant` an Actor (staff),
     `at` the scan time (default now; journal uploads pass the original time).
-    Raises InvalidInput (bad code type/direction/nonce) or NotFound (unknown gate) only; every verdict,
+    Raises InvalidInput (bad code type/direction/nonce), NotFound (unknown gate) or Conflict (a reused
+    nonce, see above) only; every verdict,
     including rejections, is returned:
       {"status":        "ok" | "already_redeemed" | "invalid" | "revoked" | "unpaid" | "wrong_gate"
                         | "wrong_session" | "invalid_time",
@@ -77,7 +79,9 @@ db.gate.sync (offline scanners, R9.2)
         entries: [{"nonce", "code", "direction", "at" (ISO with zone: the original time), "status" (what
         the scanner showed), "reason_code"}]. Records each as a Scan (offline=True) at its original time;
         an offline `ok` writes presence; if the ticket was admitted meanwhile (another offline gate, or
-        online) it stays admitted and a GateConflict row is written. Idempotent by nonce. Audited.
+        online) it stays admitted and a GateConflict row is written. An `ok` for a code that is no ticket
+        of ours (forged, unsigned, unknown) is recorded as invalid (result.device_status "ok"), never as an
+        entry. Idempotent by nonce. Audited.
         Also POST /api/v1/checkin/journal for devices.
 
 db.gate.presence: the conditional statements (first entry, re-entry, exit, scan insert) and

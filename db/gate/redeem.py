@@ -17,7 +17,7 @@ from typing import Any
 
 from db.actor import Actor
 from db.audit.record import utcnow
-from db.errors import InvalidInput, NotFound
+from db.errors import Conflict, InvalidInput, NotFound
 from db.gate.devices import GateInfo, gate_by_code
 from db.gate.live import announce
 from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence
@@ -136,10 +136,21 @@ def _facts(row: dict, gate: GateInfo, scanner_session: int | None) -> tuple[Tick
     return ticket, session, gate_facts
 
 
-async def _stored_result(nonce: str) -> dict[str, Any]:
-    row = await Scan.select(Scan.result).where(Scan.nonce == nonce).output(load_json=True).first()
+async def _stored_result(
+    nonce: str, ticket_id: int | None, device_id: int | None, attendant_id: int | None
+) -> dict[str, Any] | None:
+    """The outcome recorded for this nonce when this is the same scan again (same ticket, same device or
+    attendant); None when the nonce was used for another code or by another device."""
+    row = (
+        await Scan.select(Scan.result, Scan.ticket, Scan.device, Scan.attendant)
+        .where(Scan.nonce == nonce)
+        .output(load_json=True)
+        .first()
+    )
     if row is None:  # the first attempt's transaction rolled back after all: nothing to replay
         raise NotFound("The scan to repeat was not recorded. Scan the ticket again.")
+    if (row["ticket"], row["device"], row["attendant"]) != (ticket_id, device_id, attendant_id):
+        return None
     stored = row["result"]
     if "reason_params" not in stored:  # recorded from a gate's offline journal, where only the outcome is kept
         stored = verdict_dict(Decision(Status(stored["status"]), "journaled", {}), None, None, offline=True)
@@ -233,7 +244,28 @@ async def redeem(
                         nonce=scoped_nonce,
                     )
             except Replayed:
-                return await _stored_result(scoped_nonce)
+                ticket_id = ticket.ticket_id if ticket else None
+                replayed = await _stored_result(scoped_nonce, ticket_id, device_id, attendant_id)
+                if replayed is not None:
+                    return replayed
+                async with db.writing(transaction=False):  # another code or device: nobody admitted, recorded
+                    await insert_scan(
+                        db,
+                        at=now,
+                        gate=gate_info,
+                        device_id=device_id,
+                        attendant_id=attendant_id,
+                        session_id=ticket.session_id if ticket else None,
+                        ticket_id=ticket_id,
+                        direction=parsed_direction,
+                        result=verdict_dict(Decision(Status.INVALID, "nonce_reused", {}), view, None),
+                        offline=False,
+                        nonce=None,
+                    )
+                raise Conflict(
+                    "This nonce was used for another code or device. Nobody was admitted: scan the ticket again.",
+                    field="nonce",
+                ) from None
     if not recorded:  # the one-statement entry announced itself
         await announce(ticket.session_id if ticket else None)  # live dashboards (db/gate/live.py)
     return result

@@ -54,6 +54,7 @@ REASONS = {
     "welcome_back": "Welcome back.",
     "goodbye": "Exit recorded.",
     "journaled": "This scan was already recorded from the gate's offline journal.",
+    "nonce_reused": "This scan repeats another scan's nonce with another code or device. Nobody was admitted.",
 }
 # The attention note of an admitted concession ticket (R3.6), naming its kind by its display name; unnamed
 # where the kind is not known (offline: the signed code only says "a concession").

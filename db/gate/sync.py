@@ -176,6 +176,12 @@ async def apply_journal(
             "offline": True,
             "ticket_id": ticket["id"] if ticket else None,
         }
+        if status is Status.OK and ticket is None:
+            # The device admitted a code that is no ticket of ours (forged, unsigned or unknown): recorded as the
+            # refusal it is, with what the device showed, never as an entry.
+            status = Status.INVALID
+            result |= {"status": status.value, "reason_code": "unreadable" if claim is None else "unknown"}
+            result["device_status"] = "ok"
         try:
             async with connection() as db, db.writing(transaction=True):
                 earlier = None

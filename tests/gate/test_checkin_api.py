@@ -219,3 +219,48 @@ async def test_a_retry_of_a_scan_already_uploaded_in_the_offline_journal_gets_it
     body = retry.json()
     assert (body["status"], body["replayed"], body["reason"]) == ("ok", True, "该次检票已从检票口的离线记录中登记。")
     assert await Scan.count().where(Scan.ticket == ticket["id"]) == 1
+
+
+async def test_a_replayed_nonce_with_another_code_or_device_admits_nobody_and_is_recorded():
+    """Issue 9 (2): the stored outcome comes back only for the same code from the same device; a forged
+    variant of A, another valid ticket B or another device with A's nonce gets a 409 that admits nobody,
+    and each such attempt is a recorded refusal (B stays not admitted)."""
+    world = await open_venue()
+    tokens = await devices(world)
+    _, other_device = await register_device(ADMIN_ACTOR, "G-1", "闸机 G-1 备用", "token-for-G-1-spare")
+    a, b = await issue_ticket(world["session"]), await issue_ticket(world["session"])
+    gate = bearer(tokens["G-1"])
+    async with http_client() as client:
+        first = await client.post(URL, json={"code": a["code"], "nonce": "n-1"}, headers=gate)
+        assert first.json()["status"] == "ok"
+        forged = a["code"][:-3] + ("AAA" if not a["code"].endswith("AAA") else "BBB")
+        for code, headers in ((forged, gate), (b["code"], gate), (a["code"], bearer(other_device))):
+            replay = await client.post(URL, json={"code": code, "nonce": "n-1"}, headers=headers)
+            assert replay.status_code == 409, replay.text
+            assert replay.headers["content-type"].startswith("application/problem+json")
+            assert replay.json()["field"] == "nonce"
+        same = await client.post(URL, json={"code": a["code"], "nonce": "n-1"}, headers=gate)
+        assert same.status_code == 200 and same.json()["status"] == "ok" and same.json()["replayed"] is True
+        b_now = await client.post(URL, json={"code": b["code"]}, headers=gate)
+        assert b_now.json()["status"] == "ok"  # B was never admitted by the replay
+    refusals = await Scan.select(Scan.ticket, Scan.status, Scan.reason).where(Scan.reason == "nonce_reused")
+    assert sorted((r["ticket"] or 0, r["status"]) for r in refusals) == sorted(
+        [(0, "invalid"), (b["id"], "invalid"), (a["id"], "invalid")]
+    )
+
+
+async def test_a_journal_entry_admitting_a_forged_code_is_recorded_as_a_refusal():
+    """Decision (issue 9): the journal API trusts the device's verdict only for a code that is a ticket of
+    ours; a forged, unsigned or unknown code uploaded as an "ok" scan is recorded as invalid, not an entry."""
+    world = await open_venue()
+    tokens = await devices(world)
+    entry = {"direction": "in", "at": "2026-11-26T10:00:00+00:00", "status": "ok", "reason_code": "welcome"}
+    entries = [{**entry, "nonce": "j-1", "code": "FORGED-CODE-1"}, {**entry, "nonce": "j-2", "code": "X" * 119}]
+    async with http_client() as client:
+        uploaded = await client.post(
+            "/api/v1/checkin/journal", json={"entries": entries}, headers=bearer(tokens["G-1"])
+        )
+    assert uploaded.status_code == 200 and uploaded.json()["recorded"] == 2
+    rows = await Scan.select(Scan.status, Scan.reason, Scan.ticket, Scan.result).output(load_json=True)
+    assert [(r["status"], r["reason"], r["ticket"]) for r in rows] == [("invalid", "unreadable", None)] * 2
+    assert all(r["result"]["device_status"] == "ok" for r in rows)

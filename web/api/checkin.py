@@ -3,9 +3,10 @@
 POST /api/v1/checkin/redeem  {"code", "gate"?, "nonce"?, "direction"?: "in"|"out", "session_id"?}
     -> 200 {"status", "reason", "reason_code", "ticket", "attention", "attention_text", "first_entry"}
        for every verdict, rejections included; 4xx problem JSON only for a malformed request or bad
-       credentials. `reason`, `attention_text`, `ticket.seat` ("池座 1排5座" / "池座 row 1, seat 5", null for
-       general admission) and `ticket.concession_name` (the concession kind's display name, '' for none)
-       are in the request's language (zh_CN unless the `lang` cookie says en);
+       credentials, and a 409 problem for a nonce already used for another code or by another device
+       (nobody admitted; the attempt is recorded). `reason`, `attention_text`, `ticket.seat` ("池座 1排5座" /
+       "池座 row 1, seat 5", null for general admission) and `ticket.concession_name` (the concession kind's
+       display name, '' for none) are in the request's language (zh_CN unless the `lang` cookie says en);
        `reason_code` and `ticket.concession` (the kind's code) are stable for machines.
 GET  /api/v1/checkin/sync     -> the gate's offline cache (db.gate.sync.snapshot); device tokens only.
     Where the gate admits only some sections of a seated session, that session's entry also has
