@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "db.sales.piccolo_app",
         "db.gate.piccolo_app",
         "db.ops.piccolo_app",
+        "db.finance.piccolo_app",
     ]
 )

@@ -22,6 +22,7 @@ class Seat(Table, tablename="seat"):
     seat_class = Varchar(length=20)
     x = Integer()
     y = Integer()
+    obstructed = Boolean(default=False)  # obstructed view: shown to buyers, refunds always fee-free
 
 
 class Gate(Table, tablename="gate"):

@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from piccolo.engine.sqlite import SQLiteEngine
+
 from db import pg
 from db.audit.record import utcnow
 from db.gate.devices import GateInfo
@@ -33,11 +35,26 @@ SELECT a.inside, a.first_entry_at, g.code AS first_gate, a.first_gate AS first_g
 FROM gate_admission a JOIN gate g ON g.id = a.first_gate WHERE a.ticket = {}
 """
 
-FIRST_ENTRY_SQL = """
+# A first entry needs the ticket still issued, read in the same statement: a refund revokes the code and then
+# checks for an entry, so a refund and a scan of one ticket cannot both win (issue 11). On PostgreSQL the
+# read takes a share lock on the ticket row, which the refund's UPDATE waits for (and vice versa); on SQLite
+# both run inside immediate write transactions, one after the other.
+_TICKET_LIVE = "EXISTS (SELECT 1 FROM ticket WHERE id = {} AND status = 'issued' LOCK)"
+
+
+def _live(engine_is_postgres: bool) -> str:
+    return _TICKET_LIVE.replace(" LOCK", " FOR SHARE" if engine_is_postgres else "")
+
+
+def _first_entry_sql(postgres: bool) -> str:
+    return f"""
 INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
-VALUES ({}, {}, true, 1, 0, {}, {}, {}, {})
+SELECT {{}}, {{}}, true, 1, 0, {{}}, {{}}, {{}}, {{}} WHERE {_live(postgres)}
 ON CONFLICT (ticket) DO NOTHING RETURNING id
 """
+
+
+FIRST_ENTRY_SQL = {True: _first_entry_sql(True), False: _first_entry_sql(False)}
 
 REENTRY_SQL = """
 UPDATE gate_admission SET inside = true, entries = entries + 1, last_scan_at = {}, last_gate = {}
@@ -60,10 +77,13 @@ ON CONFLICT (nonce) DO NOTHING RETURNING id
 # notification (db/gate/live.py, delivered at commit) in ONE statement, atomic without BEGIN/COMMIT. No
 # row back: the ticket was admitted meanwhile (or the nonce is taken, which raises a unique violation and
 # writes nothing); the caller then takes the careful path.
-FIRST_ENTRY_WITH_SCAN_SQL = """
+FIRST_ENTRY_WITH_SCAN_SQL = (
+    """
 WITH admitted AS (
     INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
-    VALUES ({}, {}, true, 1, 0, {}, {}, {}, {})
+    SELECT {}, {}, true, 1, 0, {}, {}, {}, {} WHERE """
+    + _live(True)
+    + """
     ON CONFLICT (ticket) DO NOTHING RETURNING id
 ), scan AS (
     INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
@@ -71,6 +91,7 @@ WITH admitted AS (
 )
 SELECT id, pg_notify({}::text, {}::text) IS NULL AS notified FROM scan
 """
+)
 
 
 class Replayed(Exception):
@@ -79,6 +100,7 @@ class Replayed(Exception):
 
 class _Asyncpg:
     one_statement_entry = True
+    postgres = True
 
     def __init__(self, conn) -> None:
         self.conn = conn
@@ -96,6 +118,9 @@ _sqlite_writer = asyncio.Lock()
 
 class _Piccolo:
     one_statement_entry = False
+
+    def __init__(self) -> None:
+        self.postgres = not isinstance(Scan._meta.db, SQLiteEngine)
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         return await Scan.raw(sql, *args)
@@ -127,7 +152,7 @@ async def write_presence(
     if direction is Direction.OUT:
         rows = await db.fetch(EXIT_SQL, at, gate_id, ticket_id)
     elif first_entry:
-        rows = await db.fetch(FIRST_ENTRY_SQL, ticket_id, session_id, at, gate_id, at, gate_id)
+        rows = await db.fetch(FIRST_ENTRY_SQL[db.postgres], ticket_id, session_id, at, gate_id, at, gate_id, ticket_id)
     else:
         rows = await db.fetch(REENTRY_SQL, at, gate_id, ticket_id)
     return bool(rows)
@@ -157,6 +182,7 @@ async def first_entry_with_scan(
             gate_id,
             at,
             gate_id,
+            ticket_id,
             at,
             utcnow(),
             gate_id,

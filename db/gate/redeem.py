@@ -223,7 +223,9 @@ async def redeem(
                     ):
                         presence = _presence(await presence_row(db, ticket.ticket_id))
                         decision = decide(ticket, session, gate_facts, presence, now, parsed_direction)
-                        if decision.admits:  # the presence moved on between our read and our write
+                        if presence is None:  # no entry, yet the first entry failed: refunded meanwhile
+                            decision = Decision(Status.REVOKED, "revoked", {})
+                        elif decision.admits:  # the presence moved on between our read and our write
                             decision = Decision(
                                 Status.ALREADY_REDEEMED,
                                 "already_inside",

@@ -4,6 +4,7 @@ and the partner 票多多开放平台 with the API key `demo-partner-key`. Safe 
 from __future__ import annotations
 
 from db.actor import Actor
+from db.sales.aftersale.policies import ensure_default as ensure_default_refund_policy
 from db.sales.partners import create_partner_key, key_hash
 from db.sales.policy import save_concession_kind, set_channel_policy, set_group_tiers
 from db.sales.pricing import Tier
@@ -23,6 +24,7 @@ CONCESSIONS = [
 
 
 async def load(actor: Actor) -> None:
+    await ensure_default_refund_policy(actor)
     if not await ChannelPolicy.exists():
         for channel, needs_audit, minutes in CHANNEL_POLICIES:
             await set_channel_policy(actor, channel, needs_audit, minutes)

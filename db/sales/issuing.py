@@ -7,6 +7,7 @@ import datetime as dt
 
 from db.catalog.tables import SessionSeat
 from db.errors import Conflict
+from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
 from db.sales.orders import MAX_TICKETS_PER_ORDER
 from db.sales.tables import Ticket
 from db.ticketcode import keyring
@@ -15,8 +16,8 @@ from db.ticketcode import keyring
 # general-admission line (a recursive CTE counts the units; it works on SQLite and PostgreSQL).
 _ISSUE_SQL = f"""
 WITH RECURSIVE unit(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM unit WHERE n < {MAX_TICKETS_PER_ORDER})
-INSERT INTO ticket ("order", session, price_class, seat, price_fen, concession, status, issued_at)
-SELECT it."order", {{}}, it.price_class, it.seat, it.unit_price_fen, it.concession, 'issued', {{}}
+INSERT INTO ticket ("order", session, price_class, seat, price_fen, concession, status, issued_at, policy_version)
+SELECT it."order", {{}}, it.price_class, it.seat, it.unit_price_fen, it.concession, 'issued', {{}}, {IN_FORCE_FOR_SESSION_SQL}
 FROM sales_order_item it JOIN unit ON unit.n <= it.quantity
 WHERE it."order" = {{}}
 ORDER BY it.id, unit.n
@@ -27,7 +28,7 @@ RETURNING id, seat, concession
 async def issue_tickets(order_id: int, code: str, session_id: int, now: dt.datetime) -> list[int]:
     """Create the order's tickets with their signed QR texts and turn its held seats into sold ones;
     returns the ticket ids."""
-    rows = sorted(await Ticket.raw(_ISSUE_SQL, session_id, now, order_id), key=lambda r: r["id"])
+    rows = sorted(await Ticket.raw(_ISSUE_SQL, session_id, now, session_id, order_id), key=lambda r: r["id"])
     seats = {r["seat"] for r in rows if r["seat"] is not None}
     if seats:
         sold = (

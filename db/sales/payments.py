@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.errors import Conflict, InvalidInput, NotFound
+from db.finance import ledger
 from db.sales import holds, rush
 from db.sales.history import add_event, transition
 from db.sales.issuing import issue_tickets
@@ -56,7 +57,14 @@ class _Money:
 
 async def _order(code: str, partner_id: int | None = None) -> dict:
     query = Order.select(
-        Order.id, Order.code, Order.status, Order.session, Order.total_fen, Order.expires_at, Order.partner
+        Order.id,
+        Order.code,
+        Order.status,
+        Order.session,
+        Order.total_fen,
+        Order.expires_at,
+        Order.partner,
+        Order.channel,
     )
     order = await query.where(Order.code == code).first()
     if order is None or (partner_id is not None and order["partner"] != partner_id):
@@ -99,7 +107,9 @@ async def _take_payment(
     won = (
         await Order.update({Order.status: PAID, Order.paid_at: now})
         .where(condition)
-        .returning(Order.id, Order.code, Order.session, Order.total_fen, Order.needs_audit)
+        .returning(
+            Order.id, Order.code, Order.session, Order.total_fen, Order.needs_audit, Order.channel, Order.partner
+        )
     )
     if won:
         order = {**won[0], "status": AWAITING_PAYMENT if won[0]["needs_audit"] else HELD}
@@ -145,6 +155,19 @@ async def _record_paid(
     else:
         await Payment.update({getattr(Payment, k): v for k, v in values.items()}).where(Payment.id == payment_id)
     ticket_ids = await issue_tickets(order["id"], order["code"], order["session"], now)
+    await ledger.post(
+        actor,
+        now,
+        order["id"],
+        [
+            ledger.Movement(ledger.SALE, money.amount_fen),
+            ledger.Movement(ledger.PAYMENT, money.amount_fen, money.method),
+        ],
+        channel=order["channel"],
+        partner_id=order["partner"],
+        payment_id=payment_id,
+        drawer_id=actor.user_id,
+    )
     await record(
         actor,
         "order.pay",

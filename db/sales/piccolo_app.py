@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
+from db.sales.aftersale.tables import AftersalePolicy, Refund, RefundTicket
 from db.sales.tables import (
     ChannelPolicy,
     ConcessionKind,
@@ -37,6 +38,9 @@ APP_CONFIG = AppConfig(
         Ticket,
         Delivery,
         SmsMessage,
+        AftersalePolicy,
+        Refund,
+        RefundTicket,
     ],
     migration_dependencies=["db.catalog.piccolo_app", "db.staff.piccolo_app"],
     commands=[],

@@ -27,6 +27,7 @@ from piccolo.utils.encoding import dump_json
 from db import pg
 from db.actor import Actor
 from db.audit.record import entry
+from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
 from db.sales.status import PAID, PAYABLE
 from db.sales.tables import Order
 from db.ticketcode import keyring
@@ -91,9 +92,17 @@ WITH paid AS (
     SELECT id, {}::varchar, {}::int, 'succeeded', 'accepted', {}::timestamptz, {}::timestamptz, {}::int FROM paid
     RETURNING id
 ), issued AS (
-    INSERT INTO ticket (id, "order", session, price_class, price_fen, concession, status, code, issued_at)
-    SELECT t.id, paid.id, {}::int, t.price_class, t.price_fen, t.concession, 'issued', t.code, {}::timestamptz
-    FROM paid, unnest({}::int[], {}::int[], {}::int[], {}::varchar[], {}::varchar[]) AS t(id, price_class, price_fen, concession, code)
+    INSERT INTO ticket (id, "order", session, price_class, price_fen, concession, status, code, issued_at, policy_version)
+    SELECT t.id, paid.id, {}::int, t.price_class, t.price_fen, t.concession, 'issued', t.code, {}::timestamptz, policy.id
+    FROM paid, (SELECT """
+    + IN_FORCE_FOR_SESSION_SQL.replace("{}", "{}::int", 1)
+    + """ AS id) AS policy,
+        unnest({}::int[], {}::int[], {}::int[], {}::varchar[], {}::varchar[]) AS t(id, price_class, price_fen, concession, code)
+), ledger AS (
+    INSERT INTO finance_ledger (at, kind, amount_fen, method, channel, "order", partner, payment_id, actor_id, actor_name,
+                                reference, note)
+    SELECT {}::timestamptz, k.kind, {}::int, k.method, 'partner', paid.id, {}::int, payment.id, {}::int, {}::varchar, '', ''
+    FROM paid, payment, (VALUES ('sale', ''), ('payment', {}::varchar)) AS k(kind, method)
 ), audit AS ("""
     + _AUDIT_INSERT
     + """ FROM paid
@@ -232,11 +241,18 @@ async def pay(actor: Actor, code: str, partner_id: int, method: str, now: dt.dat
             actor.user_id,
             order["session"],
             now,
+            order["session"],
             ids,
             classes,
             prices,
             concessions,
             codes,
+            now,
+            order["total_fen"],
+            partner_id,
+            actor.user_id,
+            actor.name,
+            method,
             *_audit_values(audit),
         )
     return (rows[0]["id"], ids) if rows else None

@@ -150,6 +150,7 @@ class Ticket(Table, tablename="ticket"):
     code = Varchar(length=200, null=True, default=None, unique=True)
     issued_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    policy_version = Integer(null=True, default=None)  # the refund/exchange rules in force at issue (aftersale)
 
 
 class Delivery(Table, tablename="sales_delivery"):

@@ -28,6 +28,9 @@ class Permission(StrEnum):
     SALES_AUDIT = "sales.audit"
     SALES_REFUND = "sales.refund"
     POLICY_EDIT = "policy.edit"
+    # after-sale (issue 11: R5, R6.1, R9.3)
+    AFTERSALE_POLICY_EDIT = "aftersale.policy"
+    REFUND_APPROVE = "aftersale.approve"
     # gate (R9.2 and the gate issue)
     GATE_SCAN = "gate.scan"
     GATE_MONITOR = "gate.monitor"

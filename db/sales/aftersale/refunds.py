@@ -1,0 +1,601 @@
+"""Refunds (R5.3, R5.2, issue 11): void first, then money.
+
+`request_refund` is ONE write transaction: it quotes (db.sales.aftersale.rules.quote, with the version in
+force at purchase and the one in force now, the better for the buyer), revokes the tickets' codes with a
+conditional UPDATE (a ticket already revoked is refused), then checks that none was admitted (the gate's
+first entry locks the ticket row and needs it `issued`: a refund and a scan of one ticket end as exactly
+one winner on both engines), gives the seats or quota back, records the refund with its breakdown and, when
+the money can move at once (no approval needed; cash from the seller's drawer, a card or mobile reversal
+with its reference, a partner credit), its ledger entries. Nothing is half-written: a refusal rolls it all
+back.
+
+States: requested (above the policy's threshold: waits for a supervisor, never the requester) -> approved
+-> done | failed. A provider refund (sandbox) is sent after the commit, idempotent by the refund number; a
+failure leaves the refund `failed` in the manual queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from db.actor import Actor
+from db.audit.record import record, utcnow
+from db.catalog.tables import SessionSeat
+from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.finance import ledger
+from db.gate.tables import Admission
+from db.sales import holds
+from db.sales.aftersale import policies
+from db.sales.aftersale.rules import REASONS, REFUND, Quote, TicketTerms, better, quote
+from db.sales.aftersale.tables import Refund, RefundTicket
+from db.sales.buyer import mask_id
+from db.sales.history import add_event, transition
+from db.sales.providers import provider
+from db.sales.status import PAID, REFUNDED, TICKET_ISSUED, TICKET_REVOKED
+from db.sales.tables import Order, Payment, Ticket
+from db.sales.writes import sales_write
+from db.staff.permissions import Permission, role_allows
+
+log = logging.getLogger("ticketcenter.refunds")
+
+REQUESTED = "requested"
+APPROVED = "approved"
+DONE = "done"
+FAILED = "failed"
+STATUSES = (REQUESTED, APPROVED, DONE, FAILED)
+STATUS_LABELS = {REQUESTED: "Awaiting approval", APPROVED: "Approved", DONE: "Refunded", FAILED: "Failed"}
+# How the money goes back, by the order's payment method (the original means).
+IMMEDIATE_METHODS = ("cash", "partner")  # moved in the refund's own transaction
+REFERENCE_METHODS = ("card", "mobile")  # moved when the seller records the reversal's reference
+PROVIDER_METHODS = ("sandbox",)  # sent to the provider after the commit
+MAX_TICKETS = 500
+
+
+class RefundRefused(Conflict):
+    """The rules or the tickets' state refuse the refund; `reason` is a key of rules.REASONS."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(REASONS[reason])
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    id: int
+    number: str
+    status: str
+    method: str
+    fee_fen: int
+    refund_fen: int
+    ticket_ids: list[int]
+    order_code: str
+    breakdown: dict
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderFacts:
+    id: int
+    code: str
+    status: str
+    channel: str
+    partner_id: int | None
+    paid_at: dt.datetime | None
+    starts_at: dt.datetime
+    event_id: int
+    method: str
+    payment_reference: str
+
+
+async def _order(code: str, partner_id: int | None) -> _OrderFacts:
+    row = (
+        await Order.select(
+            Order.id,
+            Order.code,
+            Order.status,
+            Order.channel,
+            Order.partner,
+            Order.paid_at,
+            Order.created_at,
+            Order.session.starts_at,
+            Order.session.event,
+        )
+        .where(Order.code == code.strip().upper())
+        .first()
+    )
+    if row is None or (partner_id is not None and row["partner"] != partner_id):
+        raise NotFound("No such order.")
+    payment = (
+        await Payment.select(Payment.method, Payment.reference)
+        .where((Payment.order == row["id"]) & (Payment.status == "succeeded"))
+        .order_by(Payment.id, ascending=False)
+        .first()
+    )
+    return _OrderFacts(
+        row["id"],
+        row["code"],
+        row["status"],
+        row["channel"],
+        row["partner"],
+        row["paid_at"] or row["created_at"],
+        row["session.starts_at"],
+        row["session.event"],
+        payment["method"] if payment else "",
+        (payment["reference"] or "") if payment else "",
+    )
+
+
+async def _tickets(order: _OrderFacts) -> list[dict]:
+    rows = (
+        await Ticket.select(
+            Ticket.id, Ticket.price_fen, Ticket.status, Ticket.policy_version, Ticket.issued_at, Ticket.seat.obstructed
+        )
+        .where(Ticket.order == order.id)
+        .order_by(Ticket.id)
+    )
+    ids = [r["id"] for r in rows]
+    admitted = (
+        {a["ticket"] for a in await Admission.select(Admission.ticket).where(Admission.ticket.is_in(ids))}
+        if ids
+        else set()
+    )
+    for r in rows:
+        r["admitted"] = r["id"] in admitted
+    return rows
+
+
+def _chosen(rows: list[dict], ticket_ids: Iterable[int] | None) -> tuple[list[dict], bool]:
+    """The tickets asked for (None: every valid ticket of the order) and whether that is the whole order."""
+    if ticket_ids is None:
+        chosen = [r for r in rows if r["status"] == TICKET_ISSUED] or rows
+        return chosen, True
+    wanted = list(dict.fromkeys(ticket_ids))
+    if not wanted:
+        raise RefundRefused("no_tickets")
+    if len(wanted) > MAX_TICKETS:
+        raise InvalidInput("At most {n} tickets at once.", field="ticket_ids", n=MAX_TICKETS)
+    by_id = {r["id"]: r for r in rows}
+    if any(t not in by_id for t in wanted):
+        raise RefundRefused("foreign_ticket")
+    live = {r["id"] for r in rows if r["status"] == TICKET_ISSUED}
+    return [by_id[t] for t in wanted], live <= set(wanted)
+
+
+async def _quote(order: _OrderFacts, rows: list[dict], whole: bool, now: dt.datetime, waived: bool) -> Quote:
+    if order.status not in (PAID, REFUNDED):
+        return Quote(REFUND, False, "not_paid", 0, 0, 0, 0, None)
+    current = await policies.in_force(order.event_id)
+    purchase_versions = {r["policy_version"] for r in rows}
+    purchase = await policies.get_version(purchase_versions.pop() if len(purchase_versions) == 1 else None)
+    terms = [
+        TicketTerms(
+            r["id"],
+            r["price_fen"],
+            r["issued_at"] or order.paid_at,
+            r["status"],
+            r["admitted"],
+            bool(r["seat.obstructed"]),
+        )
+        for r in rows
+    ]
+
+    def one(version: policies.PolicyVersion) -> Quote:
+        return quote(version.rules, version.version, terms, order.starts_at, now, whole_order=whole, waived=waived)
+
+    contract = one(purchase)
+    return contract if current.version == purchase.version else better(contract, one(current))
+
+
+async def quote_refund(
+    code: str,
+    ticket_ids: Iterable[int] | None = None,
+    *,
+    partner_id: int | None = None,
+    now: dt.datetime | None = None,
+    waived: bool = False,
+) -> Quote:
+    """What refunding these tickets (None: the whole order) would pay back now. Reads only."""
+    order = await _order(code, partner_id)
+    rows = await _tickets(order)
+    chosen, whole = _chosen(rows, ticket_ids)
+    return await _quote(order, chosen, whole, now or utcnow(), waived)
+
+
+def _method(order: _OrderFacts) -> str:
+    if order.partner_id is not None or order.method == "partner":
+        return "partner"
+    if order.method in ("cash", "card", "mobile", "sandbox"):
+        return order.method
+    raise Conflict("The order has no payment to refund.")
+
+
+def _result(row: dict, ticket_ids: list[int], code: str) -> RefundResult:
+    return RefundResult(
+        row["id"],
+        row["number"],
+        row["status"],
+        row["method"],
+        row["fee_fen"],
+        row["refund_fen"],
+        ticket_ids,
+        code,
+        row["breakdown"],
+    )
+
+
+async def _by_key(partner_id: int, key: str, code: str) -> RefundResult | None:
+    row = (
+        await Refund.select()
+        .where((Refund.partner == partner_id) & (Refund.idempotency_key == key))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return None
+    ids = [t["ticket"] for t in await RefundTicket.select(RefundTicket.ticket).where(RefundTicket.refund == row["id"])]
+    return _result(row, ids, code)
+
+
+async def _give_back_stock(rows: list[dict], order: _OrderFacts) -> None:
+    seats = [
+        r["seat"]
+        for r in await Ticket.select(Ticket.seat, Ticket.price_class, Ticket.session).where(
+            Ticket.id.is_in([x["id"] for x in rows]) & Ticket.seat.is_not_null()
+        )
+    ]
+    quota: dict[int, int] = {}
+    for t in await Ticket.select(Ticket.price_class).where(
+        Ticket.id.is_in([x["id"] for x in rows]) & Ticket.seat.is_null()
+    ):
+        quota[t["price_class"]] = quota.get(t["price_class"], 0) + 1
+    if seats:
+        session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
+        await SessionSeat.update(
+            {SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}
+        ).where((SessionSeat.session == session) & SessionSeat.seat.is_in(seats) & (SessionSeat.status == "sold"))
+    for price_class, n in sorted(quota.items()):
+        await holds.give_back_quota(price_class, n)
+
+
+def _movements(method: str, q: Quote, reference: str, note: str) -> list[ledger.Movement]:
+    return [
+        ledger.Movement(ledger.SALE, -q.price_fen, note=note),
+        ledger.Movement(ledger.FEE_KEPT, q.fee_fen, note=note),
+        ledger.Movement(ledger.REFUND, -q.refund_fen, method, reference, note),
+    ]
+
+
+async def request_refund(
+    actor: Actor,
+    code: str,
+    ticket_ids: Iterable[int] | None = None,
+    *,
+    channel: str,
+    proof: str = "",
+    id_number: str = "",
+    reference: str = "",
+    partner_id: int | None = None,
+    idempotency_key: str | None = None,
+    cause: str = "request",
+    waived: bool = False,
+    now: dt.datetime | None = None,
+) -> RefundResult:
+    """Refund tickets of an order (None: all its valid tickets). Raises RefundRefused (409, with the reason),
+    NotFound, InvalidInput. With a partner's `idempotency_key`, a retry answers the same refund."""
+    now = now or utcnow()
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 100):
+        raise InvalidInput("An Idempotency-Key has 1 to 100 characters.", field="Idempotency-Key")
+    reference = reference.strip()[:64]
+    if partner_id is not None and idempotency_key and (done := await _by_key(partner_id, idempotency_key, code)):
+        return done
+    try:
+        async with sales_write():
+            return await _request(
+                actor,
+                code,
+                ticket_ids,
+                channel,
+                proof,
+                id_number,
+                reference,
+                partner_id,
+                idempotency_key,
+                cause,
+                waived,
+                now,
+            )
+    except Exception:
+        # A concurrent copy of this partner request won (the key's unique index, or the tickets it revoked).
+        if partner_id is not None and idempotency_key and (done := await _by_key(partner_id, idempotency_key, code)):
+            return done
+        raise
+
+
+async def _request(actor, code, ticket_ids, channel, proof, id_number, reference, partner_id, key, cause, waived, now):
+    order = await _order(code, partner_id)
+    rows = await _tickets(order)
+    chosen, whole = _chosen(rows, ticket_ids)
+    q = await _quote(order, chosen, whole, now, waived)
+    if not q.allowed:
+        raise RefundRefused(q.reason)
+    method = _method(order)
+    ids = [r["id"] for r in chosen]
+    # Void first: the codes are revoked before any money moves.
+    revoked = (
+        await Ticket.update({Ticket.status: TICKET_REVOKED, Ticket.revoked_at: now})
+        .where(Ticket.id.is_in(ids) & (Ticket.status == TICKET_ISSUED))
+        .returning(Ticket.id)
+    )
+    if len(revoked) != len(ids):
+        raise RefundRefused("already_refunded")
+    # A new statement: it sees an entry committed while the UPDATE waited for a gate's lock on the ticket.
+    if await Admission.exists().where(Admission.ticket.is_in(ids)):
+        raise RefundRefused("already_used")
+    await _give_back_stock(chosen, order)
+    version = await policies.get_version(q.policy_version) if q.policy_version else None
+    needs_approval = bool(version and version.rules.needs_approval(q.refund_fen)) and not waived
+    status = REQUESTED if needs_approval else APPROVED
+    settle = status == APPROVED and (method in IMMEDIATE_METHODS or (method in REFERENCE_METHODS and bool(reference)))
+    if method in REFERENCE_METHODS and not settle and status == APPROVED and channel == "box_office":
+        raise InvalidInput("Enter the reference of the card or mobile reversal.", field="reference")
+    number = "RF" + now.strftime("%y%m%d") + secrets.token_hex(5).upper()
+    row = (
+        await Refund.insert(
+            Refund(
+                number=number,
+                order=order.id,
+                status=DONE if settle else status,
+                cause=cause,
+                method=method,
+                price_fen=q.price_fen,
+                fee_fen=q.fee_fen,
+                refund_fen=q.refund_fen,
+                policy_version=q.policy_version,
+                breakdown=q.breakdown(),
+                proof=proof.strip()[:500],
+                id_masked=mask_id(id_number.strip()) if id_number.strip() else "",
+                channel=channel,
+                partner=partner_id,
+                idempotency_key=key,
+                requested_by_id=actor.user_id,
+                requested_by_name=actor.name,
+                requested_at=now,
+                approved_by_id=None,
+                approved_at=now if status == APPROVED else None,
+                reference=reference,
+                done_at=now if settle else None,
+            )
+        ).returning(*Refund.all_columns())
+    )[0]
+    lines = {line.ticket_id: line for line in q.lines}
+    await RefundTicket.insert(
+        *(
+            RefundTicket(
+                refund=row["id"],
+                ticket=t,
+                price_fen=lines[t].price_fen,
+                fee_fen=lines[t].fee_fen,
+                refund_fen=lines[t].refund_fen,
+            )
+            for t in ids
+        )
+    )
+    if settle:
+        await ledger.post(
+            actor,
+            now,
+            order.id,
+            _movements(method, q, reference, number),
+            channel=order.channel,
+            partner_id=order.partner_id,
+            refund_id=row["id"],
+            drawer_id=actor.user_id,
+        )
+    note = f"{number}: {len(ids)} ticket(s), refund {q.refund_fen} fen, fee {q.fee_fen} fen"
+    if not await Ticket.exists().where((Ticket.order == order.id) & (Ticket.status == TICKET_ISSUED)):
+        await transition(order.id, [PAID], REFUNDED, actor, now, note)
+    else:
+        await add_event(order.id, PAID, actor, now, note)
+    await record(
+        actor,
+        "refund.request",
+        "order",
+        order.code,
+        summary=note,
+        after={
+            "refund": number,
+            "status": row["status"],
+            "tickets": ids,
+            "method": method,
+            "breakdown": q.breakdown(),
+            "cause": cause,
+        },
+    )
+    row["breakdown"] = q.breakdown()
+    return _result(row, ids, order.code)
+
+
+async def _refund_row(refund_id: int) -> dict:
+    row = (
+        await Refund.select(*Refund.all_columns(), Refund.order.code, Refund.order.channel)
+        .where(Refund.id == refund_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such refund.")
+    return row
+
+
+async def _ticket_ids(refund_id: int) -> list[int]:
+    return [
+        t["ticket"]
+        for t in await RefundTicket.select(RefundTicket.ticket)
+        .where(RefundTicket.refund == refund_id)
+        .order_by(RefundTicket.ticket)
+    ]
+
+
+def _quote_of(row: dict) -> Quote:
+    return Quote(REFUND, True, None, row["policy_version"], row["fee_fen"], row["refund_fen"], row["price_fen"], None)
+
+
+async def approve_refund(
+    actor: Actor, refund_id: int, *, reference: str = "", now: dt.datetime | None = None
+) -> RefundResult:
+    """A supervisor approves a refund above the threshold; never the one who asked for it."""
+    now = now or utcnow()
+    if not role_allows(actor.role, Permission.REFUND_APPROVE):
+        raise PermissionDenied("Only a supervisor approves refunds.")
+    async with sales_write():
+        row = await _refund_row(refund_id)
+        if row["requested_by_id"] is not None and row["requested_by_id"] == actor.user_id:
+            raise PermissionDenied("You asked for this refund: another supervisor approves it.")
+        settle = row["method"] in IMMEDIATE_METHODS or (row["method"] in REFERENCE_METHODS and reference.strip())
+        changes = {
+            Refund.status: DONE if settle else APPROVED,
+            Refund.approved_by_id: actor.user_id,
+            Refund.approved_by_name: actor.name,
+            Refund.approved_at: now,
+        }
+        if settle:
+            changes.update({Refund.done_at: now, Refund.reference: reference.strip()[:64]})
+        won = (
+            await Refund.update(changes)
+            .where((Refund.id == refund_id) & (Refund.status == REQUESTED))
+            .returning(Refund.id)
+        )
+        if not won:
+            raise Conflict("This refund is not awaiting approval (it is {status}).", status=row["status"])
+        if settle:
+            await ledger.post(
+                actor,
+                now,
+                row["order"],
+                _movements(row["method"], _quote_of(row), reference.strip()[:64], row["number"]),
+                channel=row["order.channel"],
+                partner_id=row["partner"],
+                refund_id=refund_id,
+                drawer_id=actor.user_id,
+            )
+        await record(
+            actor,
+            "refund.approve",
+            "order",
+            row["order.code"],
+            summary=row["number"],
+            after={"refund": row["number"], "settled": bool(settle)},
+        )
+    return _result({**row, "status": DONE if settle else APPROVED}, await _ticket_ids(refund_id), row["order.code"])
+
+
+async def pay_out(actor: Actor, refund_id: int, *, reference: str = "", now: dt.datetime | None = None) -> RefundResult:
+    """The seller pays an approved refund out at the window: cash from the drawer, or a card/mobile reversal
+    with its reference; or a failed provider refund handled by hand (with what was done as the reference)."""
+    now = now or utcnow()
+    reference = reference.strip()[:64]
+    async with sales_write():
+        row = await _refund_row(refund_id)
+        if row["method"] != "cash" and not reference:
+            raise InvalidInput("Enter the reference of the reversal.", field="reference")
+        won = (
+            await Refund.update({Refund.status: DONE, Refund.done_at: now, Refund.reference: reference})
+            .where((Refund.id == refund_id) & Refund.status.is_in([APPROVED, FAILED]))
+            .returning(Refund.id)
+        )
+        if not won:
+            raise Conflict("This refund cannot be paid out (it is {status}).", status=row["status"])
+        method = "cash" if row["method"] == "cash" else row["method"]
+        await ledger.post(
+            actor,
+            now,
+            row["order"],
+            _movements(method, _quote_of(row), reference, row["number"]),
+            channel=row["order.channel"],
+            partner_id=row["partner"],
+            refund_id=refund_id,
+            drawer_id=actor.user_id,
+        )
+        await record(
+            actor,
+            "refund.pay_out",
+            "order",
+            row["order.code"],
+            summary=row["number"],
+            after={"refund": row["number"], "reference": reference},
+        )
+    return _result({**row, "status": DONE}, await _ticket_ids(refund_id), row["order.code"])
+
+
+async def send_to_provider(refund_id: int, now: dt.datetime | None = None) -> str:
+    """Send an approved provider refund (outside any write transaction), idempotent by the refund number;
+    records done, or failed (the manual queue). Returns the refund's status."""
+    row = await _refund_row(refund_id)
+    if row["status"] != APPROVED or row["method"] not in PROVIDER_METHODS:
+        return row["status"]
+    payment = (
+        await Payment.select(Payment.reference)
+        .where((Payment.order == row["order"]) & (Payment.status == "succeeded"))
+        .first()
+    )
+    try:
+        accepted = provider(row["method"]).refund(payment["reference"] if payment else "", row["refund_fen"])
+        failure = "" if accepted else "the provider refused the refund"
+    except Exception as exc:  # network or provider failure: handled by hand, never lost
+        accepted, failure = False, f"{type(exc).__name__}: {exc}"[:500]
+    now = now or utcnow()
+    system = Actor.system("payment provider")
+    async with sales_write():
+        new = DONE if accepted else FAILED
+        won = (
+            await Refund.update(
+                {
+                    Refund.status: new,
+                    Refund.done_at: now if accepted else None,
+                    Refund.failure: failure,
+                    Refund.reference: payment["reference"] if payment and accepted else "",
+                }
+            )
+            .where((Refund.id == refund_id) & (Refund.status == APPROVED))
+            .returning(Refund.id)
+        )
+        if not won:
+            return (await _refund_row(refund_id))["status"]
+        if accepted:
+            await ledger.post(
+                system,
+                now,
+                row["order"],
+                _movements(row["method"], _quote_of(row), payment["reference"] if payment else "", row["number"]),
+                channel=row["order.channel"],
+                partner_id=row["partner"],
+                refund_id=refund_id,
+            )
+        await record(
+            system,
+            "refund.provider",
+            "order",
+            row["order.code"],
+            summary=row["number"],
+            after={"refund": row["number"], "status": new, "failure": failure},
+        )
+    return new
+
+
+async def refunds_of_order(order_id: int) -> list[dict]:
+    return await Refund.select().where(Refund.order == order_id).order_by(Refund.id).output(load_json=True)
+
+
+async def queue(status: str, limit: int = 200) -> list[dict]:
+    """Refunds awaiting approval (requested) or manual handling (failed, approved window payouts)."""
+    if status not in STATUSES:
+        raise InvalidInput("No such refund status.", field="status")
+    return (
+        await Refund.select(*Refund.all_columns(), Refund.order.code)
+        .where(Refund.status == status)
+        .order_by(Refund.id)
+        .limit(limit)
+        .output(load_json=True)
+    )

@@ -1,0 +1,64 @@
+"""After-sale tables (issue 11): refund and exchange policy versions, refunds and the tickets they void.
+
+A policy version is never changed: an edit adds a version (who, when, why). A ticket records the version
+in force when it was issued (Ticket.policy_version). A ticket is refunded at most once: refund_ticket's
+ticket column is unique."""
+
+from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from db.catalog.tables import Event
+from db.sales.tables import Order, Partner, Ticket
+from db.staff.tables import StaffUser
+
+
+class AftersalePolicy(Table, tablename="aftersale_policy"):
+    """One version of the refund and exchange rules of an event kind ('' = every kind) or of one event.
+
+    Its id is its version number, the one a ticket and a refund cite."""
+
+    event_kind = Varchar(length=20, default="", index=True)  # '' (default) | performance | film | sport | attraction
+    event = ForeignKey(references=Event, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    rules = JSON(default="{}")  # db.sales.aftersale.rules.Rules.as_json()
+    reason = Text(default="")
+    created_by = ForeignKey(references=StaffUser, on_delete=OnDelete.restrict, null=True, default=None)
+    created_by_name = Varchar(length=100, default="")
+    created_at = Timestamptz()
+
+
+class Refund(Table, tablename="aftersale_refund"):
+    """A refund of some tickets of an order: requested -> approved -> done | failed (then handled by hand)."""
+
+    number = Varchar(length=24, unique=True)  # RF..., sent to the provider: a retry refunds once
+    order = ForeignKey(references=Order, on_delete=OnDelete.restrict, null=False, index=True)
+    status = Varchar(length=12, index=True)  # requested | approved | done | failed
+    cause = Varchar(length=20, default="request")  # request | cancelled | event_change
+    method = Varchar(length=20)  # how the money goes back: cash | card | mobile | partner | sandbox
+    price_fen = Integer()
+    fee_fen = Integer()
+    refund_fen = Integer()
+    policy_version = Integer()
+    breakdown = JSON(default="{}")  # Quote.breakdown(): tier, per-ticket lines (R5.2)
+    proof = Text(default="")  # what proof of purchase the seller checked
+    id_masked = Varchar(length=40, default="")  # the ID checked, masked
+    channel = Varchar(length=20, default="")  # where it was asked for: box_office | web_shop | partner | bulk
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=True, default=None)
+    idempotency_key = Varchar(length=100, null=True, default=None)
+    requested_by_id = Integer(null=True, default=None)
+    requested_by_name = Varchar(length=100)
+    requested_at = Timestamptz()
+    approved_by_id = Integer(null=True, default=None)
+    approved_by_name = Varchar(length=100, default="")
+    approved_at = Timestamptz(null=True, default=None)
+    reference = Varchar(length=64, default="")  # the card/mobile reversal's or the provider's reference
+    done_at = Timestamptz(null=True, default=None)
+    failure = Text(default="")
+
+
+class RefundTicket(Table, tablename="aftersale_refund_ticket"):
+    refund = ForeignKey(references=Refund, on_delete=OnDelete.restrict, null=False, index=True)
+    ticket = ForeignKey(references=Ticket, on_delete=OnDelete.restrict, null=False, unique=True)
+    price_fen = Integer()
+    fee_fen = Integer()
+    refund_fen = Integer()

@@ -1,0 +1,59 @@
+"""Paid orders for the after-sale tests, made through the real sales operations."""
+
+from __future__ import annotations
+
+from db.actor import Actor
+from db.sales.orders import ItemRequest, create_order
+from db.sales.payments import confirm_window_payment, pay_prepaid
+from db.staff.accounts import create_staff
+from tests.helpers import ADMIN_ACTOR, PASSWORD
+from tests.sales.support import BUYER
+
+SELLER = Actor(1, "李娜", "seller")
+SUPERVISOR = Actor(2, "张伟", "supervisor")
+OTHER_SUPERVISOR = Actor(3, "赵敏", "supervisor")
+
+
+async def staff() -> None:
+    """The accounts behind SELLER, SUPERVISOR and OTHER_SUPERVISOR (ids 1-3 in the fresh tables)."""
+    for actor, username in ((SELLER, "lina"), (SUPERVISOR, "zhangwei"), (OTHER_SUPERVISOR, "zhaomin")):
+        made = await create_staff(ADMIN_ACTOR, username, actor.name, actor.role, PASSWORD)
+        assert made == actor.user_id, made
+
+
+async def paid_seats(ids: dict, seats: list[int], method: str = "cash") -> str:
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=s) for s in seats],
+    )
+    tendered = 10**7 if method == "cash" else None
+    await confirm_window_payment(SELLER, order.code, method, tendered_fen=tendered)
+    return order.code
+
+
+async def paid_ga(ids: dict, quantity: int = 2) -> str:
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=quantity)],
+    )
+    await confirm_window_payment(SELLER, order.code, "card")
+    return order.code
+
+
+async def paid_partner_seats(ids: dict, seats: list[int], partner_id: int) -> str:
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="partner",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=s) for s in seats],
+        partner_id=partner_id,
+    )
+    await pay_prepaid(ADMIN_ACTOR, order.code, partner_id)
+    return order.code
