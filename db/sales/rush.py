@@ -84,7 +84,7 @@ WITH paid AS (
     UPDATE sales_order SET status = 'paid', paid_at = {}::timestamptz
     WHERE id = {}::int AND status = ANY({}::varchar[]) AND (expires_at IS NULL OR expires_at >= {}::timestamptz)
     RETURNING id
-), event AS (
+), status_event AS (
     INSERT INTO sales_order_event ("order", at, status, actor_id, actor_name, note)
     SELECT id, {}::timestamptz, 'paid', {}::int, {}::varchar, '' FROM paid
 ), payment AS (

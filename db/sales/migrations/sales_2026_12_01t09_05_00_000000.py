@@ -16,23 +16,28 @@ FIRST_RULES = (
     '"max_fee_fen": null}], "approval_above_fen": 200000}'
 )
 
-STATEMENTS = [
-    "CREATE UNIQUE INDEX IF NOT EXISTS aftersale_refund_idempotency ON aftersale_refund (partner, idempotency_key)",
+INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS aftersale_refund_idempotency ON aftersale_refund (partner, idempotency_key)"
+FIRST_VERSION = (
     "INSERT INTO aftersale_policy (event_kind, event, rules, reason, created_by, created_by_name, created_at) "
-    "SELECT '', NULL, '" + FIRST_RULES + "', 'The rules in force before policy versions (issue 11)', NULL, 'system', "
-    "CURRENT_TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM aftersale_policy)",
-    "UPDATE ticket SET policy_version = (SELECT MIN(id) FROM aftersale_policy) WHERE policy_version IS NULL",
-]
+    "SELECT '', NULL, {}JSON, 'The rules in force before policy versions (issue 11)', NULL, 'system', "
+    "CURRENT_TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM aftersale_policy)"
+)
+EARLIER_TICKETS = (
+    "UPDATE ticket SET policy_version = (SELECT MIN(id) FROM aftersale_policy) WHERE policy_version IS NULL"
+)
 
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="sales", description=DESCRIPTION)
 
     async def run():
+        from db.config import engine_name
         from db.sales.tables import Order
 
-        for statement in STATEMENTS:
-            await Order.raw(statement).run()
+        cast = "::json" if engine_name(Order._meta.db) == "postgresql" else ""
+        await Order.raw(INDEX).run()
+        await Order.raw(FIRST_VERSION.replace("JSON", cast), FIRST_RULES).run()
+        await Order.raw(EARLIER_TICKETS).run()
 
     manager.add_raw(run)
     return manager
