@@ -16,6 +16,8 @@ from babel.messages.pofile import read_po
 from db.catalog.operations import EVENT_KIND_LABELS
 from db.gate.rules import ATTENTION, ATTENTION_SECTION, ATTENTION_UNNAMED, REASONS
 from db.i18n import SEAT_LABEL
+from db.sales.aftersale.refunds import STATUS_LABELS as REFUND_STATUS_LABELS
+from db.sales.aftersale.rules import REASONS as AFTERSALE_REASONS
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS
 from scanner import verdict_ui
@@ -96,6 +98,8 @@ def label_msgids() -> dict[str, str]:
     found |= {label: "EVENT_KIND_LABELS" for label in EVENT_KIND_LABELS.values()}
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
     found[SEAT_LABEL] = "db/i18n.py SEAT_LABEL"
+    found |= {text: "db/sales/aftersale/rules.py REASONS" for text in AFTERSALE_REASONS.values()}
+    found |= {label: "db/sales/aftersale/refunds.py STATUS_LABELS" for label in REFUND_STATUS_LABELS.values()}
     found |= {text: "db/gate/rules.py" for text in (*REASONS.values(), ATTENTION, ATTENTION_UNNAMED, ATTENTION_SECTION)}
     found |= {
         text: "scanner/verdict_ui.py"

@@ -29,7 +29,18 @@ from db.finance import ledger
 from db.gate.tables import Admission
 from db.sales import holds
 from db.sales.aftersale import policies
-from db.sales.aftersale.rules import REASONS, REFUND, Quote, TicketTerms, better, quote
+from db.sales.aftersale.rules import (
+    ALREADY_REFUNDED,
+    ALREADY_USED,
+    FOREIGN_TICKET,
+    NO_TICKETS,
+    REASONS,
+    REFUND,
+    Quote,
+    TicketTerms,
+    better,
+    quote,
+)
 from db.sales.aftersale.tables import Refund, RefundTicket
 from db.sales.buyer import mask_id
 from db.sales.history import add_event, transition
@@ -153,12 +164,12 @@ def _chosen(rows: list[dict], ticket_ids: Iterable[int] | None) -> tuple[list[di
         return chosen, True
     wanted = list(dict.fromkeys(ticket_ids))
     if not wanted:
-        raise RefundRefused("no_tickets")
+        raise RefundRefused(NO_TICKETS)
     if len(wanted) > MAX_TICKETS:
         raise InvalidInput("At most {n} tickets at once.", field="ticket_ids", n=MAX_TICKETS)
     by_id = {r["id"]: r for r in rows}
     if any(t not in by_id for t in wanted):
-        raise RefundRefused("foreign_ticket")
+        raise RefundRefused(FOREIGN_TICKET)
     live = {r["id"] for r in rows if r["status"] == TICKET_ISSUED}
     return [by_id[t] for t in wanted], live <= set(wanted)
 
@@ -329,10 +340,10 @@ async def _request(actor, code, ticket_ids, channel, proof, id_number, reference
         .returning(Ticket.id)
     )
     if len(revoked) != len(ids):
-        raise RefundRefused("already_refunded")
+        raise RefundRefused(ALREADY_REFUNDED)
     # A new statement: it sees an entry committed while the UPDATE waited for a gate's lock on the ticket.
     if await Admission.exists().where(Admission.ticket.is_in(ids)):
-        raise RefundRefused("already_used")
+        raise RefundRefused(ALREADY_USED)
     await _give_back_stock(chosen, order)
     version = await policies.get_version(q.policy_version) if q.policy_version else None
     needs_approval = bool(version and version.rules.needs_approval(q.refund_fen)) and not waived

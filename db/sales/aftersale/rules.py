@@ -26,6 +26,10 @@ REFUND = "refund"
 EXCHANGE = "exchange"
 MAX_FEE_FEN = 100_000_000  # one million yuan: larger is a typing error, not a fee
 
+ALREADY_USED = "already_used"
+ALREADY_REFUNDED = "already_refunded"
+FOREIGN_TICKET = "foreign_ticket"
+NO_TICKETS = "no_tickets"
 # Why a quote refuses: codes (stable, in the partner API) and their English msgids (zh_CN in aftersale.po).
 REASONS = {
     "too_late": "Too late: the rules allow no refund this close to the start.",
