@@ -21,7 +21,7 @@ from db.config import ROOT, close_engine
 from db.transaction import enable_wal
 from web import admin, catalog, gate, health, sales, shop
 from web.admin import jobs as data_protection_jobs
-from web.api import checkin, partner, payments
+from web.api import checkin, partner, partner_refunds, payments
 from web.api import expiry as hold_expiry
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
@@ -31,7 +31,7 @@ from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.templating import configure
 
-AREAS = [health, staff, catalog, auditlog, admin, checkin, partner, payments, gate, shop, sales]
+AREAS = [health, staff, catalog, auditlog, admin, checkin, partner, partner_refunds, payments, gate, shop, sales]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",

@@ -66,6 +66,7 @@ def handle_domain_error(request: Request, exc: DomainError) -> Response:
     message = explain(exc)
     if is_api(request):
         extra = {"field": exc.field} if exc.field else {}
+        extra |= getattr(exc, "problem_extra", {})  # e.g. a refused refund's reason code
         return problem(exc.status_code, message, **extra)
     return error_page(request, exc.status_code, message)
 

@@ -71,6 +71,7 @@ class RefundRefused(Conflict):
     def __init__(self, reason: str) -> None:
         super().__init__(REASONS[reason])
         self.reason = reason
+        self.problem_extra = {"reason": reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ def _chosen(rows: list[dict], ticket_ids: Iterable[int] | None) -> tuple[list[di
 
 async def _quote(order: _OrderFacts, rows: list[dict], whole: bool, now: dt.datetime, waived: bool) -> Quote:
     if order.status not in (PAID, REFUNDED):
-        return Quote(REFUND, False, "not_paid", 0, 0, 0, 0, None)
+        return Quote(REFUND, False, "not_paid", (await policies.in_force(order.event_id)).version, 0, 0, 0, None)
     current = await policies.in_force(order.event_id)
     purchase_versions = {r["policy_version"] for r in rows}
     purchase = await policies.get_version(purchase_versions.pop() if len(purchase_versions) == 1 else None)
@@ -210,7 +211,11 @@ async def quote_refund(
     """What refunding these tickets (None: the whole order) would pay back now. Reads only."""
     order = await _order(code, partner_id)
     rows = await _tickets(order)
-    chosen, whole = _chosen(rows, ticket_ids)
+    try:
+        chosen, whole = _chosen(rows, ticket_ids)
+    except RefundRefused as refused:
+        version = (await policies.in_force(order.event_id)).version
+        return Quote(REFUND, False, refused.reason, version, 0, 0, 0, None)
     return await _quote(order, chosen, whole, now or utcnow(), waived)
 
 
