@@ -1,10 +1,14 @@
-"""Staff accounts: passwords (argon2), sign-in with rate limiting, sessions, account management (R2.2)."""
+"""Staff accounts: passwords (argon2, hashed and verified in a thread pool, never on the event loop),
+sign-in with rate limiting (db/staff/throttle.py), sessions, account management (R2.2)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -13,19 +17,42 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.errors import Conflict, InvalidInput, NotFound
+from db.staff import throttle
 from db.staff.permissions import Permission, Role, permissions_of
-from db.staff.tables import LoginAttempt, StaffSession, StaffUser
+from db.staff.tables import StaffSession, StaffUser
 from db.transaction import write_transaction
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
-LOCKOUT_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_CLIENT = 20
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown username as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+# argon2 takes tens of milliseconds of CPU per hash (it releases the GIL): one thread per worker by default,
+# so a burst of sign-ins queues there and leaves the other core to the event loop (gate scans, sales).
+_password_threads = ThreadPoolExecutor(
+    max_workers=int(os.environ.get("PASSWORD_THREADS", "1")), thread_name_prefix="argon2"
+)
+
+
+async def _in_password_thread(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(_password_threads, function, *args)
+
+
+async def hash_password(password: str) -> str:
+    return await _in_password_thread(_hasher.hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    return await _in_password_thread(_verify, password_hash, password)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +80,6 @@ class TooManyAttempts(InvalidInput):
     status_code = 429
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -71,40 +94,41 @@ def _validate_role(role: str) -> Role:
 def _validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("The password needs at least {n} characters.", field="password", n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput("A password has at most {n} characters.", field="password", n=MAX_PASSWORD_LENGTH)
 
 
 async def sign_in(username: str, password: str, client: str) -> tuple[str, StaffPrincipal]:
     """Check the password and open a new session. Returns (session token for the cookie, principal).
 
-    Every successful sign-in gets a brand-new token, so a session id planted before login is useless."""
-    username = username.strip()
-    since = utcnow() - LOCKOUT_WINDOW
-    failures_user = await LoginAttempt.count().where((LoginAttempt.username == username) & (LoginAttempt.at >= since))
-    failures_client = await LoginAttempt.count().where((LoginAttempt.client == client) & (LoginAttempt.at >= since))
-    if failures_user >= MAX_FAILURES_PER_USER or failures_client >= MAX_FAILURES_PER_CLIENT:
-        raise TooManyAttempts("Too many failed sign-ins. Wait {minutes} minutes and try again.", minutes=15)
+    Every successful sign-in gets a brand-new token, so a session id planted before login is useless.
+    The attempt takes its place in the limits before the password is checked (db/staff/throttle.py)."""
+    username = username.strip()[:64]
+    admission = await throttle.admit(username, client)
+    if not admission.allowed:
+        minutes = int(throttle.WINDOW.total_seconds() // 60)
+        raise TooManyAttempts("Too many failed sign-ins. Wait {minutes} minutes and try again.", minutes=minutes)
+    if admission.delay:  # an account failing from many addresses: slowed, never locked for its owner
+        await asyncio.sleep(admission.delay)
 
     user = await StaffUser.objects().where(StaffUser.username == username).first()
-    ok = False
-    try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
+    password = password[: MAX_PASSWORD_LENGTH + 1]  # a longer one is wrong anyway; never hash megabytes
+    ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     if not ok or not user.active:
-        await LoginAttempt.insert(LoginAttempt(username=username[:64], client=client[:64], at=utcnow())).run()
         raise InvalidInput("Wrong username or password.", field="password")
 
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    rehashed = await hash_password(password) if _hasher.check_needs_rehash(user.password_hash) else None
     async with write_transaction(StaffUser._meta.db):
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
+        if rehashed:
+            user.password_hash = rehashed
         user.last_login_at = now
         await user.save([StaffUser.password_hash, StaffUser.last_login_at])
         await StaffSession.insert(
             StaffSession(token_hash=_token_hash(token), user=user.id, created_at=now, expires_at=now + SESSION_LIFETIME)
         ).run()
-        await LoginAttempt.delete().where(LoginAttempt.username == username)
+        await throttle.succeeded(username, client)
         principal = StaffPrincipal(user.id, user.username, user.display_name, user.role)
         await record(principal.actor, "staff.sign_in", "staff_user", user.id)
     return token, principal
@@ -150,6 +174,7 @@ async def create_staff(actor: Actor, username: str, display_name: str, role: str
         raise InvalidInput("Enter the staff member's name.", field="display_name")
     _validate_role(role)
     _validate_password(password)
+    password_hash = await hash_password(password)
     async with write_transaction(StaffUser._meta.db):
         if await StaffUser.exists().where(StaffUser.username == username):
             raise Conflict("The username {username} is taken.", field="username", username=username)
@@ -158,7 +183,7 @@ async def create_staff(actor: Actor, username: str, display_name: str, role: str
                 username=username,
                 display_name=display_name.strip(),
                 role=role,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 created_at=utcnow(),
             )
         ).returning(StaffUser.id)
@@ -172,6 +197,7 @@ async def update_staff(actor: Actor, user_id: int, *, role: str, active: bool, p
     _validate_role(role)
     if password:
         _validate_password(password)
+    password_hash = await hash_password(password) if password else None
     async with write_transaction(StaffUser._meta.db):
         user = await StaffUser.objects().where(StaffUser.id == user_id).first()
         if user is None:
@@ -181,8 +207,8 @@ async def update_staff(actor: Actor, user_id: int, *, role: str, active: bool, p
         before = {"role": user.role, "active": user.active}
         user.role, user.active = role, active
         columns = [StaffUser.role, StaffUser.active]
-        if password:
-            user.password_hash = hash_password(password)
+        if password_hash:
+            user.password_hash = password_hash
             columns.append(StaffUser.password_hash)
         await user.save(columns)
         if not active or before["role"] != role:

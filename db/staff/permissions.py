@@ -37,6 +37,7 @@ class Permission(StrEnum):
     # oversight
     AUDIT_LOG_VIEW = "auditlog.view"
     STAFF_MANAGE = "staff.manage"
+    STAFF_UNLOCK = "staff.unlock"  # clear an account's sign-in limits (issue 9)
     CUSTOMER_DATA_VIEW = "customer.view"
     # data protection (R6.3, issue 14)
     AUDIT_CHAIN_VERIFY = "auditchain.verify"
@@ -74,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_VIEW,
             Permission.CATALOG_EDIT,
             Permission.STAFF_MANAGE,
+            Permission.STAFF_UNLOCK,
             Permission.AUDIT_LOG_VIEW,
             Permission.AUDIT_CHAIN_VERIFY,
             Permission.BACKUP_MANAGE,

@@ -23,10 +23,11 @@ class StaffSession(Table, tablename="staff_session"):
     language = Varchar(length=10, default="zh_CN")
 
 
-class LoginAttempt(Table, tablename="staff_login_attempt"):
-    """Failed sign-ins, for rate limiting (counted per username and per client address)."""
+class LoginThrottle(Table, tablename="staff_login_throttle"):
+    """Sign-in attempts counted per key in the current window (db/staff/throttle.py): "pair:<user>|<address>",
+    "client:<address>", "account:<user>"; `username` names the account a row limits (None for an address)."""
 
-    username = Varchar(length=64, index=True)
-    client = Varchar(length=64, index=True)
-    at = Timestamptz(index=True)
-    failed = Integer(default=1)
+    key = Varchar(length=200, primary_key=True)
+    username = Varchar(length=64, null=True, default=None, index=True)
+    attempts = Integer(default=0)
+    window_started_at = Timestamptz()

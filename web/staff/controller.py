@@ -7,11 +7,12 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.errors import DomainError
-from db.staff import accounts
+from db.staff import accounts, throttle
 from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission
 from web.auth import PUBLIC, requires
 from web.errors import explain
-from web.i18n import LANGUAGES
+from web.forms import field_text
+from web.i18n import LANGUAGES, gettext
 from web.settings import COOKIE_SECURE, LANGUAGE_COOKIE, SESSION_COOKIE
 from web.templating import render
 
@@ -141,6 +142,45 @@ async def staff_update(request: Request, user_id: FromPath[int], data: Form) -> 
     return Redirect("/staff", status_code=303)
 
 
-ROUTES = [login_page, login, logout, switch_language, home, staff_list, staff_create, staff_update]
+async def _limits_page(request: Request, message: str | None = None) -> Template:
+    return render(
+        request,
+        "staff/sign_in_limits.html",
+        accounts=await throttle.limited_accounts(),
+        window_minutes=int(throttle.WINDOW.total_seconds() // 60),
+        pair_limit=throttle.MAX_FAILURES_PER_PAIR,
+        message=message,
+    )
 
-NAV = [(Permission.HOME, "/", "Home"), (Permission.STAFF_MANAGE, "/staff", "Staff accounts")]
+
+@get("/staff/sign-in-limits", guards=[requires(Permission.STAFF_UNLOCK)])
+async def sign_in_limits(request: Request) -> Template:
+    """Accounts slowed or refused at sign-in (issue 9); the supervisor clears them."""
+    return await _limits_page(request)
+
+
+@post("/staff/sign-in-limits/unlock", guards=[requires(Permission.STAFF_UNLOCK)])
+async def sign_in_unlock(request: Request, data: Form) -> Template:
+    username = field_text(data, "username")
+    await throttle.unlock(request.user.actor, username)
+    return await _limits_page(request, gettext("The sign-in limits of {username} are cleared.", username=username))
+
+
+ROUTES = [
+    login_page,
+    login,
+    logout,
+    switch_language,
+    home,
+    staff_list,
+    staff_create,
+    staff_update,
+    sign_in_limits,
+    sign_in_unlock,
+]
+
+NAV = [
+    (Permission.HOME, "/", "Home"),
+    (Permission.STAFF_MANAGE, "/staff", "Staff accounts"),
+    (Permission.STAFF_UNLOCK, "/staff/sign-in-limits", "Sign-in limits"),
+]
