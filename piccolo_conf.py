@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "db.gate.piccolo_app",
         "db.ops.piccolo_app",
         "db.finance.piccolo_app",
+        "db.privacy.piccolo_app",
     ]
 )

@@ -42,6 +42,9 @@ class Permission(StrEnum):
     # data protection (R6.3, issue 14)
     AUDIT_CHAIN_VERIFY = "auditchain.verify"
     BACKUP_MANAGE = "backup.manage"
+    CUSTOMER_DATA_REVEAL = "customer.reveal"  # show a masked phone / e-mail in full, with a purpose
+    DATA_USE_REQUEST = "datause.request"  # ask to use customer data outside routine work
+    PRIVACY_OVERSEE = "privacy.oversee"  # read the reveal log, approve data-use requests (supervisor)
 
 
 _ALL = frozenset(Permission)
@@ -56,6 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SALES_SELL,
             Permission.SALES_REFUND,
             Permission.CUSTOMER_DATA_VIEW,
+            Permission.CUSTOMER_DATA_REVEAL,
+            Permission.DATA_USE_REQUEST,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -67,6 +72,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_LOG_VIEW,
             Permission.AUDIT_CHAIN_VERIFY,
             Permission.CUSTOMER_DATA_VIEW,
+            Permission.CUSTOMER_DATA_REVEAL,
+            Permission.DATA_USE_REQUEST,
         }
     ),
     Role.ADMIN: frozenset(

@@ -1,5 +1,6 @@
 """The data-protection jobs the service runs while it is up (issue 14): the audit sealer every few seconds,
-the backup once per BACKUP_INTERVAL_HOURS (default 24; 0 = never), made and then verified.
+the backup once per BACKUP_INTERVAL_HOURS (default 24; 0 = never), made and then verified, and the nightly
+retention run that anonymises the customer details of old sessions (db/privacy/retention.py).
 
 Registered in web/app.py's on_startup/on_shutdown. Every worker runs them: the sealer holds a lock per run,
 and the backup is claimed (db/ops/schedule.py) so that one worker makes it."""
@@ -16,10 +17,13 @@ from collections.abc import Awaitable, Callable
 from db.actor import Actor
 from db.audit import chain
 from db.ops import backup, schedule
+from db.privacy import retention
 
 SEAL_INTERVAL_SECONDS = 5
 BACKUP_CHECK_SECONDS = 60
 BACKUP_JOB = "backup"
+RETENTION_JOB = "retention"
+RETENTION_EVERY = dt.timedelta(hours=24)
 SYSTEM = Actor.system("backup")
 log = logging.getLogger("ticketcenter.dataprotection")
 _tasks: set[asyncio.Task] = set()
@@ -61,6 +65,19 @@ async def _backup_if_due() -> None:
         await run_backup()
 
 
+async def _retention_if_due() -> None:
+    if await schedule.claim(RETENTION_JOB, RETENTION_EVERY):
+        outcome = "ok"
+        try:
+            anonymised = await retention.anonymise()
+            outcome = f"ok: {anonymised} orders anonymised"
+        except Exception as exc:
+            outcome = str(exc) or type(exc).__name__
+            raise
+        finally:
+            await schedule.finish(RETENTION_JOB, outcome)
+
+
 async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
     while True:
         await asyncio.sleep(seconds)
@@ -78,6 +95,7 @@ def _keep(task: asyncio.Task) -> None:
 async def start() -> None:
     _keep(asyncio.create_task(_every(SEAL_INTERVAL_SECONDS, "sealing the audit chain", chain.seal)))
     _keep(asyncio.create_task(_every(BACKUP_CHECK_SECONDS, "the scheduled backup", _backup_if_due)))
+    _keep(asyncio.create_task(_every(BACKUP_CHECK_SECONDS, "anonymising old customer details", _retention_if_due)))
 
 
 async def stop() -> None:
