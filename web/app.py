@@ -19,7 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.config import ROOT, close_engine
 from db.transaction import enable_wal
-from web import admin, catalog, gate, health, sales, shop
+from web import admin, aftersale, catalog, gate, health, sales, shop
 from web.admin import jobs as data_protection_jobs
 from web.api import checkin, partner, partner_refunds, payments
 from web.api import expiry as hold_expiry
@@ -31,7 +31,21 @@ from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.templating import configure
 
-AREAS = [health, staff, catalog, auditlog, admin, checkin, partner, partner_refunds, payments, gate, shop, sales]
+AREAS = [
+    health,
+    staff,
+    catalog,
+    auditlog,
+    admin,
+    checkin,
+    partner,
+    partner_refunds,
+    payments,
+    gate,
+    shop,
+    sales,
+    aftersale,
+]
 
 VENDOR = {
     "htmx": "node_modules/htmx.org/dist",

@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 
+from db.sales.aftersale.rules import REASONS as REFUND_REASONS
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS, Permission
 from web.i18n import (
@@ -36,6 +37,7 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
         NAV=nav,
         ROLE_LABELS=ROLE_LABELS,
         ORDER_STATUS_LABELS=STATUS_LABELS,
+        REFUND_REASONS=REFUND_REASONS,
         translated_labels=translated_labels,
         LANGUAGES=LANGUAGES,
         current_language=current_language.get,
