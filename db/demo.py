@@ -11,7 +11,15 @@ from db.config import run_tool
 from db.migrate import migrate
 
 # Each domain that has demo data has a db/<domain>/demo.py with `async def load(actor)`, run in this order.
-PARTS = ["db.staff.demo", "db.catalog.demo", "db.sales.demo", "db.gate.demo", "db.privacy.demo", "db.ops.demo"]
+PARTS = [
+    "db.staff.demo",
+    "db.catalog.demo",
+    "db.sales.demo",
+    "db.sales.aftersale.demo",
+    "db.gate.demo",
+    "db.privacy.demo",
+    "db.ops.demo",
+]
 
 
 async def load_demo() -> None:
