@@ -10,6 +10,7 @@ import base64
 import os
 import re
 import secrets
+import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +26,13 @@ os.environ["TC_SECRET_KEY"] = secrets.token_urlsafe(32)
 os.environ["AUDIT_CHAIN_KEY"] = secrets.token_urlsafe(32)
 os.environ["BACKUP_DIR"] = os.path.join(_tmp, "backups")
 os.environ["TICKET_SIGNING_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+# E-mail goes to a port known to be closed unless a test starts its own SMTP server (tests/smtp.py): a
+# socket bound for the whole run and never listening refuses every connection, whatever else runs here
+# (an SMTP sink on localhost:1025 made a test fail in CI, issue 9).
+_closed_port = socket.socket()
+_closed_port.bind(("127.0.0.1", 0))
+os.environ["SMTP_HOST"] = "127.0.0.1"
+os.environ["SMTP_PORT"] = str(_closed_port.getsockname()[1])
 _pg_database: str | None = None
 
 
@@ -69,6 +77,7 @@ def pytest_report_header(config):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    _closed_port.close()
     if _pg_database is None:
         return
     import asyncpg

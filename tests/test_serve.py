@@ -21,9 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def _start(tmp_path: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "db.migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-    return subprocess.Popen(
-        [sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"], cwd=ROOT, env=env
-    )
+    with (tmp_path / "serve.log").open("ab") as log:  # the master's log (the child keeps its own handle)
+        return subprocess.Popen(
+            [sys.executable, "-m", "web.serve", "--port", str(port), "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stderr=log,
+        )
 
 
 def _workers(server: subprocess.Popen) -> list[int]:
@@ -92,8 +96,11 @@ def test_each_worker_listens_itself_and_sigterm_stops_them_all(tmp_path):
 def test_a_worker_that_ends_on_its_own_stops_the_service_for_its_supervisor_to_restart(tmp_path):
     for how in (signal.SIGKILL, signal.SIGTERM):  # crashed, or stopped by hand: either way the service is down
         with _service(tmp_path) as (server, port, workers):
-            os.kill(_listening_workers(port, workers).pop(), how)
+            victim = _listening_workers(port, workers).pop()
+            os.kill(victim, how)
             assert server.wait(30) == 1
+        logged = (tmp_path / "serve.log").read_text()  # which worker died, and why (issue 9)
+        assert f"(pid {victim}) ended on its own: killed by {how.name}" in logged, logged[-2000:]
 
 
 def test_workers_end_with_the_master_even_when_it_is_killed_outright(tmp_path):

@@ -26,7 +26,8 @@ from web.api import expiry as hold_expiry
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
-from web.forms import bounded_path_ids
+from web.forms import checked_request
+from web.headers import SecurityHeadersMiddleware
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.templating import configure
@@ -107,7 +108,7 @@ def create_app() -> Litestar:
     nav = [item for area in AREAS for item in getattr(area, "NAV", [])]
     return Litestar(
         route_handlers=[*handlers, *static_routers()],
-        middleware=[SessionMiddleware()],
+        middleware=[SecurityHeadersMiddleware(), SessionMiddleware()],
         plugins=[HTMXPlugin()],
         csrf_config=CSRFConfig(
             secret=secret_key(),
@@ -120,7 +121,7 @@ def create_app() -> Litestar:
         ),
         openapi_config=OpenAPIConfig(title="Ticket Center API", version="1.0.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=bounded_path_ids,
+        before_request=checked_request,
         on_startup=[open_database, hold_expiry.start, data_protection_jobs.start, freeze_startup_objects],
         on_shutdown=[hold_expiry.stop, data_protection_jobs.stop, close_database],
         logging_config=LoggingConfig(

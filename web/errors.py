@@ -4,7 +4,9 @@ fragment) elsewhere; never a stack trace."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -12,6 +14,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -28,19 +31,44 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    415: "Unsupported media type",
     422: "Invalid input",
     429: "Too many requests",
     500: "Something went wrong",
 }
 
 
+class Problem(msgspec.Struct):
+    """An error answer of the JSON APIs (RFC 9457, media type application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str  # what went wrong and what to do, in the request's language
+    field: str | None = None  # the input field at fault, when one is
+    errors: list[dict[str, Any]] | None = None  # each invalid parameter (400 from request validation)
+
+
+def problem_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI documentation of the problem answers an API handler gives, for partners' generated clients."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            description=TITLES[code],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for code in codes
+    }
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def problem(status: int, detail: str, **extra: object) -> Response:
+def problem(status: int, detail: str, headers: dict[str, str] | None = None, **extra: object) -> Response:
     body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
-    return Response(content=body, status_code=status, media_type="application/problem+json")
+    return Response(content=body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
@@ -75,7 +103,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if is_api(request):
         extra = {"errors": exc.extra} if isinstance(exc, ValidationException) and exc.extra else {}
-        return problem(status, exc.detail, **extra)
+        return problem(status, exc.detail, headers=exc.headers, **extra)  # e.g. Allow on a 405
     if isinstance(exc, NotAuthorizedException):
         if request.headers.get("hx-request"):
             return Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
@@ -85,7 +113,9 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     if status == 404:
         return error_page(request, 404, gettext("This page does not exist. Check the address or go back home."))
     message = gettext(TITLES.get(status, "Error")) if status >= 500 else exc.detail
-    return error_page(request, status, message)
+    page = error_page(request, status, message)
+    page.headers.update(exc.headers or {})
+    return page
 
 
 def handle_too_deep(request: Request, exc: RecursionError) -> Response:

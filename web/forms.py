@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import NotFoundException
-from litestar.params import QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import BodyKwarg, QueryParameter
 
 from db.errors import InvalidInput
 
@@ -76,9 +77,30 @@ def id_suffixes(data: dict[str, Any], prefix: str, minimum: int = 1) -> dict[int
     }
 
 
-async def bounded_path_ids(request: Request) -> None:
-    """App-wide before_request hook: a path id outside the id range names nothing (404), instead of an
-    integer overflow in the database (SQLite refuses 2^63 and above, PostgreSQL 2^31)."""
+def _wants_json(request: Request) -> bool:
+    field = request.route_handler.parsed_data_field
+    if field is None:
+        return False
+    kwarg = field.kwarg_definition
+    return not isinstance(kwarg, BodyKwarg) or kwarg.media_type == RequestEncodingType.JSON
+
+
+def _has_body(request: Request) -> bool:
+    return request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
+
+
+async def checked_request(request: Request) -> None:
+    """App-wide before_request hook, before any parameter or body is read:
+    - a path id outside the id range names nothing (404), instead of an integer overflow in the database
+      (SQLite refuses 2^63 and above, PostgreSQL 2^31);
+    - a handler that reads a JSON body gets one sent as JSON (application/json or +json), else 415:
+      a JSON text sent as text/plain or a form is refused, not guessed."""
     for value in request.path_params.values():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
             raise NotFoundException("No such item: the id is out of range.")
+    if _wants_json(request) and _has_body(request):
+        media_type = request.content_type[0]
+        if media_type != "application/json" and not media_type.endswith("+json"):
+            raise HTTPException(
+                status_code=415, detail="Send the body as JSON with the header Content-Type: application/json."
+            )

@@ -10,13 +10,16 @@ worker opens its own socket on the same port and the kernel spreads new connecti
 - The port must be free when the service starts (SO_REUSEPORT would otherwise let it share the port with a
   stale copy of itself); the master checks before starting any worker.
 - SIGTERM or SIGINT stops every worker gracefully (the app's shutdown hooks run), also during start-up.
-- If a worker dies on its own, the others are stopped and the exit status is 1, so a supervisor (systemd,
-  a container) restarts the service; workers die with the master, even if it is killed outright."""
+- If a worker dies on its own, the master logs which one (number and pid) and why (its exit code, or the
+  signal that killed it, e.g. SIGKILL from the kernel's out-of-memory killer), stops the others and exits
+  1, so a supervisor (systemd, a container) restarts the service; workers die with the master, even if it
+  is killed outright. A worker's own unhandled exception is logged by the worker before it ends."""
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -28,6 +31,17 @@ import uvicorn
 
 APP = "web.app:create_app"
 PR_SET_PDEATHSIG = 1
+log = logging.getLogger("ticketcenter.serve")
+
+
+def why_it_ended(exitcode: int) -> str:
+    """A worker's exit code in words: 'exit code 3' or 'killed by SIGKILL'."""
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
 
 
 def address(host: str, port: int) -> tuple[socket.AddressFamily, tuple]:
@@ -68,6 +82,15 @@ def _die_with_parent(parent: int) -> None:
 
 def run_worker(host: str, port: int, log_level: str, parent: int) -> None:
     _die_with_parent(parent)
+    try:
+        _serve(host, port, log_level)
+    except BaseException as error:
+        if not isinstance(error, SystemExit | KeyboardInterrupt):
+            log.critical("worker pid %s stopped by an unhandled error", os.getpid(), exc_info=True)
+        raise
+
+
+def _serve(host: str, port: int, log_level: str) -> None:
     sock = listening_socket(host, port)
     config = uvicorn.Config(
         APP,
@@ -88,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     try:
@@ -125,8 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     if asked_to_stop:
         stop_all()  # a signal that came while workers were starting
     while any(worker.is_alive() for worker in started):
-        if not asked_to_stop and not failed and any(worker.exitcode is not None for worker in started):
-            failed = True  # a worker ended on its own: stop the rest, and say so in the exit status
+        ended = [(number, w) for number, w in enumerate(started, 1) if w.exitcode is not None]
+        if not asked_to_stop and not failed and ended:
+            failed = True  # a worker ended on its own: say which and why, stop the rest, exit 1
+            for number, worker in ended:
+                log.error(
+                    "worker %d of %d (pid %s) ended on its own: %s; stopping the service",
+                    number,
+                    len(started),
+                    worker.pid,
+                    why_it_ended(worker.exitcode),
+                )
             stop_all()
         time.sleep(0.2)
     for worker in started:

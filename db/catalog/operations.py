@@ -26,6 +26,7 @@ from db.catalog.tables import (
 )
 from db.config import engine_name
 from db.errors import Conflict, InvalidInput, NotFound
+from db.text import one_line
 from db.transaction import write_transaction
 
 EVENT_KINDS = ("performance", "film", "sport", "attraction")
@@ -80,6 +81,8 @@ async def create_venue(actor: Actor, name: str, city: str, address: str = "", se
         raise InvalidInput("Enter the venue's name and city.", field="name")
     if len(name) > 100 or len(city) > 50 or len(address.strip()) > 200:
         raise InvalidInput("Name (100), city (50) or address (200 characters) is too long.", field="name")
+    for name_of_field, value in (("name", name), ("city", city), ("address", address)):
+        one_line(value, name_of_field)
     seats = parse_seat_csv(seat_csv) if seat_csv and seat_csv.strip() else []
     async with write_transaction(_db()):
         if await Venue.exists().where(Venue.name == name):
@@ -117,6 +120,8 @@ async def add_gate(actor: Actor, venue_id: int, code: str, name: str) -> int:
     code, name = code.strip().upper(), name.strip()
     if not code or not name or len(code) > 20 or len(name) > 60:
         raise InvalidInput("A gate needs a code (up to 20 characters) and a name (up to 60).", field="code")
+    one_line(code, "code")
+    one_line(name, "name")
     async with write_transaction(_db()):
         if not await Venue.exists().where(Venue.id == venue_id):
             raise NotFound("No such venue.")
@@ -136,6 +141,7 @@ async def create_event(actor: Actor, name: str, kind: str, description: str = ""
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("Enter the event's name (up to 120 characters).", field="name")
+    one_line(name, "name")
     if kind not in EVENT_KINDS:
         raise InvalidInput("Unknown kind of event: {kind}", field="kind", kind=kind)
     if not 1 <= duration_minutes <= 24 * 60:
@@ -187,6 +193,8 @@ def _validate_session(spec: SessionSpec) -> None:
     names = [pc.name.strip() for pc in spec.price_classes]
     if any(not n or len(n) > 40 for n in names) or len(set(names)) != len(names):
         raise InvalidInput("Each price class needs a distinct name (up to 40 characters).", field="price_classes")
+    for name in names:
+        one_line(name, "price_classes")
     seat_classes = [pc.seat_class for pc in spec.price_classes if pc.seat_class]
     if len(set(seat_classes)) != len(seat_classes):
         raise InvalidInput("Each seat class can have only one price class per session.", field="seat_class")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from db.errors import InvalidInput
+from db.text import one_line
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -32,6 +33,7 @@ def clean_buyer(buyer: Buyer) -> Buyer:
     name, phone, email = buyer.name.strip(), buyer.phone.strip(), buyer.email.strip()
     if not name or len(name) > 100:
         raise InvalidInput("Enter the buyer's name (up to 100 characters).", field="buyer.name")
+    one_line(name, "buyer.name")
     if not _PHONE.match(phone):
         raise InvalidInput("Enter the buyer's phone number (digits only, 6 to 20).", field="buyer.phone")
     if email and (len(email) > 200 or not _EMAIL.match(email)):

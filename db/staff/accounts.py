@@ -20,6 +20,7 @@ from db.errors import Conflict, InvalidInput, NotFound
 from db.staff import throttle
 from db.staff.permissions import Permission, Role, permissions_of
 from db.staff.tables import StaffSession, StaffUser
+from db.text import one_line
 from db.transaction import write_transaction
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -172,6 +173,7 @@ async def create_staff(actor: Actor, username: str, display_name: str, role: str
         raise InvalidInput("A username is 1-64 letters, digits, dots or underscores.", field="username")
     if not display_name.strip():
         raise InvalidInput("Enter the staff member's name.", field="display_name")
+    one_line(display_name, "display_name")
     _validate_role(role)
     _validate_password(password)
     password_hash = await hash_password(password)

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+
+import pytest
 
 from db.audit.tables import AuditEntry
 from tests.helpers import post_form
@@ -124,6 +128,12 @@ async def test_nobody_opens_another_customers_order():
     assert wrong_contact.status_code == 422
     assert 'data-testid="lookup-form"' in tampered.text and "张三" not in tampered.text
     assert 'data-testid="lookup-form"' in own_after_tamper.text  # a tampered cookie grants nothing at all
+
+
+def test_mail_goes_to_a_port_known_to_be_closed_unless_a_test_starts_a_server():
+    host, port = os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, port), timeout=2)
 
 
 async def test_customer_data_never_reaches_urls_or_logs(capfd):

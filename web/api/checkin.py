@@ -37,6 +37,7 @@ from db.gate.rules import REASONS, attention_text, concession_name
 from db.gate.sync import MAX_JOURNAL_ENTRIES, apply_journal, snapshot
 from db.staff.accounts import StaffPrincipal
 from db.staff.permissions import Permission
+from web.errors import problem_responses
 from web.forms import MAX_ID, whole_number
 from web.i18n import current_language, gettext, seat_label
 from web.settings import secret_key
@@ -118,7 +119,13 @@ def translated(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@post("/api/v1/checkin/redeem", opt=DEVICE, status_code=200)
+@post(
+    "/api/v1/checkin/redeem",
+    opt=DEVICE,
+    status_code=200,
+    tags=["check-in"],
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
 async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
     """Redeem one scanned code at a gate; answers 200 with the verdict, rejections included."""
     device = await _device(request)
@@ -147,14 +154,20 @@ async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[
     return translated(result)
 
 
-@get("/api/v1/checkin/sync", opt=DEVICE)
+@get("/api/v1/checkin/sync", opt=DEVICE, tags=["check-in"], responses=problem_responses(401))
 async def sync(request: Request) -> dict[str, Any]:
     """The device's gate's offline cache: public keys, sessions, refused and admitted tickets."""
     device = await _require_device(request)
     return await snapshot(device.gate)
 
 
-@post("/api/v1/checkin/journal", opt=DEVICE, status_code=200)
+@post(
+    "/api/v1/checkin/journal",
+    opt=DEVICE,
+    status_code=200,
+    tags=["check-in"],
+    responses=problem_responses(400, 401, 415, 422),
+)
 async def upload_journal(request: Request, data: JSONBody[dict[str, Any]]) -> dict[str, int]:
     """Record the scans a device made offline, with their original times."""
     device = await _require_device(request)

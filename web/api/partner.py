@@ -14,7 +14,8 @@ from litestar import Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.openapi.spec import Schema
+from litestar.params import FromPath, HeaderParameter, JSONBody, KwargDefinition
 
 from db.errors import InvalidInput
 from db.i18n import seat_label
@@ -23,6 +24,7 @@ from db.sales.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.partners import PartnerIdentity, partner_for_key
 from db.sales.payments import pay_prepaid
 from db.sales.queries import availability, events_on_sale, order_status, order_tickets, seat_plan
+from web.errors import problem_responses
 from web.forms import Id
 
 PARTNER = {"partner": True}
@@ -101,9 +103,17 @@ class ItemIn(msgspec.Struct):
     seat_id: Id | None = None
 
 
+# In the schema: an item has price_class_id with quantity, or seat_id (the rule _item applies).
+ONE_KIND_OF_ITEM = KwargDefinition(
+    schema_extra={"one_of": [Schema(required=["price_class_id", "quantity"]), Schema(required=["seat_id"])]}
+)
+
+
 class OrderIn(msgspec.Struct):
     session_id: Id
-    items: Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=MAX_TICKETS_PER_ORDER)]
+    items: Annotated[
+        list[Annotated[ItemIn, ONE_KIND_OF_ITEM]], msgspec.Meta(min_length=1, max_length=MAX_TICKETS_PER_ORDER)
+    ]
     buyer: BuyerIn
 
 
@@ -165,13 +175,19 @@ async def _tickets(code: str) -> list[TicketOut]:
     ]
 
 
-@get("/api/v1/events", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
+@get("/api/v1/events", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], responses=problem_responses(401))
 async def list_events() -> list[Event]:
     """Events with sessions on sale, and the gates that admit each session."""
     return msgspec.convert(await events_on_sale(), list[Event])
 
 
-@get("/api/v1/sessions/{session_id:int}/availability", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
+@get(
+    "/api/v1/sessions/{session_id:int}/availability",
+    guards=[partner_key_guard],
+    opt=PARTNER,
+    tags=["partner"],
+    responses=problem_responses(400, 401, 404),
+)
 async def session_availability(session_id: FromPath[int]) -> Availability:
     """Live availability per price class (price in force now) and, for seated sessions, every seat's status."""
     counts = await availability(session_id)
@@ -186,7 +202,14 @@ async def session_availability(session_id: FromPath[int]) -> Availability:
     return Availability(session_id, classes, seats)
 
 
-@post("/api/v1/orders", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], status_code=201)
+@post(
+    "/api/v1/orders",
+    guards=[partner_key_guard],
+    opt=PARTNER,
+    tags=["partner"],
+    status_code=201,
+    responses=problem_responses(400, 401, 404, 409, 415, 422),
+)
 async def place_order(
     request: Request,
     data: JSONBody[OrderIn],
@@ -210,7 +233,14 @@ async def place_order(
     return OrderCreated(order.code, order.status, order.total_fen, order.expires_at)
 
 
-@post("/api/v1/orders/{code:str}/pay", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], status_code=200)
+@post(
+    "/api/v1/orders/{code:str}/pay",
+    guards=[partner_key_guard],
+    opt=PARTNER,
+    tags=["partner"],
+    status_code=200,
+    responses=problem_responses(401, 404, 409, 422),
+)
 async def pay_order(request: Request, code: FromPath[str]) -> PaidOut:
     """The partner has collected the money: the order is paid and its tickets issued. Paying again
     returns the same tickets."""
@@ -219,7 +249,13 @@ async def pay_order(request: Request, code: FromPath[str]) -> PaidOut:
     return PaidOut(code, paid.status, await _tickets(code))
 
 
-@get("/api/v1/orders/{code:str}", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
+@get(
+    "/api/v1/orders/{code:str}",
+    guards=[partner_key_guard],
+    opt=PARTNER,
+    tags=["partner"],
+    responses=problem_responses(401, 404),
+)
 async def show_order(request: Request, code: FromPath[str]) -> OrderOut:
     """One of the partner's own orders with its tickets."""
     order = await order_status(code, _partner(request).id)

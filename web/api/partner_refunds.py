@@ -20,6 +20,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from db.errors import InvalidInput
 from db.sales.aftersale.refunds import quote_refund, request_refund
 from web.api.partner import PARTNER, partner_key_guard
+from web.errors import problem_responses
 from web.forms import ids as parse_ids
 
 MAX_IDS_TEXT = 4000
@@ -53,7 +54,13 @@ def _ticket_ids(text: str | None) -> list[int] | None:
     return parse_ids([part.strip() for part in text.split(",")], "ticket_ids")
 
 
-@get("/api/v1/orders/{code:str}/refund-quote", guards=[partner_key_guard], opt=PARTNER, tags=["partner"])
+@get(
+    "/api/v1/orders/{code:str}/refund-quote",
+    guards=[partner_key_guard],
+    opt=PARTNER,
+    tags=["partner"],
+    responses=problem_responses(400, 401, 404, 409, 422),
+)
 async def refund_quote(
     request: Request, code: FromPath[str], ticket_ids: FromQuery[str | None] = None
 ) -> RefundQuoteOut:
@@ -62,7 +69,14 @@ async def refund_quote(
     return RefundQuoteOut(q.allowed, q.reason, q.fee_fen, q.refund_fen, q.policy_version)
 
 
-@post("/api/v1/orders/{code:str}/refunds", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], status_code=201)
+@post(
+    "/api/v1/orders/{code:str}/refunds",
+    guards=[partner_key_guard],
+    opt=PARTNER,
+    tags=["partner"],
+    status_code=201,
+    responses=problem_responses(400, 401, 404, 409, 415, 422),
+)
 async def create_refund(
     request: Request,
     code: FromPath[str],

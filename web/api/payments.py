@@ -10,12 +10,19 @@ from litestar.response import Template
 
 from db.sales.payments import handle_payment_callback, sandbox_checkout, sandbox_pay
 from web.auth import PUBLIC
+from web.errors import problem_responses
 from web.templating import render
 
 SIGNATURE_HEADER = "x-sandbox-signature"
 
 
-@post("/api/payments/{provider_name:str}/callback", opt=PUBLIC, status_code=200, tags=["payments"])
+@post(
+    "/api/payments/{provider_name:str}/callback",
+    opt=PUBLIC,
+    status_code=200,
+    tags=["payments"],
+    responses=problem_responses(400, 404, 409, 422),
+)
 async def payment_callback(request: Request, provider_name: FromPath[str]) -> dict:
     """The provider's notice that a payment succeeded (HMAC-SHA256 of the body in X-Sandbox-Signature).
     Idempotent; a notice for an unknown or already-paid order changes nothing."""

@@ -119,10 +119,7 @@ async def ticket_qr(ticket_id: FromPath[int]) -> Response:
     )
 
 
-@get("/sales/orders", guards=[requires(Permission.SALES_INQUIRE)])
-async def order_list(
-    request: Request, code: FromQuery[str] = "", phone: FromQuery[str] = "", status: FromQuery[str] = ""
-) -> Template:
+async def _order_search(request: Request, code: str, phone: str, status: str) -> Template:
     """Search by order code, buyer phone (CUSTOMER_DATA_VIEW only; recorded) or status."""
     code, phone, status = code.strip(), phone.strip(), status.strip()
     extra: dict[str, Any] = {"error": None, "error_field": None}
@@ -150,4 +147,27 @@ async def order_list(
     )
 
 
-ROUTES = [order_page, order_buyer, order_pay, order_cancel, order_deliver, order_pdf, ticket_qr, order_list]
+@get("/sales/orders", guards=[requires(Permission.SALES_INQUIRE)])
+async def order_list(request: Request, code: FromQuery[str] = "", status: FromQuery[str] = "") -> Template:
+    """Orders by code or status (the address may be bookmarked: it carries no customer data)."""
+    return await _order_search(request, code, "", status)
+
+
+@post("/sales/orders/search", guards=[requires(Permission.SALES_INQUIRE)])
+async def order_search(request: Request, data: Form) -> Template:
+    """The search form, sent as a POST: a buyer's phone number stays out of the URL, the browser history
+    and proxy logs (issue 9, defect 6)."""
+    return await _order_search(request, text(data, "code"), text(data, "phone"), text(data, "status"))
+
+
+ROUTES = [
+    order_page,
+    order_buyer,
+    order_pay,
+    order_cancel,
+    order_deliver,
+    order_pdf,
+    ticket_qr,
+    order_list,
+    order_search,
+]

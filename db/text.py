@@ -1,0 +1,20 @@
+"""Text that a person typed into a one-line field (names, cities, addresses): no control characters.
+
+NUL, ESC, CR/LF and the other C0/C1 controls (and the Unicode line and paragraph separators) end up in
+e-mail headers and bodies, CSV exports, logs and terminals, where they split lines or inject escapes; a
+name never needs them (issue 9, defect 7). Each check raises InvalidInput naming the field."""
+
+from __future__ import annotations
+
+import re
+
+from db.errors import InvalidInput
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value: str, field: str) -> str:
+    """`value` unchanged when it holds no control character; InvalidInput otherwise."""
+    if _CONTROL.search(value):
+        raise InvalidInput("This field must be one line of text, without control characters.", field=field)
+    return value
