@@ -51,6 +51,10 @@ def requires(permission: Permission):
             raise NotAuthorizedException("Sign in first.")
         if not user.can(permission):
             raise PermissionDeniedException(f"This needs the permission {permission.value}.")
+        if user.must_enrol and permission is not Permission.HOME:
+            raise PermissionDeniedException(
+                "Your role signs in with two steps: set it up first at /account/two-factor."
+            )
 
     guard.permission = permission  # type: ignore[attr-defined]
     guard.__name__ = f"requires_{permission.name.lower()}"

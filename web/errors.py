@@ -109,6 +109,9 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
             return Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
         return Redirect(f"/login?next={request.url.path}", status_code=303)
     if isinstance(exc, PermissionDeniedException):
+        user = request.scope.get("user")
+        if user is not None and user.must_enrol:  # a role that signs in with two steps, not set up yet
+            return Redirect("/account/two-factor", status_code=303)
         return error_page(request, 403, gettext("Your role does not allow this. Ask a supervisor if you need it."))
     if status == 404:
         return error_page(request, 404, gettext("This page does not exist. Check the address or go back home."))

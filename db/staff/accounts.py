@@ -1,5 +1,6 @@
-"""Staff accounts: passwords (argon2, hashed and verified in a thread pool, never on the event loop),
-sign-in with rate limiting (db/staff/throttle.py), sessions, account management (R2.2)."""
+"""Staff accounts: passwords (argon2, hashed and verified in a thread pool, never on the event loop; the
+policy in db/staff/password_policy.py), sign-in with rate limiting (db/staff/throttle.py) and the second
+factor (db/staff/two_factor.py), sessions that end after IDLE_TIMEOUT without use, account management (R2.2)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.errors import Conflict, InvalidInput, NotFound
-from db.staff import throttle
+from db.staff import password_policy, throttle, two_factor
 from db.staff.permissions import Permission, Role, permissions_of
 from db.staff.tables import StaffSession, StaffUser
 from db.text import one_line
 from db.transaction import write_transaction
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 256
+IDLE_TIMEOUT = dt.timedelta(minutes=float(os.environ.get("STAFF_IDLE_MINUTES", "30")))
+SEEN_GRANULARITY = dt.timedelta(seconds=60)  # a session's last use is written at most once a minute
+MAX_PASSWORD_LENGTH = password_policy.MAX_LENGTH
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown username as slow as a wrong password.
@@ -64,6 +66,7 @@ class StaffPrincipal:
     username: str
     display_name: str
     role: str
+    must_enrol: bool = False  # the role requires a second factor this account has not set up yet
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -92,15 +95,13 @@ def _validate_role(role: str) -> Role:
         raise InvalidInput("Unknown role: {role}", field="role", role=role) from None
 
 
-def _validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("The password needs at least {n} characters.", field="password", n=MIN_PASSWORD_LENGTH)
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput("A password has at most {n} characters.", field="password", n=MAX_PASSWORD_LENGTH)
+def _validate_password(password: str, username: str = "") -> None:
+    password_policy.check(password, username)
 
 
-async def sign_in(username: str, password: str, client: str) -> tuple[str, StaffPrincipal]:
-    """Check the password and open a new session. Returns (session token for the cookie, principal).
+async def sign_in(username: str, password: str, client: str, one_time_code: str = "") -> tuple[str, StaffPrincipal]:
+    """Check the password (and the one-time code, when the account has a second factor) and open a new
+    session. Returns (session token for the cookie, principal).
 
     Every successful sign-in gets a brand-new token, so a session id planted before login is useless.
     The attempt takes its place in the limits before the password is checked (db/staff/throttle.py)."""
@@ -117,6 +118,8 @@ async def sign_in(username: str, password: str, client: str) -> tuple[str, Staff
     ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     if not ok or not user.active:
         raise InvalidInput("Wrong username or password.", field="password")
+    if user.totp_confirmed_at is not None:
+        await two_factor.check(user.id, one_time_code)  # a wrong code counts as a failed sign-in
 
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -127,29 +130,60 @@ async def sign_in(username: str, password: str, client: str) -> tuple[str, Staff
         user.last_login_at = now
         await user.save([StaffUser.password_hash, StaffUser.last_login_at])
         await StaffSession.insert(
-            StaffSession(token_hash=_token_hash(token), user=user.id, created_at=now, expires_at=now + SESSION_LIFETIME)
+            StaffSession(
+                token_hash=_token_hash(token),
+                user=user.id,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+                last_seen_at=now,
+            )
         ).run()
         await throttle.succeeded(username, client)
-        principal = StaffPrincipal(user.id, user.username, user.display_name, user.role)
+        principal = StaffPrincipal(
+            user.id, user.username, user.display_name, user.role, _must_enrol(user.role, user.totp_confirmed_at)
+        )
         await record(principal.actor, "staff.sign_in", "staff_user", user.id)
     return token, principal
 
 
-async def principal_for_token(token: str) -> StaffPrincipal | None:
+def _must_enrol(role: str, totp_confirmed_at: dt.datetime | None) -> bool:
+    return totp_confirmed_at is None and role in two_factor.required_roles()
+
+
+async def principal_for_token(token: str, now: dt.datetime | None = None) -> StaffPrincipal | None:
+    """The staff member of a session that has neither expired nor been idle for IDLE_TIMEOUT; using it
+    keeps it alive (its last use is written at most once a minute)."""
+    now = now or utcnow()
+    token_hash = _token_hash(token)
     row = (
         await StaffSession.select(
+            StaffSession.last_seen_at,
+            StaffSession.created_at,
             StaffSession.user.id,
             StaffSession.user.username,
             StaffSession.user.display_name,
             StaffSession.user.role,
             StaffSession.user.active,
+            StaffSession.user.totp_confirmed_at,
         )
-        .where((StaffSession.token_hash == _token_hash(token)) & (StaffSession.expires_at > utcnow()))
+        .where((StaffSession.token_hash == token_hash) & (StaffSession.expires_at > now))
         .first()
     )
     if row is None or not row["user.active"]:
         return None
-    return StaffPrincipal(row["user.id"], row["user.username"], row["user.display_name"], row["user.role"])
+    seen = row["last_seen_at"] or row["created_at"]
+    if now - seen > IDLE_TIMEOUT:
+        await StaffSession.delete().where(StaffSession.token_hash == token_hash)
+        return None
+    if now - seen > SEEN_GRANULARITY:
+        await StaffSession.update({StaffSession.last_seen_at: now}).where(StaffSession.token_hash == token_hash)
+    return StaffPrincipal(
+        row["user.id"],
+        row["user.username"],
+        row["user.display_name"],
+        row["user.role"],
+        _must_enrol(row["user.role"], row["user.totp_confirmed_at"]),
+    )
 
 
 async def sign_out(token: str) -> None:
@@ -175,7 +209,7 @@ async def create_staff(actor: Actor, username: str, display_name: str, role: str
         raise InvalidInput("Enter the staff member's name.", field="display_name")
     one_line(display_name, "display_name")
     _validate_role(role)
-    _validate_password(password)
+    _validate_password(password, username)
     password_hash = await hash_password(password)
     async with write_transaction(StaffUser._meta.db):
         if await StaffUser.exists().where(StaffUser.username == username):

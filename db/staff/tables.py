@@ -1,4 +1,4 @@
-from piccolo.columns import Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -11,6 +11,11 @@ class StaffUser(Table, tablename="staff_user"):
     active = Boolean(default=True)
     created_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
+    # the second factor (db/staff/two_factor.py): the encrypted TOTP secret, when it was confirmed, and the
+    # time step of the last code accepted (each code works once)
+    totp_secret = Text(null=True, default=None)
+    totp_confirmed_at = Timestamptz(null=True, default=None)
+    totp_last_step = BigInt(null=True, default=None)
 
 
 class StaffSession(Table, tablename="staff_session"):
@@ -20,6 +25,7 @@ class StaffSession(Table, tablename="staff_session"):
     user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, null=False)
     created_at = Timestamptz()
     expires_at = Timestamptz()
+    last_seen_at = Timestamptz(null=True, default=None)  # the idle timeout (accounts.IDLE_TIMEOUT) counts from here
     language = Varchar(length=10, default="zh_CN")
 
 

@@ -14,6 +14,7 @@ from web.errors import explain
 from web.forms import field_text
 from web.i18n import LANGUAGES, gettext
 from web.settings import COOKIE_SECURE, LANGUAGE_COOKIE, SESSION_COOKIE
+from web.staff import two_factor
 from web.templating import render
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -33,7 +34,9 @@ async def login(request: Request, data: Form) -> Response:
     username = str(data.get("username", ""))
     client = request.client.host if request.client else "unknown"
     try:
-        token, _ = await accounts.sign_in(username, str(data.get("password", "")), client)
+        token, principal = await accounts.sign_in(
+            username, str(data.get("password", "")), client, str(data.get("one_time_code", ""))[:16]
+        )
     except DomainError as exc:
         return render(
             request,
@@ -43,7 +46,8 @@ async def login(request: Request, data: Form) -> Response:
             error=explain(exc),
             username=username,
         )
-    response = Redirect(_safe_next(data.get("next")), status_code=303)
+    target = "/account/two-factor" if principal.must_enrol else _safe_next(data.get("next"))
+    response = Redirect(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -177,10 +181,12 @@ ROUTES = [
     staff_update,
     sign_in_limits,
     sign_in_unlock,
+    *two_factor.ROUTES,
 ]
 
 NAV = [
     (Permission.HOME, "/", "Home"),
     (Permission.STAFF_MANAGE, "/staff", "Staff accounts"),
     (Permission.STAFF_UNLOCK, "/staff/sign-in-limits", "Sign-in limits"),
+    *two_factor.NAV,
 ]
