@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -32,10 +33,23 @@ MAX_PASSWORD_LENGTH = password_policy.MAX_LENGTH
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown username as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _lowest_cpu_priority() -> None:
+    """Linux: the hashing thread (and the lane threads argon2 starts from it) runs at nice 19, so when a
+    burst of sign-ins competes with the event loop for the CPU, the loop (gate scans, sales) wins."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
 # argon2 takes tens of milliseconds of CPU per hash (it releases the GIL): one thread per worker by default,
-# so a burst of sign-ins queues there and leaves the other core to the event loop (gate scans, sales).
+# so a burst of sign-ins queues there, at the lowest CPU priority, instead of stalling the event loop.
 _password_threads = ThreadPoolExecutor(
-    max_workers=int(os.environ.get("PASSWORD_THREADS", "1")), thread_name_prefix="argon2"
+    max_workers=int(os.environ.get("PASSWORD_THREADS", "1")),
+    thread_name_prefix="argon2",
+    initializer=_lowest_cpu_priority,
 )
 
 

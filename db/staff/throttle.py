@@ -24,7 +24,7 @@ from db.transaction import write_transaction
 
 WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_PAIR = 5
-MAX_FAILURES_PER_CLIENT = 20
+MAX_FAILURES_PER_CLIENT = 50  # failures (and sign-ins in flight): a box office signs many sellers in at once
 FREE_ACCOUNT_FAILURES = 5
 BASE_DELAY = 0.5  # seconds, doubling with every further attempt on the account in the window
 MAX_DELAY = 8.0
