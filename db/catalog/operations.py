@@ -25,7 +25,8 @@ from db.catalog.tables import (
     Venue,
 )
 from db.config import engine_name
-from db.errors import Conflict, InvalidInput, NotFound
+from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.staff.permissions import Permission, role_allows
 from db.text import one_line
 from db.transaction import write_transaction
 
@@ -207,7 +208,11 @@ def _validate_session(spec: SessionSpec) -> None:
 
 async def create_session(actor: Actor, spec: SessionSpec) -> int:
     """Create a 场次 with its price classes, its seat stock (one row per seat of each priced seat class)
-    and its gates. Refuses overlapping sessions at the same venue."""
+    and its gates. Refuses overlapping sessions at the same venue. A session's first prices are prices
+    (R3.2, filed with the authorities): setting them needs the price permission like any later change
+    (R2.2: the administrator keeps venues, seat maps, gates and events, not prices; issue 9)."""
+    if actor.role != "system" and not role_allows(actor.role, Permission.PRICE_EDIT):
+        raise PermissionDenied("Setting a session's prices needs the price permission. Ask a supervisor.")
     _validate_session(spec)
     async with write_transaction(_db()):
         if not await Event.exists().where(Event.id == spec.event_id):

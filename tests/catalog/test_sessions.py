@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from db.audit.tables import AuditEntry
 from db.catalog import operations as catalog
 from db.catalog.tables import EventSession, PriceChange, PriceClass, SessionSeat
@@ -232,3 +234,36 @@ async def test_price_changes_need_the_price_permission(supervisor):
         )
         assert response.status_code == 403
     assert await PriceChange.count() == 0
+
+
+async def test_the_administrator_may_not_set_a_new_sessions_prices(supervisor):
+    """Decision (issue 9): a session's first prices need the price permission, like a price change (R3.2,
+    R2.2); the administrator keeps the catalog's structure (venues, seat maps, gates, events)."""
+    from db.actor import Actor
+    from db.catalog import operations
+    from db.catalog.tables import EventSession
+    from db.errors import PermissionDenied
+    from tests.helpers import http_client, make_staff, sign_in, utc
+
+    ids = await small_catalog()
+    await make_staff("admin", "liuyang")
+    async with http_client() as admin:
+        await sign_in(admin, "liuyang")
+        event_page = (await admin.get(f"/catalog/events/{ids['walk']}")).text
+        assert f"/catalog/events/{ids['walk']}/sessions/new" not in event_page
+        assert (await admin.get(f"/catalog/events/{ids['walk']}/sessions/new")).status_code == 403
+        form = {"venue_id": str(ids["park"]), "starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T12:00"}
+        form |= {"pc_name_0": "成人票", "pc_seat_class_0": "", "pc_capacity_0": "10", "pc_price_0": "50"}
+        assert (await post_form(admin, f"/catalog/events/{ids['walk']}/sessions", form)).status_code == 403
+    before = await EventSession.count()
+    spec = operations.SessionSpec(
+        ids["walk"],
+        ids["park"],
+        utc(days=40),
+        utc(days=40, hours=2),
+        [operations.PriceClassSpec("成人票", 5000, "", 5)],
+        [],
+    )
+    with pytest.raises(PermissionDenied):
+        await operations.create_session(Actor(None, "liuyang", "admin"), spec)
+    assert await EventSession.count() == before

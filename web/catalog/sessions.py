@@ -85,12 +85,12 @@ async def _new_session_page(
     )
 
 
-@get("/catalog/events/{event_id:int}/sessions/new", guards=[requires(Permission.CATALOG_EDIT)])
+@get("/catalog/events/{event_id:int}/sessions/new", guards=[requires(Permission.PRICE_EDIT)])
 async def session_new(request: Request, event_id: FromPath[int], venue_id: QueryId = None) -> Template:
     return await _new_session_page(request, event_id, venue_id, {})
 
 
-@post("/catalog/events/{event_id:int}/sessions", guards=[requires(Permission.CATALOG_EDIT)])
+@post("/catalog/events/{event_id:int}/sessions", guards=[requires(Permission.PRICE_EDIT)])
 async def session_create(request: Request, event_id: FromPath[int], data: Form) -> Response:
     venue_id = whole_number(data, "venue_id") or None
     try:
