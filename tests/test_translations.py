@@ -18,6 +18,8 @@ from db.gate.rules import ATTENTION, ATTENTION_SECTION, ATTENTION_UNNAMED, REASO
 from db.i18n import SEAT_LABEL
 from db.sales.aftersale.refunds import STATUS_LABELS as REFUND_STATUS_LABELS
 from db.sales.aftersale.rules import REASONS as AFTERSALE_REASONS
+from db.sales.aftersale.rules import Rules, Tier
+from db.sales.aftersale.rules import describe as describe_rules
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS
 from scanner import verdict_ui
@@ -25,6 +27,7 @@ from web.app import AREAS
 from web.errors import TITLES
 
 ROOT = Path(__file__).resolve().parent.parent
+EVERY_RULE = Rules((Tier(48, 5, 100, 900),), free_window_hours=2, whole_order_only=True, exchange_tiers=(Tier(24, 0),))
 TEMPLATE_MSGID = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 BASE_ERRORS = {"DomainError", "InvalidInput", "NotFound", "Conflict", "PermissionDenied", "TooManyAttempts"}
 
@@ -99,6 +102,7 @@ def label_msgids() -> dict[str, str]:
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
     found[SEAT_LABEL] = "db/i18n.py SEAT_LABEL"
     found |= {text: "db/sales/aftersale/rules.py REASONS" for text in AFTERSALE_REASONS.values()}
+    found |= {text: "db/sales/aftersale/rules.py describe" for text, _ in describe_rules(EVERY_RULE)}
     found |= {label: "db/sales/aftersale/refunds.py STATUS_LABELS" for label in REFUND_STATUS_LABELS.values()}
     found |= {text: "db/gate/rules.py" for text in (*REASONS.values(), ATTENTION, ATTENTION_UNNAMED, ATTENTION_SECTION)}
     found |= {

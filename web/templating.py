@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 
 from db.sales.aftersale.rules import REASONS as REFUND_REASONS
+from db.sales.aftersale.rules import describe as describe_rules
 from db.sales.status import STATUS_LABELS
 from db.staff.permissions import ROLE_LABELS, Permission
 from web.i18n import (
@@ -38,6 +39,7 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
         ROLE_LABELS=ROLE_LABELS,
         ORDER_STATUS_LABELS=STATUS_LABELS,
         REFUND_REASONS=REFUND_REASONS,
+        describe_rules=describe_rules,
         translated_labels=translated_labels,
         LANGUAGES=LANGUAGES,
         current_language=current_language.get,

@@ -14,7 +14,7 @@ from typing import Protocol
 from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.errors import Conflict, InvalidInput
-from db.sales.documents import chinese_seat_label, render_tickets_pdf
+from db.sales.documents import chinese_seat_label, render_tickets_pdf, with_rules
 from db.sales.queries import get_order
 from db.sales.status import PAID
 from db.sales.tables import Delivery, SmsMessage
@@ -56,7 +56,9 @@ def ticket_email(order: dict, sender: str) -> EmailMessage:
     codes = "\n".join(f"{chinese_seat_label(t) or t['price_class.name']}: {t['code']}" for t in order["tickets"])
     message.set_content(
         f"{order['buyer_name']}，您好：\n\n订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。"
-        f"\n入场时请出示二维码。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n票务中心"
+        f"\n入场时请出示二维码。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n"
+        + ("退换票规则：\n" + "\n".join(order["refund_rules_zh"]) + "\n\n" if order.get("refund_rules_zh") else "")
+        + "票务中心"
     )
     message.add_attachment(
         render_tickets_pdf(order), maintype="application", subtype="pdf", filename=f"tickets-{order['code']}.pdf"
@@ -73,7 +75,7 @@ def _send(message: EmailMessage) -> None:
 async def send_ticket_email(actor: Actor, code: str) -> None:
     """E-mail the e-tickets (PDF attached, QR texts in the body). Conflict if unpaid or no address;
     an SMTP failure is recorded as a failed delivery and raised as Conflict."""
-    order = await _paid_order(code)
+    order = await with_rules(await _paid_order(code))
     if not order["buyer_email"]:
         raise InvalidInput("The order has no e-mail address; use SMS or print the tickets.", field="email")
     sender = os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn")

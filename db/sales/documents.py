@@ -11,12 +11,13 @@ from functools import cache
 import segno
 from reportlab.lib.pagesizes import A6, landscape
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
+from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from db.i18n import seat_label, venue_minute
+from db.i18n import seat_label, translate, venue_minute
+from db.sales.aftersale.rules import describe
 from db.sales.queries import get_order
 
 CJK_FONT_PATH = os.environ.get("TC_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -74,6 +75,11 @@ def render_tickets_pdf(order: dict) -> bytes:
         ]
         for i, line in enumerate(lines):
             pdf.drawString(8 * mm, height - (24 + i * 6) * mm, line)
+        rules = order.get("refund_rules_zh")
+        if rules:  # the buyer's contract (R5.1): the rules version the tickets were sold under
+            pdf.setFont(font, 6)
+            for i, line in enumerate(simpleSplit("退换票规则：" + " ".join(rules), font, 6, width - 16 * mm)[:4]):
+                pdf.drawString(8 * mm, (16 - i * 3) * mm, line)
         qr = ImageReader(io.BytesIO(qr_png(ticket["code"], scale=4)))
         pdf.drawImage(qr, width - 58 * mm, height - 66 * mm, 52 * mm, 52 * mm)
         pdf.showPage()
@@ -83,5 +89,16 @@ def render_tickets_pdf(order: dict) -> bytes:
 
 async def ticket_pdf(code: str) -> bytes:
     """The printable e-ticket PDF of a paid order (NotFound for an unknown order)."""
-    order = await get_order(code)
-    return await asyncio.to_thread(render_tickets_pdf, order)  # ~0.2 s of CPU: keep the event loop free
+    order = await with_rules(await get_order(code))
+    return await asyncio.to_thread(render_tickets_pdf, order)
+
+
+async def with_rules(order: dict) -> dict:
+    """The order with its refund and exchange rules in Chinese (`refund_rules_zh`), for the PDF and the e-mail."""
+    from db.sales.aftersale.refunds import contract
+
+    rules = describe((await contract(order["code"])).rules)
+    return {
+        **order,
+        "refund_rules_zh": [translate("zh_CN", message, **params) for message, params in rules],
+    }  # ~0.2 s of CPU: keep the event loop free

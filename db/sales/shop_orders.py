@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from db.audit.record import utcnow
 from db.errors import Conflict, InvalidInput
+from db.sales.aftersale.refunds import contract, exchange_quote, quote_refund
+from db.sales.aftersale.rules import Quote, Rules
 from db.sales.buyer import Buyer
 from db.sales.delivery import send_ticket_email
 from db.sales.orders import ItemRequest, OrderSummary, create_order
 from db.sales.payments import PaymentResult, sandbox_checkout, sandbox_pay, start_online_payment
 from db.sales.providers import Checkout
 from db.sales.queries import get_order
-from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY, Quote, quote
 from db.sales.shop_throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt, customer
 from db.sales.status import PAID, TICKET_ISSUED
 
@@ -116,16 +117,18 @@ class CustomerOrder:
     refund: Quote | None  # what a refund of the valid tickets would cost now (paid orders)
     exchange: Quote | None
     outcome: str  # the last settled payment's outcome: accepted | reheld | refund_due | ''
+    rules: Rules | None = None  # the refund and exchange rules the tickets were sold under
 
 
 async def customer_order(code: str, now: dt.datetime | None = None) -> CustomerOrder:
     """The order as its customer sees it, with today's refund and exchange quotes (R5.1, R5.2)."""
     now = now or utcnow()
     order = await get_order(code)
-    prices = [t["price_fen"] for t in order["tickets"] if t["status"] == TICKET_ISSUED]
+    valid = [t for t in order["tickets"] if t["status"] == TICKET_ISSUED]
     refund = exchange = None
-    if order["status"] == PAID and prices:
-        refund = quote(REFUND_POLICY, prices, order["session.starts_at"], now)
-        exchange = quote(EXCHANGE_POLICY, prices, order["session.starts_at"], now)
+    if order["status"] == PAID and valid:
+        refund = await quote_refund(code, now=now)
+        exchange = await exchange_quote(code, now=now)
     settled = [p["outcome"] for p in order["payments"] if p["outcome"]]
-    return CustomerOrder(order, refund, exchange, settled[-1] if settled else "")
+    rules = (await contract(code)).rules
+    return CustomerOrder(order, refund, exchange, settled[-1] if settled else "", rules)

@@ -14,11 +14,11 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from db.errors import Conflict, DomainError, InvalidInput
+from db.sales.aftersale.policies import in_force_for_session
 from db.sales.boxoffice_quote import QuoteTicket, quote
 from db.sales.buyer import ID_TYPES, Buyer
 from db.sales.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.policy import concession_kinds
-from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.forms import form_number, ids
@@ -119,8 +119,7 @@ async def _step(
         ctx |= {
             "concessions": await concession_kinds(),
             "id_types": ID_TYPES,
-            "refund_policy": REFUND_POLICY,
-            "exchange_policy": EXCHANGE_POLICY,
+            "refund_rules": (await in_force_for_session(session_id)).rules,
         }
     return render(request, "sales/session.html", partial="sales/_order_panel.html", status_code=status_code, **ctx)
 

@@ -16,11 +16,11 @@ from db.audit.record import utcnow
 from db.catalog import queries as catalog
 from db.catalog.operations import EVENT_KIND_LABELS, EVENT_KINDS
 from db.errors import Conflict, DomainError, InvalidInput
+from db.sales.aftersale.policies import in_force_for_session
 from db.sales.buyer import ID_TYPES
 from db.sales.policy import concession_kinds
 from db.sales.queries import availability, events_on_sale, seat_plan
 from db.sales.shop_orders import MAX_TICKETS, place_order, shop_items
-from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from web.auth import PUBLIC
 from web.i18n import DEFAULT_TIMEZONE
 from web.shop import forms
@@ -87,8 +87,7 @@ async def _session_page(
         form=form,
         concessions=await concession_kinds(),
         id_types=[(t, forms.ID_TYPE_LABELS[t]) for t in ID_TYPES],
-        refund_policy=REFUND_POLICY,
-        exchange_policy=EXCHANGE_POLICY,
+        refund_rules=(await in_force_for_session(session["id"])).rules,
         max_tickets=MAX_TICKETS,
         kind_label=EVENT_KIND_LABELS.get(session["event_kind"], session["event_kind"]),
         **{"error": None, "error_field": None, "taken": False, **extra},

@@ -18,7 +18,6 @@ from db.sales.documents import qr_svg, ticket_pdf
 from db.sales.orders import cancel_order
 from db.sales.shop_lookup import normalize_code
 from db.sales.shop_orders import checkout, customer_order, email_tickets, pay, settled, start_payment
-from db.sales.shop_refund_rules import EXCHANGE_POLICY, REFUND_POLICY
 from db.sales.shop_throttle import customer
 from web.auth import PUBLIC
 from web.i18n import gettext
@@ -38,8 +37,7 @@ async def _order_page(request: Request, code: str, status_code: int = 200, **ext
         order=view.order,
         qr_svg=qr_svg,
         status_labels=forms.STATUS_LABELS,
-        refund_policy=REFUND_POLICY,
-        exchange_policy=EXCHANGE_POLICY,
+        refund_rules=view.rules,
         **{"error": None, "notice": None, **extra},
     )
 

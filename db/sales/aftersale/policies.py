@@ -91,6 +91,16 @@ async def in_force(event_id: int) -> PolicyVersion:
     return _version(min(rows, key=rank))
 
 
+async def in_force_for_session(session_id: int) -> PolicyVersion:
+    """The version in force now for a session's event (shown before payment)."""
+    from db.catalog.tables import EventSession
+
+    row = await EventSession.select(EventSession.event).where(EventSession.id == session_id).first()
+    if row is None:
+        raise NotFound("No such session.")
+    return await in_force(row["event"])
+
+
 async def history(*, event_kind: str | None = None, event_id: int | None = None) -> list[PolicyVersion]:
     """Every version, newest first; of one kind or one event when given."""
     query = AftersalePolicy.select().order_by(AftersalePolicy.id, ascending=False).output(load_json=True)

@@ -32,6 +32,7 @@ from db.sales.aftersale import policies
 from db.sales.aftersale.rules import (
     ALREADY_REFUNDED,
     ALREADY_USED,
+    EXCHANGE,
     FOREIGN_TICKET,
     NO_TICKETS,
     REASONS,
@@ -217,6 +218,36 @@ async def quote_refund(
         version = (await policies.in_force(order.event_id)).version
         return Quote(REFUND, False, refused.reason, version, 0, 0, 0, None)
     return await _quote(order, chosen, whole, now or utcnow(), waived)
+
+
+async def exchange_quote(code: str, now: dt.datetime | None = None) -> Quote:
+    """What exchanging the order's valid tickets would cost now (the exchange tiers of its rules)."""
+    order = await _order(code, None)
+    rows = [r for r in await _tickets(order) if r["status"] == TICKET_ISSUED]
+    version = await policies.get_version(rows[0]["policy_version"] if rows else None)
+    terms = [
+        TicketTerms(
+            r["id"],
+            r["price_fen"],
+            r["issued_at"] or order.paid_at,
+            r["status"],
+            r["admitted"],
+            bool(r["seat.obstructed"]),
+        )
+        for r in rows
+    ]
+    return quote(version.rules, version.version, terms, order.starts_at, now or utcnow(), kind=EXCHANGE)
+
+
+async def contract(code: str) -> policies.PolicyVersion:
+    """The rules the order's tickets were sold under (the buyer's contract)."""
+    order = await _order(code, None)
+    rows = await _tickets(order)
+    return (
+        await policies.get_version(rows[0]["policy_version"] if rows else None)
+        if rows
+        else await policies.in_force(order.event_id)
+    )
 
 
 def _method(order: _OrderFacts) -> str:

@@ -250,6 +250,55 @@ def quote(
     return Quote(kind, True, None, version, fee_total, price - fee_total, price, tier, tuple(lines))
 
 
+def _yuan(fen: int) -> str:
+    return f"¥{fen / 100:.2f}"
+
+
+def describe(rules: Rules) -> list[tuple[str, dict[str, Any]]]:
+    """The rules as buyers read them: (English msgid, params) lines, shown before payment, on the order page,
+    the e-mail and the PDF ticket (zh_CN in aftersale.po)."""
+    lines: list[tuple[str, dict[str, Any]]] = []
+    for t in rules.refund_tiers:
+        lines.append(
+            (
+                "From {hours} hours before the start: refund less {percent}% of the price.",
+                {"hours": t.hours_before, "percent": t.percent},
+            )
+        )
+        if t.min_fee_fen:
+            lines.append(("At least {fee}.", {"fee": _yuan(t.min_fee_fen)}))
+        if t.max_fee_fen is not None:
+            lines.append(("At most {fee}.", {"fee": _yuan(t.max_fee_fen)}))
+    if rules.refund_tiers:
+        lines.append(
+            ("Later than {hours} hours before the start: no refund.", {"hours": rules.refund_tiers[-1].hours_before})
+        )
+    else:
+        lines.append(("No refunds.", {}))
+    if rules.free_window_hours:
+        lines.append(("Within {hours} hours after purchase: refund without a fee.", {"hours": rules.free_window_hours}))
+    if rules.whole_order_only:
+        lines.append(("Whole orders only.", {}))
+    if rules.exchange_allowed and rules.exchange_tiers:
+        for t in rules.exchange_tiers:
+            lines.append(
+                (
+                    "From {hours} hours before the start: exchange for {percent}% of the price.",
+                    {"hours": t.hours_before, "percent": t.percent},
+                )
+            )
+        lines.append(
+            (
+                "Later than {hours} hours before the start: no exchange.",
+                {"hours": rules.exchange_tiers[-1].hours_before},
+            )
+        )
+    else:
+        lines.append(("No exchanges.", {}))
+    lines.append(("Obstructed-view seats are always refunded without a fee.", {}))
+    return lines
+
+
 def better(a: Quote, b: Quote) -> Quote:
     """Of two quotes for the same tickets, the one better for the buyer: a later policy change never
     worsens an already-sold ticket's terms (the version in force at purchase is the buyer's contract)."""
