@@ -10,6 +10,7 @@ import re
 from db.actor import Actor
 from db.audit.record import record
 from db.errors import InvalidInput, NotFound
+from db.privacy.masking import mask_email, mask_phone
 from db.sales.queries import search_orders
 from db.sales.tables import Order
 from db.transaction import write_transaction
@@ -18,7 +19,7 @@ MAX_PHONE_RESULTS = 50
 
 
 async def buyer_details(actor: Actor, code: str) -> dict:
-    """The buyer of an order (name, phone, e-mail, masked ID number); records "customer.view"."""
+    """The buyer of an order (name; phone, e-mail and ID number masked); records "customer.view"."""
     code = code.strip().upper()
     row = (
         await Order.select(Order.code, Order.buyer_name, Order.buyer_phone, Order.buyer_email, Order.buyer_id_masked)
@@ -28,7 +29,8 @@ async def buyer_details(actor: Actor, code: str) -> dict:
     if row is None:
         raise NotFound("No such order.")
     await log_customer_view(actor, [code], "buyer details opened")
-    return row
+    # masked by default (R6.3): the full value needs a reveal with a purpose (db/privacy/reveals.py)
+    return {**row, "buyer_phone": mask_phone(row["buyer_phone"]), "buyer_email": mask_email(row["buyer_email"])}
 
 
 async def log_customer_view(actor: Actor, codes: list[str], summary: str) -> None:

@@ -64,9 +64,11 @@ async def test_buyer_details_are_opened_on_purpose_and_recorded():
         assert await AuditEntry.count().where(AuditEntry.action == "customer.view") == 0
         buyer = await client.get(f"/sales/orders/{mine}/buyer", headers=HX)
         assert (
-            "13800138000" in buyer.text
+            "138****8000" in buyer.text
+            and "13800138000" not in buyer.text  # masked: shown in full only by a reveal with a purpose
             and "1101**********1234" in buyer.text
             and "110101199003071234" not in buyer.text
+            and 'hx-post="/privacy/reveal"' in buyer.text
         )
     views = await AuditEntry.select(AuditEntry.actor_name, AuditEntry.object_id).where(
         AuditEntry.action == "customer.view"
