@@ -14,13 +14,15 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from db.errors import DomainError
+from db.sales.aftersale.notify import send_refund_email
+from db.sales.aftersale.refunds import customer_refund
 from db.sales.documents import qr_svg, ticket_pdf
 from db.sales.orders import cancel_order
 from db.sales.shop_lookup import normalize_code
 from db.sales.shop_orders import checkout, customer_order, email_tickets, pay, settled, start_payment
 from db.sales.shop_throttle import customer
 from web.auth import PUBLIC
-from web.i18n import gettext
+from web.i18n import format_fen, gettext
 from web.shop import forms
 from web.shop.grants import client_key, is_granted
 from web.shop.lookup import lookup_page
@@ -91,6 +93,23 @@ async def order_email(request: Request, code: FromPath[str]) -> Response:
     return await _for_granted(request, code, send)
 
 
+@post("/shop/orders/{code:str}/refund", opt=PUBLIC)
+async def order_refund(request: Request, code: FromPath[str]) -> Response:
+    """The customer refunds the whole order after seeing today's quote; the e-mail follows the answer."""
+
+    async def refund(code: str) -> Response:
+        actor = customer(client_key(request))
+        done = await customer_refund(actor, code)
+        notice = gettext(
+            "Refund {number}: you get back {amount}.", number=done.number, amount=format_fen(done.refund_fen)
+        )
+        page = await _order_page(request, code, notice=notice)
+        page.background = BackgroundTask(send_refund_email, actor, done)
+        return page
+
+    return await _for_granted(request, code, refund)
+
+
 @get("/shop/orders/{code:str}/tickets.pdf", opt=PUBLIC)
 async def order_pdf(request: Request, code: FromPath[str]) -> Response:
     async def download(code: str) -> Response:
@@ -141,4 +160,14 @@ async def checkout_pay(request: Request, reference: FromPath[str]) -> Response:
     return forms.go(request, f"/shop/orders/{code}", background=background)
 
 
-ROUTES = [order_page, order_pay, order_cancel, order_email, order_email_status, order_pdf, checkout_page, checkout_pay]
+ROUTES = [
+    order_page,
+    order_pay,
+    order_cancel,
+    order_refund,
+    order_email,
+    order_email_status,
+    order_pdf,
+    checkout_page,
+    checkout_pay,
+]

@@ -631,6 +631,16 @@ async def send_to_provider(refund_id: int, now: dt.datetime | None = None) -> st
     return new
 
 
+async def customer_refund(actor: Actor, code: str, now: dt.datetime | None = None) -> RefundResult:
+    """The customer refunds the whole order from the order page (their lookup grant is the identity): the
+    codes are void at once, then an online payment's refund goes to the provider after the commit."""
+    refund = await request_refund(actor, code, channel="web_shop", proof="online lookup grant", now=now)
+    if refund.status == APPROVED and refund.method in PROVIDER_METHODS:
+        status = await send_to_provider(refund.id)
+        refund = RefundResult(**{**{f: getattr(refund, f) for f in refund.__slots__}, "status": status})
+    return refund
+
+
 async def refunds_of_order(order_id: int) -> list[dict]:
     return await Refund.select().where(Refund.order == order_id).order_by(Refund.id).output(load_json=True)
 
