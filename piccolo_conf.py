@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from db.config import database_url, engine_from_url
+from db.core.engine import database_url, engine_from_url
 
 DB = engine_from_url(database_url())
 

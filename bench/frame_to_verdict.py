@@ -31,8 +31,8 @@ from bench.server import percentile  # noqa: E402
 
 async def prepare(tickets: int) -> tuple[str, list[str]]:
     from bench.redeem import issue_tickets
-    from db.actor import Actor
     from db.catalog import operations as catalog
+    from db.core.actor import Actor
     from db.migrate import migrate
 
     await migrate()

@@ -34,7 +34,7 @@ PASSWORD = "Burst-Test-2026!"
 
 async def prepare(tag: str, tickets: int, logins: int) -> tuple[list[str], list[str], list[str]]:
     """(device tokens, ticket codes, staff usernames)."""
-    from db.actor import Actor
+    from db.core.actor import Actor
     from db.staff.accounts import create_staff
 
     venue, gate_ids, tokens = await prepare_gates(tag)
@@ -80,7 +80,7 @@ async def main() -> None:
     tokens, codes, users = await prepare(tag, args.tickets, args.logins)
     from piccolo.engine.finder import engine_finder
 
-    from db.config import close_engine
+    from db.core.engine import close_engine
 
     await close_engine(engine_finder())
 

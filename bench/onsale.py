@@ -36,9 +36,9 @@ PARTNER_KEY = "demo-partner-key"
 
 async def prepare(tickets: int) -> tuple[int, int]:
     """A fresh general-admission session with `tickets` tickets at a venue of its own: (session, class)."""
-    from db.actor import Actor
     from db.catalog import operations as catalog
     from db.catalog.tables import PriceClass
+    from db.core.actor import Actor
     from db.migrate import migrate
     from db.sales import demo as sales_demo
     from db.staff import demo as staff_demo

@@ -47,8 +47,8 @@ def tree_cpu_seconds(pid: int) -> float:
 
 async def prepare_gates(tag: str) -> tuple[int, list[int], list[str]]:
     """A venue with GATES gates and a device token per gate: (venue, gate ids, tokens)."""
-    from db.actor import Actor
     from db.catalog import operations as catalog
+    from db.core.actor import Actor
     from db.gate.devices import register_device
     from db.migrate import migrate
 
@@ -65,13 +65,13 @@ async def prepare_gates(tag: str) -> tuple[int, list[int], list[str]]:
 
 async def issue_tickets(venue: int, gate_ids: list[int], tickets: int, tag: str, days: int) -> tuple[int, list[str]]:
     """A session open for admission now with `tickets` paid, issued tickets: (session id, codes)."""
-    from db.actor import Actor
     from db.audit.record import utcnow
     from db.catalog import operations as catalog
     from db.catalog.tables import PriceClass
+    from db.core.actor import Actor
+    from db.core.transaction import write_transaction
     from db.sales.tables import Order, Ticket
     from db.ticketcode import keyring
-    from db.transaction import write_transaction
 
     actor = Actor.system("bench")
     now = utcnow()

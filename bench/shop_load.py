@@ -38,9 +38,9 @@ ROWS, SEATS_PER_ROW = 16, 25
 
 async def prepare(ga_tickets: int) -> dict:
     """A seated session (400 seats) and a general-admission session of `ga_tickets`, each at a venue of its own."""
-    from db.actor import Actor
     from db.catalog import operations as catalog
     from db.catalog.tables import PriceClass
+    from db.core.actor import Actor
     from db.migrate import migrate
     from db.sales import demo as sales_demo
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import importlib
 
-from db.actor import Actor
-from db.config import run_tool
+from db.core.actor import Actor
+from db.core.engine import run_tool
 from db.migrate import migrate
 
 # Each domain that has demo data has a db/<domain>/demo.py with `async def load(actor)`, run in this order.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
-from db.config import database_url, run_tool
-from db.transaction import enable_wal
+from db.core.engine import database_url, run_tool
+from db.core.transaction import enable_wal
 
 
 async def migrate() -> None:

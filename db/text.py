@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 

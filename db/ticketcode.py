@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from db.config import ROOT
+from db.core.engine import ROOT
 
 FORMAT_VERSION = 1
 _BODY = struct.Struct(">BIIB")

@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from db.config import ROOT
-from db.i18n import seat_label
+from db.core.engine import ROOT
+from db.core.i18n import seat_label
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,8 +76,8 @@ def headless_line(verdict: dict, t: float) -> str:
 async def run_camera(args: argparse.Namespace) -> int:
     from piccolo.engine.postgres import PostgresEngine
 
-    from db.config import close_engine
-    from db.errors import DomainError
+    from db.core.engine import close_engine
+    from db.core.errors import DomainError
     from db.gate.rules import Direction
     from db.gate.tables import Scan
     from scanner.client import Debouncer, GateClient, run_frames

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from db.actor import Actor
 from db.audit.record import utcnow
-from db.errors import DomainError
+from db.core.actor import Actor
+from db.core.errors import DomainError
 from db.gate.devices import DeviceInfo, GateInfo, device_for_token, gate_by_code
 from db.gate.redeem import redeem, verdict_dict
 from db.gate.rules import Direction, Presence, Status

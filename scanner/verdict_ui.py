@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from db.core.i18n import seat_label, translate
 from db.gate.rules import REASONS, attention_text
-from db.i18n import seat_label, translate
 from scanner.sound import Sound
 
 FONT_CANDIDATES = (

@@ -118,7 +118,7 @@ def _all_tables():
 @pytest.fixture(autouse=True)
 async def clean_database(migrated) -> AsyncIterator[None]:
     """Every test starts from empty tables (schema and migrations stay)."""
-    from db.config import engine_name
+    from db.core.engine import engine_name
     from db.staff.tables import StaffUser
 
     tables = _all_tables()

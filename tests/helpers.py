@@ -8,8 +8,8 @@ import socket
 
 import httpx
 
-from db.actor import Actor
 from db.catalog import operations as catalog
+from db.core.actor import Actor
 from db.staff.accounts import create_staff
 from db.staff.permissions import Role
 

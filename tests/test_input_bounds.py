@@ -17,7 +17,7 @@ OVERFLOW = "99999999999999999999"
 
 
 def test_the_parser_refuses_superscripts_huge_values_and_out_of_range():
-    from db.errors import InvalidInput
+    from db.core.errors import InvalidInput
     from web.forms import MAX_ID, whole_number
 
     assert whole_number(" 12 ", field="n", maximum=20) == 12

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.sales.buyer import Buyer, clean_buyer
 from db.sales.tables import Order
 from db.staff.accounts import create_staff

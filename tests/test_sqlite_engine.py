@@ -1,4 +1,4 @@
-"""The embedded SQLite engine keeps its connections (db/sqlite.py): reused, never left holding a lock or a
+"""The embedded SQLite engine keeps its connections (db/core/sqlite.py): reused, never left holding a lock or a
 transaction, never lent to two users, and never writing to a file that is no longer the one at the
 database's path. The databases here are in WAL mode, as the app's are."""
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from db.sqlite import KeptConnectionsSQLiteEngine
-from db.transaction import write_transaction
+from db.core.sqlite import KeptConnectionsSQLiteEngine
+from db.core.transaction import write_transaction
 
 
 def _make_database(path: Path, label: str) -> None:

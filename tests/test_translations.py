@@ -3,7 +3,7 @@
 Collected from the source, not from a list: `_("...")` literals in templates; in db/ the message passed
 to DomainError or any of its subclasses (found by walking class definitions) and seat-map problems; in
 web/ literal gettext() calls, navigation labels and error titles; the gate verdicts' reasons and attention
-notes (db/gate/rules.py), the seat label (db/i18n.py) and the camera client's verdict screen."""
+notes (db/gate/rules.py), the seat label (db/core/i18n.py) and the camera client's verdict screen."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from db.catalog.operations import EVENT_KIND_LABELS
+from db.core.i18n import SEAT_LABEL
 from db.gate.rules import ATTENTION, ATTENTION_SECTION, ATTENTION_UNNAMED, REASONS
-from db.i18n import SEAT_LABEL
 from db.sales.aftersale.refunds import STATUS_LABELS as REFUND_STATUS_LABELS
 from db.sales.aftersale.rules import REASONS as AFTERSALE_REASONS
 from db.sales.aftersale.rules import Rules, Tier
@@ -100,7 +100,7 @@ def label_msgids() -> dict[str, str]:
     found |= {label: "db/sales/status.py STATUS_LABELS" for label in STATUS_LABELS.values()}
     found |= {label: "EVENT_KIND_LABELS" for label in EVENT_KIND_LABELS.values()}
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
-    found[SEAT_LABEL] = "db/i18n.py SEAT_LABEL"
+    found[SEAT_LABEL] = "db/core/i18n.py SEAT_LABEL"
     found |= {text: "db/sales/aftersale/rules.py REASONS" for text in AFTERSALE_REASONS.values()}
     found |= {text: "db/sales/aftersale/rules.py describe" for text, _ in describe_rules(EVERY_RULE)}
     found |= {label: "db/sales/aftersale/refunds.py STATUS_LABELS" for label in REFUND_STATUS_LABELS.values()}
@@ -148,7 +148,7 @@ def test_translations_keep_their_placeholders():
 
 
 def test_an_order_status_in_an_error_reads_as_staff_name_it():
-    from db.errors import Conflict
+    from db.core.errors import Conflict
     from web.errors import explain
     from web.i18n import current_language
 

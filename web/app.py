@@ -17,8 +17,8 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from db.config import ROOT, close_engine
-from db.transaction import enable_wal
+from db.core.engine import ROOT, close_engine
+from db.core.transaction import enable_wal
 from web import admin, aftersale, catalog, gate, health, sales, shop
 from web.admin import jobs as data_protection_jobs
 from web.api import checkin, partner, partner_refunds, payments

@@ -18,7 +18,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.status import STATUS_LABELS
 from web.i18n import gettext
 

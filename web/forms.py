@@ -18,7 +18,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import BodyKwarg, QueryParameter
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 
 MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL `serial`/`integer`)
 MAX_DIGITS = 12

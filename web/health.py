@@ -1,6 +1,6 @@
 from litestar import get
 
-from db.config import engine_name
+from db.core.engine import engine_name
 from db.migrate import pending_migrations
 from db.staff.tables import StaffUser
 from web.auth import PUBLIC

@@ -1,7 +1,7 @@
 """Languages of the UI (Simplified Chinese by default, English): Babel catalogs under translations/.
 
 Message ids are English. Each area keeps its own catalog, translations/<locale>/LC_MESSAGES/<area>.po;
-db/i18n.py reads and merges them. The language of a request comes from the `lang` cookie."""
+db/core/i18n.py reads and merges them. The language of a request comes from the `lang` cookie."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
-from db import i18n as db_i18n
+from db.core import i18n as db_i18n
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
@@ -27,7 +27,7 @@ def gettext(message: str, **params: object) -> str:
 
 
 def seat_label(section: str, row: str, number: int) -> str:
-    """A seat's label in the request's language (db.i18n.seat_label)."""
+    """A seat's label in the request's language (db.core.i18n.seat_label)."""
     return db_i18n.seat_label(section, row, number, current_language.get())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from db.config import secret
+from db.core.engine import secret
 
 SESSION_COOKIE = "tc_session"
 LANGUAGE_COOKIE = "lang"

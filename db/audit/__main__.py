@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from db.audit import chain
-from db.config import run_tool
+from db.core.engine import run_tool
 
 
 async def _verify() -> int:

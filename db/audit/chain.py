@@ -28,8 +28,8 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from db.audit.tables import AuditEntry, AuditSeal
-from db.config import secret
-from db.transaction import write_transaction
+from db.core.engine import secret
+from db.core.transaction import write_transaction
 
 GENESIS = "0" * 64
 SEAL_BATCH = 5000

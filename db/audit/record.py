@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.actor import Actor
 from db.audit.tables import AuditEntry
+from db.core.actor import Actor
 
 
 def utcnow() -> dt.datetime:

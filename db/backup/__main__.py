@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from db.actor import Actor
-from db.config import run_tool
+from db.core.actor import Actor
+from db.core.engine import run_tool
 from db.ops import backup
 
 ACTOR = Actor.system("db.backup")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from db.actor import Actor
 from db.catalog.operations import (
     PriceClassSpec,
     SessionSpec,
@@ -18,6 +17,7 @@ from db.catalog.operations import (
     schedule_price_change,
 )
 from db.catalog.tables import PriceClass, Venue
+from db.core.actor import Actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BENCH_EVENT = "草莓音乐节·草坪专场"  # the general-admission session with exactly 1,000 tickets

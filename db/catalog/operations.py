@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from asyncpg.exceptions import UniqueViolationError
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.pricing import ScheduledPrice, price_at, upcoming
 from db.catalog.seatmap import SeatRow, parse_seat_csv
@@ -24,11 +23,12 @@ from db.catalog.tables import (
     SessionSeat,
     Venue,
 )
-from db.config import engine_name
-from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.actor import Actor
+from db.core.engine import engine_name
+from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.transaction import write_transaction
 from db.staff.permissions import Permission, role_allows
 from db.text import one_line
-from db.transaction import write_transaction
 
 EVENT_KINDS = ("performance", "film", "sport", "attraction")
 # The kinds as people name them (English msgids; zh_CN: 演出, 电影, 体育赛事, 景点门票).

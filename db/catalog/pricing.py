@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 
 _YUAN = re.compile(r"^(-?)(\d{1,9})(?:\.(\d{1,2}))?$")
 

@@ -12,7 +12,7 @@ from piccolo.query.functions.aggregate import Count
 
 from db.audit.record import utcnow
 from db.catalog.tables import Event, EventSession, Gate, PriceChange, Seat, SessionGate, SessionSeat, Venue
-from db.errors import NotFound
+from db.core.errors import NotFound
 
 
 async def _counts(column, ids: list[int]) -> dict[int, int]:

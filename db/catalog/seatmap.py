@@ -14,7 +14,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 
 COLUMNS = ("section", "row", "number", "seat_class", "x", "y")
 MAX_SEATS = 100_000

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from db.actor import Actor
+from db.core.actor import Actor
 from db.finance.tables import LedgerEntry
 
 SALE = "sale"

@@ -24,7 +24,7 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
        "reason_params": {name: str} for the msgid (times already in Asia/Shanghai "YYYY-MM-DD HH:MM"),
        "ticket":        {"id", "session_id", "session" (event name + local start), "seat" ({"section",
                         "row", "number"}, or None for general admission; clients word it in their language
-                        with db.i18n.seat_label(**seat, language=...): 池座 1排5座 / 池座 row 1, seat 5),
+                        with db.core.i18n.seat_label(**seat, language=...): 池座 1排5座 / 池座 row 1, seat 5),
                         "class" (price class name), "concession" ('' or the kind's code),
                         "concession_names" ({"zh_CN", "en"} display names of the kind, joined in by the
                         same SELECT; {} for none)} or None when the code is invalid/unknown,

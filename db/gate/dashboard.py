@@ -10,7 +10,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.audit.record import utcnow
 from db.catalog.tables import EventSession, Gate, PriceClass, SessionGate, SessionSeat
-from db.errors import NotFound
+from db.core.errors import NotFound
 from db.gate.tables import GateConflict, GateDevice, Scan
 from db.sales.tables import Ticket
 

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from db.actor import Actor
 from db.catalog.tables import Gate
+from db.core.actor import Actor
 from db.gate.devices import hash_token, register_device
 from db.gate.tables import GateDevice
 

@@ -11,12 +11,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.tables import Gate
-from db.errors import Conflict, InvalidInput, NotFound
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.transaction import write_transaction
 from db.gate.tables import GateDevice
-from db.transaction import write_transaction
 
 log = logging.getLogger("ticketcenter.gate")
 

@@ -22,13 +22,13 @@ from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from db import pg
 from db.audit.record import utcnow
+from db.core import pg
+from db.core.transaction import write_transaction
 from db.gate.devices import GateInfo
 from db.gate.live import CHANNEL
 from db.gate.rules import Direction
 from db.gate.tables import Scan
-from db.transaction import write_transaction
 
 PRESENCE_SQL = """
 SELECT a.inside, a.first_entry_at, g.code AS first_gate, a.first_gate AS first_gate_id

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.actor import Actor
 from db.audit.record import utcnow
-from db.errors import Conflict, InvalidInput, NotFound
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.i18n import venue_minute
 from db.gate.devices import GateInfo, gate_by_code
 from db.gate.live import announce
 from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence
@@ -35,7 +36,6 @@ from db.gate.rules import (
     parse_sections,
 )
 from db.gate.tables import Scan
-from db.i18n import venue_minute
 from db.ticketcode import TicketClaim, keyring
 
 _TICKET_SQL = """
@@ -91,7 +91,7 @@ def verdict_dict(
 
 
 def _seat(row: dict) -> dict[str, Any] | None:
-    """The seat's parts; each client words it in its language with db.i18n.seat_label(**seat, language=...)."""
+    """The seat's parts; each client words it in its language with db.core.i18n.seat_label(**seat, language=...)."""
     if row["section"] is None:
         return None
     return {"section": row["section"], "row": row["row_label"], "number": row["number"]}

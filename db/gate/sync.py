@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.tables import SessionGate
-from db.errors import InvalidInput
+from db.core.actor import Actor
+from db.core.errors import InvalidInput
 from db.gate.devices import GateInfo
 from db.gate.live import announce
 from db.gate.presence import Replayed, connection, insert_scan, presence_row, write_presence

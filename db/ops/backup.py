@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from piccolo.conf.apps import Finder
 
-from db.config import ROOT, database_url
+from db.core.engine import ROOT, database_url
 
 FORMAT = 1
 # The tables whose content is checksummed row by row (money, tickets, entries, the audit trail); every

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from db.actor import Actor
+from db.core.actor import Actor
 from db.ops import backup
 from db.ops.tables import Backup
 

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 from piccolo.conf.apps import Finder
 
-from db.config import database_url
+from db.core.engine import database_url
 
 # Read in full: the catalog (venues, seats, events, sessions, gates, prices) and the concession names.
 READ_APPS = ("catalog",)

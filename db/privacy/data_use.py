@@ -7,15 +7,15 @@ import csv
 import datetime as dt
 import io
 
-from db.actor import Actor
 from db.audit.record import record
-from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.transaction import write_transaction
 from db.privacy.reveals import clean_purpose
 from db.privacy.tables import DataUseDownload, DataUseRequest
 from db.sales.status import PAID
 from db.sales.tables import Order
 from db.staff.permissions import Permission, role_allows
-from db.transaction import write_transaction
 
 # The exports a request can name: code -> label (English msgid). Each is one session's buyers.
 EXPORTS = {

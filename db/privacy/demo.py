@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db.actor import Actor
 from db.catalog.tables import PriceClass
+from db.core.actor import Actor
 from db.privacy import data_use
 from db.privacy.reveals import reveal
 from db.privacy.tables import Reveal

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db.actor import Actor
 from db.audit.record import record
 from db.catalog.tables import EventSession
-from db.errors import InvalidInput
+from db.core.actor import Actor
+from db.core.errors import InvalidInput
+from db.core.transaction import write_transaction
 from db.privacy.masking import ANONYMISED_NAME
 from db.privacy.tables import RetentionPolicy
 from db.sales.tables import Order, OrderItem, SmsMessage
-from db.transaction import write_transaction
 
 DEFAULT_KEEP_DAYS = 365
 MIN_KEEP_DAYS, MAX_KEEP_DAYS = 30, 3650

@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from db.actor import Actor
 from db.audit.record import record
-from db.errors import InvalidInput, NotFound, PermissionDenied
+from db.core.actor import Actor
+from db.core.errors import InvalidInput, NotFound, PermissionDenied
+from db.core.transaction import write_transaction
 from db.privacy.masking import FIELDS
 from db.privacy.tables import Reveal
 from db.sales.tables import Order
 from db.staff.permissions import Permission, role_allows
-from db.transaction import write_transaction
 
 PURPOSE_MIN, PURPOSE_MAX = 4, 200
 _COLUMNS = {"phone": Order.buyer_phone, "email": Order.buyer_email}

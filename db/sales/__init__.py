@@ -2,8 +2,8 @@
 
 Box office, public shop and partner API all call these operations; each is ONE transaction, takes plain
 values, returns plain values, writes its audit record and an OrderEvent (the status history), and raises
-db.errors: InvalidInput (422, bad input; `.field` names it), NotFound (404), Conflict (409: sold out,
-seat taken, wrong status), PermissionDenied (403). `actor` is db.actor.Actor (StaffPrincipal.actor,
+db.core.errors: InvalidInput (422, bad input; `.field` names it), NotFound (404), Conflict (409: sold out,
+seat taken, wrong status), PermissionDenied (403). `actor` is db.core.actor.Actor (StaffPrincipal.actor,
 PartnerIdentity.actor, or Actor.system(...)); for staff, actor.user_id is recorded as the seller.
 
 Statuses (db/sales/status.py)
@@ -29,7 +29,7 @@ Inquiry (db.sales.queries) - expired holds are released before anything is count
     order_status(code, partner_id=None) -> {"id", "code", "status", "total_fen", "expires_at", "partner"}.
     order_tickets(code) -> [{"id", "code" (QR text), "status", "price_fen", "concession", "price_class.name",
         "seat", "seat.section", "seat.row_label", "seat.number"}] (one query; for APIs and ticket pages).
-    A seat's parts are None for general admission; a seat is worded with db.i18n.seat_label(section, row,
+    A seat's parts are None for general admission; a seat is worded with db.core.i18n.seat_label(section, row,
     number, language), the one format of every page, verdict and document: 池座 3排12座 / 池座 row 3, seat 12.
 
 Order (db.sales.orders)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 
-from db.actor import Actor
 from db.audit.record import record
-from db.errors import InvalidInput, NotFound
+from db.core.actor import Actor
+from db.core.errors import InvalidInput, NotFound
+from db.core.transaction import write_transaction
 from db.privacy.masking import mask_email, mask_phone
 from db.sales.queries import search_orders
 from db.sales.tables import Order
-from db.transaction import write_transaction
 
 MAX_PHONE_RESULTS = 50
 

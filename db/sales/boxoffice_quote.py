@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.catalog.operations import session_prices
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.sales.policy import concession_rules, group_tiers
 from db.sales.pricing import group_tier, unit_price
 from db.sales.queries import seat_plan

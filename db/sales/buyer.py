@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.text import one_line
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")

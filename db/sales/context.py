@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from db.catalog.pricing import ScheduledPrice, price_at
-from db.errors import Conflict, NotFound
+from db.core.errors import Conflict, NotFound
 from db.sales.policy import DEFAULT_HOLD_MINUTES
 from db.sales.pricing import Tier
 from db.sales.status import EXPIRING

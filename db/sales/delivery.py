@@ -11,9 +11,9 @@ import smtplib
 from email.message import EmailMessage
 from typing import Protocol
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
-from db.errors import Conflict, InvalidInput
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput
 from db.sales.documents import chinese_seat_label, render_tickets_pdf, with_rules
 from db.sales.queries import get_order
 from db.sales.status import PAID

@@ -3,7 +3,7 @@ and the partner 票多多开放平台 with the API key `demo-partner-key`. Safe 
 
 from __future__ import annotations
 
-from db.actor import Actor
+from db.core.actor import Actor
 from db.sales.aftersale.policies import ensure_default as ensure_default_refund_policy
 from db.sales.partners import create_partner_key, key_hash
 from db.sales.policy import save_concession_kind, set_channel_policy, set_group_tiers

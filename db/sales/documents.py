@@ -16,7 +16,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from db.i18n import seat_label, translate, venue_minute
+from db.core.i18n import seat_label, translate, venue_minute
 from db.sales.aftersale.rules import describe
 from db.sales.queries import get_order
 

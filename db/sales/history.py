@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from db.actor import Actor
+from db.core.actor import Actor
 from db.sales.tables import Order, OrderEvent
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db.actor import Actor
 from db.audit.record import record
 from db.catalog.tables import PriceClass, SessionSeat
-from db.errors import Conflict
+from db.core.actor import Actor
+from db.core.errors import Conflict
 from db.sales.history import add_event
 from db.sales.seating import PlanSeat, best_adjacent
 from db.sales.status import EXPIRED, EXPIRING

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from db.catalog.tables import SessionSeat
-from db.errors import Conflict
+from db.core.errors import Conflict
 from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
 from db.sales.orders import MAX_TICKETS_PER_ORDER
 from db.sales.tables import Ticket

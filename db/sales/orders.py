@@ -9,10 +9,10 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.tables import SessionSeat
-from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.sales import holds, rush
 from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
 from db.sales.context import PriceClassState, sale_context

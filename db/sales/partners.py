@@ -8,9 +8,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
-from db.errors import InvalidInput
+from db.core.actor import Actor
+from db.core.errors import InvalidInput
 from db.sales.tables import Partner, PartnerKey
 from db.sales.writes import sales_write
 

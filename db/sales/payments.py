@@ -11,9 +11,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
-from db.errors import Conflict, InvalidInput, NotFound
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, NotFound
 from db.finance import ledger
 from db.sales import holds, rush
 from db.sales.history import add_event, transition

@@ -4,9 +4,9 @@ Editing needs POLICY_EDIT (the web guard); every change leaves an audit record."
 
 from __future__ import annotations
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
-from db.errors import InvalidInput, NotFound
+from db.core.actor import Actor
+from db.core.errors import InvalidInput, NotFound
 from db.sales.pricing import ConcessionRule, Tier
 from db.sales.status import CHANNELS
 from db.sales.tables import ChannelPolicy, ConcessionKind, GroupDiscountTier

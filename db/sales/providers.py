@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from db.config import secret
-from db.errors import NotFound
+from db.core.engine import secret
+from db.core.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)

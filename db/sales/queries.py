@@ -11,7 +11,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from db.audit.record import utcnow
 from db.catalog.operations import session_prices
 from db.catalog.tables import Event, EventSession, SessionGate, SessionSeat
-from db.errors import NotFound
+from db.core.errors import NotFound
 from db.sales import holds
 from db.sales.status import AWAITING_AUDIT, EXPIRING, HOLDING
 from db.sales.tables import Delivery, Order, OrderEvent, OrderItem, Payment, PaymentRefund, Ticket
@@ -80,7 +80,7 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
 
 async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dict]:
     """Every seat of a seated session with its position and status (free, held or sold), in the shape of
-    templates/catalog/_seat_plan.html (pages word its label with db.i18n.seat_label)."""
+    templates/catalog/_seat_plan.html (pages word its label with db.core.i18n.seat_label)."""
     await _release_if_due(session_id, now or utcnow())
     rows = (
         await SessionSeat.select(

@@ -4,7 +4,7 @@ its payment with every ticket issued in one read and ONE write.
 An on-sale rush is thousands of buyers asking for tickets of one price class. The careful path
 (db/sales/orders.py, db/sales/payments.py) runs a transaction of six to eight ORM statements per step;
 here each step is a single data-modifying statement (PostgreSQL has no SQLite equivalent), atomic without
-BEGIN/COMMIT, sent on a pooled connection directly (db/pg.py):
+BEGIN/COMMIT, sent on a pooled connection directly (db/core/pg.py):
 
 - placing: the conditional stock UPDATE (`available >= n`, so no oversell) and, only when it took the
   tickets, the order, its line, its status event and the audit entry;
@@ -24,9 +24,9 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.utils.encoding import dump_json
 
-from db import pg
-from db.actor import Actor
 from db.audit.record import entry
+from db.core import pg
+from db.core.actor import Actor
 from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
 from db.sales.status import PAID, PAYABLE
 from db.sales.tables import Order

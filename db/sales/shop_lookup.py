@@ -11,7 +11,7 @@ import hmac
 import re
 
 from db.audit.record import record
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.sales.shop_throttle import LOOKUP_ATTEMPT, LOOKUPS_PER_CLIENT, LOOKUPS_PER_CODE, attempt, customer
 from db.sales.tables import Order
 

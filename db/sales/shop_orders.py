@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from db.audit.record import utcnow
-from db.errors import Conflict, InvalidInput
+from db.core.errors import Conflict, InvalidInput
 from db.sales.aftersale.refunds import contract, exchange_quote, quote_refund
 from db.sales.aftersale.rules import Quote, Rules
 from db.sales.buyer import Buyer

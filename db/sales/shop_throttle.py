@@ -12,10 +12,10 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.audit.tables import AuditEntry
-from db.errors import DomainError
+from db.core.actor import Actor
+from db.core.errors import DomainError
 
 
 class TooManyRequests(DomainError):

@@ -1,6 +1,6 @@
 """The write transaction of every sales operation.
 
-PostgreSQL: db.transaction.write_transaction as is. SQLite allows one writer at a time; writers that
+PostgreSQL: db.core.transaction.write_transaction as is. SQLite allows one writer at a time; writers that
 find the lock taken poll with growing sleeps, which under an on-sale rush leaves some requests waiting
 for many seconds. Within a process the sales writers therefore queue on an asyncio lock first (FIFO,
 no polling); across processes SQLite's own lock still decides. A call inside an open transaction
@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 
 from piccolo.engine.sqlite import SQLiteEngine
 
+from db.core.transaction import write_transaction
 from db.sales.tables import Order
-from db.transaction import write_transaction
 
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 

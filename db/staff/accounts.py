@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
-from db.errors import Conflict, InvalidInput, NotFound
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.transaction import write_transaction
 from db.staff import password_policy, throttle, two_factor
 from db.staff.permissions import Permission, Role, permissions_of
 from db.staff.tables import StaffSession, StaffUser
 from db.text import one_line
-from db.transaction import write_transaction
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 IDLE_TIMEOUT = dt.timedelta(minutes=float(os.environ.get("STAFF_IDLE_MINUTES", "30")))

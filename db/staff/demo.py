@@ -1,6 +1,6 @@
 """Demo staff: one account per role. The password of each is DEMO_PASSWORD (documented in README.md)."""
 
-from db.actor import Actor
+from db.core.actor import Actor
 from db.staff.accounts import create_staff
 from db.staff.permissions import Role
 from db.staff.tables import StaffUser

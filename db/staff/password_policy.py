@@ -3,7 +3,7 @@ own name, not a well-known password. A pure rule; accounts.py applies it to ever
 
 from __future__ import annotations
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

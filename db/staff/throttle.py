@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
+from db.core.actor import Actor
+from db.core.transaction import write_transaction
 from db.staff.tables import LoginThrottle
-from db.transaction import write_transaction
 
 WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_PAIR = 5

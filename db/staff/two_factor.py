@@ -17,12 +17,12 @@ from functools import cache
 import pyotp
 from cryptography.fernet import Fernet
 
-from db.actor import Actor
 from db.audit.record import record
-from db.config import secret
-from db.errors import Conflict, InvalidInput, NotFound
+from db.core.actor import Actor
+from db.core.engine import secret
+from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.transaction import write_transaction
 from db.staff.tables import StaffUser
-from db.transaction import write_transaction
 
 ISSUER = "票务中心 Ticket Center"
 STEP_SECONDS = 30

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from db.actor import Actor
+from db.core.actor import Actor
 from db.sales.orders import ItemRequest, create_order
 from db.sales.payments import confirm_window_payment, pay_prepaid
 from db.staff.accounts import create_staff

@@ -7,7 +7,7 @@ import pytest
 
 from db.audit.tables import AuditEntry
 from db.catalog.tables import SessionSeat
-from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.finance import ledger
 from db.finance.tables import LedgerEntry
 from db.gate.redeem import redeem

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.sales.aftersale.rules import (
     DEFAULT_RULES,
     EXCHANGE,

@@ -11,12 +11,12 @@ import sys
 
 import pytest
 
-from db.actor import Actor
 from db.audit import chain
 from db.audit.record import record
 from db.audit.tables import AuditEntry, AuditSeal
-from db.config import ROOT, engine_name
-from db.transaction import write_transaction
+from db.core.actor import Actor
+from db.core.engine import ROOT, engine_name
+from db.core.transaction import write_transaction
 
 SELLER = Actor(7, "李娜", "seller")
 

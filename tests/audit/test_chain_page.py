@@ -3,10 +3,10 @@ entry, the verification itself audited; only roles with the duty reach it."""
 
 from __future__ import annotations
 
-from db.actor import Actor
 from db.audit import chain
 from db.audit.record import record
 from db.audit.tables import AuditEntry
+from db.core.actor import Actor
 from tests.helpers import http_client, make_staff, post_form, sign_in
 
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from db.actor import Actor
 from db.audit.record import record
 from db.audit.tables import AuditEntry
 from db.catalog import operations as catalog
+from db.core.actor import Actor
 from tests.helpers import http_client, make_staff, sign_in, small_catalog, utc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

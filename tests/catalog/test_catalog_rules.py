@@ -9,7 +9,7 @@ import pytest
 
 from db.catalog.pricing import ScheduledPrice, price_at, upcoming, yuan_to_fen
 from db.catalog.seatmap import SeatMapError, SeatRow, parse_seat_csv
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 
 T0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 HEADER = "section,row,number,seat_class,x,y\n"

@@ -11,7 +11,7 @@ import pytest
 from db.audit.tables import AuditEntry
 from db.catalog import operations as catalog
 from db.catalog.tables import EventSession, PriceChange, PriceClass, SessionSeat
-from db.errors import Conflict
+from db.core.errors import Conflict
 from tests.helpers import ADMIN_ACTOR, post_form, small_catalog, utc
 
 UTC = dt.UTC
@@ -239,10 +239,10 @@ async def test_price_changes_need_the_price_permission(supervisor):
 async def test_the_administrator_may_not_set_a_new_sessions_prices(supervisor):
     """Decision (issue 9): a session's first prices need the price permission, like a price change (R3.2,
     R2.2); the administrator keeps the catalog's structure (venues, seat maps, gates, events)."""
-    from db.actor import Actor
     from db.catalog import operations
     from db.catalog.tables import EventSession
-    from db.errors import PermissionDenied
+    from db.core.actor import Actor
+    from db.core.errors import PermissionDenied
     from tests.helpers import http_client, make_staff, sign_in, utc
 
     ids = await small_catalog()

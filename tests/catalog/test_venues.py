@@ -8,7 +8,7 @@ import re
 from db.audit.tables import AuditEntry
 from db.catalog import operations as catalog
 from db.catalog.tables import Gate, Seat, Venue
-from db.errors import Conflict
+from db.core.errors import Conflict
 from tests.helpers import ADMIN_ACTOR, SMALL_THEATRE_CSV, post_form, small_catalog
 
 GOOD_CSV = (

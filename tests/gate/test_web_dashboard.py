@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from db.config import engine_name
+from db.core.engine import engine_name
 from db.gate import live
 from db.gate.devices import gate_by_code, register_device
 from db.gate.redeem import redeem

@@ -16,8 +16,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.actor import Actor
-from db.config import ROOT, database_url
+from db.core.actor import Actor
+from db.core.engine import ROOT, database_url
 from db.ops import backup
 from db.ops.tables import Backup
 from db.sales.tables import Order, Ticket

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from db.catalog.tables import EventSession
-from db.config import ROOT, database_url
+from db.core.engine import ROOT, database_url
 from tests.helpers import http_client
 from tests.sales.support import AUTH, BUYER, sales_catalog
 
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(
 GATE_CLIENT = textwrap.dedent(
     """
     import asyncio, json, sys, uuid
-    from db.config import run_tool
-    from db.actor import Actor
+    from db.core.engine import run_tool
+    from db.core.actor import Actor
     from db.gate.devices import gate_by_code
     from db.gate.redeem import redeem
     from db.gate.sync import apply_journal, snapshot

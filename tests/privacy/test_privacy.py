@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 
-from db.actor import Actor
 from db.audit.tables import AuditEntry
 from db.catalog.tables import EventSession
-from db.errors import Conflict, InvalidInput, PermissionDenied
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, PermissionDenied
 from db.privacy import data_use, retention
 from db.privacy.masking import ANONYMISED_NAME, mask_email, mask_phone
 from db.privacy.reveals import reveal, reveal_log

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from db.actor import Actor
 from db.catalog.tables import PriceClass, SessionSeat
+from db.core.actor import Actor
 from db.sales import demo
 from db.sales.buyer import Buyer
 from db.sales.partners import forget_cached_keys

@@ -11,7 +11,8 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.audit.tables import AuditEntry
 from db.catalog.tables import PriceClass
-from db.errors import Conflict
+from db.core.errors import Conflict
+from db.core.transaction import write_transaction
 from db.sales import rush
 from db.sales.orders import ItemRequest, create_order
 from db.sales.partners import partner_for_key
@@ -19,7 +20,6 @@ from db.sales.payments import pay_prepaid
 from db.sales.queries import get_order
 from db.sales.tables import Order, Ticket
 from db.ticketcode import keyring
-from db.transaction import write_transaction
 from tests.sales.support import BUYER, PARTNER_KEY, sales_catalog
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from db.errors import Conflict, InvalidInput
+from db.core.errors import Conflict, InvalidInput
 from db.sales.delivery import record_handover, send_ticket_email, send_ticket_sms
 from db.sales.documents import qr_png, qr_svg, ticket_pdf
 from db.sales.orders import ItemRequest, create_order

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
-from db.actor import Actor
 from db.audit.tables import AuditEntry
 from db.catalog.operations import schedule_price_change
 from db.catalog.tables import PriceClass, SessionSeat
-from db.errors import Conflict, InvalidInput, PermissionDenied
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, PermissionDenied
 from db.sales.buyer import Buyer
 from db.sales.orders import ItemRequest, approve_order, cancel_order, create_order, reject_order, release_expired_holds
 from db.sales.policy import set_channel_policy

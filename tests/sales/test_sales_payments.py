@@ -10,7 +10,7 @@ import re
 import pytest
 
 from db.catalog.tables import SessionSeat
-from db.errors import Conflict, InvalidInput
+from db.core.errors import Conflict, InvalidInput
 from db.sales.orders import ItemRequest, create_order
 from db.sales.payments import confirm_window_payment, start_online_payment
 from db.sales.providers import provider

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
 from db.sales.pricing import ConcessionRule, Tier, group_tier, percent_of, unit_price
 from db.sales.seating import PlanSeat, best_adjacent

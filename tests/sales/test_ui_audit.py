@@ -4,8 +4,8 @@ the seller sees the result on the order page; showing the queue records each use
 
 from __future__ import annotations
 
-from db.actor import Actor
 from db.audit.tables import AuditEntry
+from db.core.actor import Actor
 from db.sales.orders import ItemRequest, create_order
 from db.sales.tables import Order
 from db.staff.accounts import create_staff

@@ -179,7 +179,7 @@ async def test_wrong_contact_and_unknown_code_take_similar_time(monkeypatch):
     import statistics
     import time
 
-    from db.errors import InvalidInput
+    from db.core.errors import InvalidInput
     from db.sales import shop_lookup
     from db.sales.shop_throttle import Limit
 

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from db.audit.tables import AuditEntry
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.staff import accounts, password_policy
 from db.staff.tables import StaffSession
 from tests.helpers import PASSWORD, fetch_csrf, http_client, make_staff, post_form

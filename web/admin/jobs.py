@@ -14,8 +14,8 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 
-from db.actor import Actor
 from db.audit import chain
+from db.core.actor import Actor
 from db.ops import backup, schedule
 from db.privacy import retention
 

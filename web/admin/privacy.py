@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.catalog.tables import EventSession
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.privacy import data_use, retention
 from db.privacy.masking import masked
 from db.privacy.reveals import reveal, reveal_log, staff_who_revealed

@@ -10,7 +10,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.aftersale.refunds import APPROVED, FAILED, REQUESTED, approve_refund, pay_out, queue
 from db.staff.permissions import Permission
 from web.auth import requires

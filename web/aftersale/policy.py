@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from db.catalog.pricing import yuan_to_fen
 from db.catalog.tables import Event
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.aftersale import policies
 from db.sales.aftersale.rules import DEFAULT_RULES
 from db.staff.permissions import Permission

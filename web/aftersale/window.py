@@ -11,7 +11,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from db.errors import DomainError, InvalidInput
+from db.core.errors import DomainError, InvalidInput
 from db.sales.aftersale.refunds import quote_refund, refunds_of_order, request_refund
 from db.sales.boxoffice_customer import log_customer_view, orders_for_phone
 from db.sales.buyer import mask_id

@@ -29,8 +29,8 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import JSONBody
 
-from db.actor import Actor
-from db.errors import InvalidInput
+from db.core.actor import Actor
+from db.core.errors import InvalidInput
 from db.gate.devices import DeviceInfo, device_for_token
 from db.gate.redeem import redeem
 from db.gate.rules import REASONS, attention_text, concession_name

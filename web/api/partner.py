@@ -17,8 +17,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Schema
 from litestar.params import FromPath, HeaderParameter, JSONBody, KwargDefinition
 
-from db.errors import InvalidInput
-from db.i18n import seat_label
+from db.core.errors import InvalidInput
+from db.core.i18n import seat_label
 from db.sales.buyer import Buyer
 from db.sales.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.partners import PartnerIdentity, partner_for_key

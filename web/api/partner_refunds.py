@@ -17,7 +17,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.sales.aftersale.refunds import quote_refund, request_refund
 from web.api.partner import PARTNER, partner_key_guard
 from web.errors import problem_responses

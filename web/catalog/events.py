@@ -10,7 +10,7 @@ from litestar.response import Redirect, Response, Template
 
 from db.catalog import operations, queries
 from db.catalog.operations import EVENT_KIND_LABELS
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.catalog.forms import failure, text, whole_number

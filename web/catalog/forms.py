@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from litestar.datastructures import UploadFile
 
 from db.catalog.seatmap import SeatMapError
-from db.errors import DomainError, InvalidInput
+from db.core.errors import DomainError, InvalidInput
 from web.errors import explain
 from web.forms import field_text as text
 from web.forms import form_number as whole_number

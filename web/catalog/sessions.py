@@ -12,7 +12,7 @@ from litestar.response import Redirect, Response, Template
 from db.catalog import operations, queries
 from db.catalog.operations import EVENT_KIND_LABELS, PriceClassSpec, SessionSpec
 from db.catalog.pricing import yuan_to_fen
-from db.errors import DomainError, InvalidInput, NotFound
+from db.core.errors import DomainError, InvalidInput, NotFound
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.catalog.forms import failure, local_to_utc, text, whole_number

@@ -9,7 +9,7 @@ from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.catalog import operations, queries
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.catalog.forms import failure, text, upload_text

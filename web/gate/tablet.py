@@ -8,7 +8,7 @@ from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from db.errors import NotFound
+from db.core.errors import NotFound
 from db.gate import dashboard
 from db.staff.permissions import Permission
 from web.auth import requires

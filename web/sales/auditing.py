@@ -10,7 +10,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.boxoffice_customer import log_customer_view
 from db.sales.orders import approve_order, reject_order
 from db.sales.queries import audit_queue

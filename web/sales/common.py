@@ -11,7 +11,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Response
 
 from db.catalog.pricing import yuan_to_fen
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 from db.sales.policy import concession_kinds
 from web.catalog.forms import failure, text, whole_number
 

@@ -13,7 +13,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from db.errors import Conflict, DomainError, InvalidInput
+from db.core.errors import Conflict, DomainError, InvalidInput
 from db.sales.aftersale.policies import in_force_for_session
 from db.sales.boxoffice_quote import QuoteTicket, quote
 from db.sales.buyer import ID_TYPES, Buyer

@@ -10,7 +10,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
-from db.errors import DomainError, InvalidInput
+from db.core.errors import DomainError, InvalidInput
 from db.sales.boxoffice_customer import buyer_details, orders_for_phone
 from db.sales.delivery import HANDOVER_KINDS, record_handover, send_ticket_email, send_ticket_sms
 from db.sales.documents import qr_png, ticket_pdf

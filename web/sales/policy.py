@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from db.catalog.pricing import yuan_to_fen
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.buyer import ID_TYPES
 from db.sales.policy import (
     DEFAULT_HOLD_MINUTES,

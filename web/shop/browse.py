@@ -15,7 +15,7 @@ from litestar.response import Response, Template
 from db.audit.record import utcnow
 from db.catalog import queries as catalog
 from db.catalog.operations import EVENT_KIND_LABELS, EVENT_KINDS
-from db.errors import Conflict, DomainError, InvalidInput
+from db.core.errors import Conflict, DomainError, InvalidInput
 from db.sales.aftersale.policies import in_force_for_session
 from db.sales.buyer import ID_TYPES
 from db.sales.policy import concession_kinds

@@ -8,7 +8,7 @@ from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.buyer import Buyer
 from db.sales.orders import MAX_TICKETS_PER_ORDER
 from db.sales.shop_orders import ConcessionChoice

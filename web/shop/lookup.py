@@ -9,7 +9,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.shop_lookup import find_order, normalize_code
 from web.auth import PUBLIC
 from web.shop import forms

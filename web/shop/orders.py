@@ -13,7 +13,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.sales.aftersale.notify import send_refund_email
 from db.sales.aftersale.refunds import customer_refund
 from db.sales.documents import qr_svg, ticket_pdf

@@ -6,7 +6,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.staff import accounts, throttle
 from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission
 from web.auth import PUBLIC, requires

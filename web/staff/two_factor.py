@@ -11,7 +11,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 from db.staff import two_factor
 from db.staff.permissions import Permission
 from db.staff.tables import StaffUser

@@ -23,7 +23,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="finance", description=DESCRIPTION)
 
     async def run():
-        from db.config import engine_name
+        from db.core.engine import engine_name
         from db.finance.tables import LedgerEntry
 
         statements = POSTGRES if engine_name(LedgerEntry._meta.db) == "postgresql" else SQLITE

@@ -3,8 +3,8 @@ rules), a refunded window order, a single ticket refunded, and a large refund aw
 
 from __future__ import annotations
 
-from db.actor import Actor
 from db.catalog.tables import Event, SessionSeat
+from db.core.actor import Actor
 from db.sales.aftersale import policies
 from db.sales.aftersale.refunds import request_refund
 from db.sales.aftersale.rules import Rules, Tier

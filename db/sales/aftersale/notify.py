@@ -9,7 +9,7 @@ import os
 import smtplib
 from email.message import EmailMessage
 
-from db.actor import Actor
+from db.core.actor import Actor
 from db.sales.aftersale.refunds import RefundResult
 from db.sales.delivery import _log_delivery, _send, order_link
 from db.sales.queries import get_order

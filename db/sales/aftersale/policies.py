@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.tables import Event
-from db.errors import InvalidInput, NotFound, PermissionDenied
+from db.core.actor import Actor
+from db.core.errors import InvalidInput, NotFound, PermissionDenied
 from db.sales.aftersale.rules import DEFAULT_RULES, Rules, parse_rules
 from db.sales.aftersale.tables import AftersalePolicy
 from db.sales.writes import sales_write

@@ -21,10 +21,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from db.actor import Actor
 from db.audit.record import record, utcnow
 from db.catalog.tables import SessionSeat
-from db.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.finance import ledger
 from db.gate.tables import Admission
 from db.sales import holds

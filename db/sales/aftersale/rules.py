@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from db.errors import InvalidInput
+from db.core.errors import InvalidInput
 
 REFUND = "refund"
 EXCHANGE = "exchange"

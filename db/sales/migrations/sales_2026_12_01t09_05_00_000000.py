@@ -31,7 +31,7 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="sales", description=DESCRIPTION)
 
     async def run():
-        from db.config import engine_name
+        from db.core.engine import engine_name
         from db.sales.tables import Order
 
         cast = "::json" if engine_name(Order._meta.db) == "postgresql" else ""

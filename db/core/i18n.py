@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 
-from db.config import ROOT
+from db.core.engine import ROOT
 
 TRANSLATIONS_DIR = ROOT / "translations"
 VENUE_TIMEZONE = ZoneInfo("Asia/Shanghai")  # the center's venues; web/i18n.py shows every time in it

@@ -13,9 +13,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from db.sqlite import KeptConnectionsSQLiteEngine
+from db.core.sqlite import KeptConnectionsSQLiteEngine
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE = ROOT / "var" / "ticketcenter.sqlite3"
 
 
