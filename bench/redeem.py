@@ -71,7 +71,7 @@ async def issue_tickets(venue: int, gate_ids: list[int], tickets: int, tag: str,
     from db.core.actor import Actor
     from db.core.transaction import write_transaction
     from db.sales.tables import Order, Ticket
-    from db.ticketcode import keyring
+    from db.sales.tickets.codes import keyring
 
     actor = Actor.system("bench")
     now = utcnow()

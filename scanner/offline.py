@@ -34,7 +34,7 @@ from db.gate.rules import (
     decide,
     parse_sections,
 )
-from db.ticketcode import TicketClaim, verify
+from db.sales.tickets.codes import TicketClaim, verify
 
 OFFLINE_CONCESSION = "concession"  # the code says "concession" but not which kind; the attendant checks the ID
 

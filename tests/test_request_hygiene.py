@@ -9,7 +9,7 @@ import json
 import pytest
 
 from db.core.errors import InvalidInput
-from db.sales.buyer import Buyer, clean_buyer
+from db.sales.ordering.buyer import Buyer, clean_buyer
 from db.sales.tables import Order
 from db.staff.accounts import create_staff
 from tests.helpers import ADMIN_ACTOR

@@ -2,7 +2,7 @@
 over its content and the hash of the entry before it, so an entry edited or deleted afterwards is found.
 
 Writers do not take part. The hot paths write their audit row inside the one statement that sells or admits
-(db/sales/rush.py, db/gate/presence.py); making them read the previous hash would serialise every sale
+(db/sales/ordering/rush.py, db/gate/presence.py); making them read the previous hash would serialise every sale
 behind one lock and add a round trip. Instead a *sealer* (`seal`, run every few seconds by the service and
 by `python -m db.audit seal`) takes the committed entries that have no place yet, in id order, and gives them
 the next places (`chain_seq`) and their hashes (`chain_hash`). On PostgreSQL an entry with a lower id can

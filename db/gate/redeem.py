@@ -36,7 +36,7 @@ from db.gate.rules import (
     parse_sections,
 )
 from db.gate.tables import Scan
-from db.ticketcode import TicketClaim, keyring
+from db.sales.tickets.codes import TicketClaim, keyring
 
 _TICKET_SQL = """
 SELECT t.id, t.session, t.status, t.concession, ck.name_zh AS concession_zh, ck.name_en AS concession_en,

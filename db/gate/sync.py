@@ -22,7 +22,7 @@ from db.gate.presence import Replayed, connection, insert_scan, presence_row, wr
 from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status, parse_sections
 from db.gate.tables import Admission
 from db.sales.tables import Ticket
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 
 SYNC_HORIZON = dt.timedelta(days=1)  # sessions whose admission closed longer ago are left out
 

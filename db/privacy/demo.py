@@ -10,9 +10,9 @@ from db.core.actor import Actor
 from db.privacy import data_use
 from db.privacy.reveals import reveal
 from db.privacy.tables import Reveal
-from db.sales.buyer import Buyer
-from db.sales.orders import ItemRequest, create_order
-from db.sales.payments import confirm_window_payment
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import confirm_window_payment
 from db.staff.tables import StaffUser
 
 BUYERS = [

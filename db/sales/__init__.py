@@ -32,13 +32,13 @@ Inquiry (db.sales.queries) - expired holds are released before anything is count
     A seat's parts are None for general admission; a seat is worded with db.core.i18n.seat_label(section, row,
     number, language), the one format of every page, verdict and document: 池座 3排12座 / 池座 row 3, seat 12.
 
-Order (db.sales.orders)
+Order (db.sales.ordering.orders)
     create_order(actor, *, session_id, channel, buyer: Buyer(name, phone, email="", id_number=""),
         items: [ItemRequest(price_class_id=, quantity=) | ItemRequest(seat_id=)], outlet="", partner_id=None,
         idempotency_key=None) -> OrderSummary(id, code, status, total_fen, expires_at, needs_audit, replayed)
         ItemRequest(price_class_id=X, quantity=N) on a SEATED class = "best available N adjacent seats".
         Concession line: ItemRequest(..., concession="student", id_type="student_card", id_number="...")
-        (id_type in db.sales.buyer.ID_TYPES; the number is stored masked). Group (size >= smallest tier)
+        (id_type in db.sales.ordering.buyer.ID_TYPES; the number is stored masked). Group (size >= smallest tier)
         and concession orders always go to awaiting_audit; else the channel policy decides.
         Conflict "Sold out..." / "A seat you chose was just taken..." rolls the whole order back.
     approve_order(auditor, code, note="") -> OrderSummary (awaiting_payment, new expires_at). SALES_AUDIT;
@@ -47,7 +47,7 @@ Order (db.sales.orders)
     cancel_order(actor, code, reason="") -> None (any unpaid holding order; stock released).
     release_expired_holds() -> int (the periodic task; also done lazily before holds and counts).
 
-Payment and issue (db.sales.payments) -> PaymentResult(code, status, outcome, payment_id, change_fen,
+Payment and issue (db.sales.payments.operations) -> PaymentResult(code, status, outcome, payment_id, change_fen,
     ticket_ids); outcome: accepted | reheld (paid after the hold expired, stock still free) | refund_due
     (paid too late, stock gone: refunded automatically, order -> refunded) | already_paid | ignored | failed.
     confirm_window_payment(seller, code, method: cash|card|mobile, tendered_fen=None) - cash needs
@@ -60,7 +60,7 @@ Payment and issue (db.sales.payments) -> PaymentResult(code, status, outcome, pa
     sandbox_pay(reference) - the sandbox customer pays (sends the signed callback).
     Tickets: one per seat or GA unit, Ticket.code = keyring().sign(ticket.id, session_id, concession != '').
 
-Delivery (db.sales.delivery) and documents (db.sales.documents)
+Delivery (db.sales.delivery.operations) and documents (db.sales.tickets.documents)
     send_ticket_email(actor, code) (SMTP_HOST/SMTP_PORT, default localhost:1025; PDF attached),
     send_ticket_sms(actor, code) (SMS outbox table; order code + short link, no ticket text),
     record_handover(actor, code, kind: pickup|mail, note="") -> Delivery rows.
@@ -72,10 +72,10 @@ Policy (db.sales.policy; edit with POLICY_EDIT)
     percent_off)]; set_group_tiers(actor, tiers); concession_kinds(); save_concession_kind(actor, code,
     name_zh, name_en, percent_off=|fixed_price_fen=, requires_id=, id_hint=, active=).
 
-Partners (db.sales.partners): create_partner_key(actor, name, key=None) -> key;
+Partners (db.sales.channels.partners): create_partner_key(actor, name, key=None) -> key;
     partner_for_key(key) -> PartnerIdentity(id, name) | None (cached 10 s per process);
     revoke_partner_keys(actor, name); forget_cached_keys().
 
-Write transactions: db.sales.writes.sales_write() (write_transaction; on SQLite writers also queue FIFO
+Write transactions: db.core.writes.sales_write() (write_transaction; on SQLite writers also queue FIFO
 in-process). Periodic hold release: web/api/expiry.py (every 30 s, started by the app).
 """

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from db.core.actor import Actor
 from db.sales.aftersale.policies import ensure_default as ensure_default_refund_policy
-from db.sales.partners import create_partner_key, key_hash
+from db.sales.channels.partners import create_partner_key, key_hash
+from db.sales.ordering.pricing import Tier
 from db.sales.policy import save_concession_kind, set_channel_policy, set_group_tiers
-from db.sales.pricing import Tier
 from db.sales.tables import ChannelPolicy, ConcessionKind, GroupDiscountTier, PartnerKey
 
 DEMO_PARTNER = "票多多开放平台"

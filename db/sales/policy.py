@@ -7,10 +7,10 @@ from __future__ import annotations
 from db.audit.record import record, utcnow
 from db.core.actor import Actor
 from db.core.errors import InvalidInput, NotFound
-from db.sales.pricing import ConcessionRule, Tier
+from db.core.writes import sales_write
+from db.sales.ordering.pricing import ConcessionRule, Tier
 from db.sales.status import CHANNELS
 from db.sales.tables import ChannelPolicy, ConcessionKind, GroupDiscountTier
-from db.sales.writes import sales_write
 
 DEFAULT_HOLD_MINUTES = 15
 

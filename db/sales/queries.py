@@ -12,10 +12,10 @@ from db.audit.record import utcnow
 from db.catalog.operations import session_prices
 from db.catalog.tables import Event, EventSession, SessionGate, SessionSeat
 from db.core.errors import NotFound
-from db.sales import holds
+from db.core.writes import sales_write
+from db.inventory import stock as holds
 from db.sales.status import AWAITING_AUDIT, EXPIRING, HOLDING
 from db.sales.tables import Delivery, Order, OrderEvent, OrderItem, Payment, PaymentRefund, Ticket
-from db.sales.writes import sales_write
 
 
 async def _release_if_due(session_id: int, now: dt.datetime) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from db.core.actor import Actor
-from db.sales.orders import ItemRequest, create_order
-from db.sales.payments import confirm_window_payment, pay_prepaid
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import confirm_window_payment, pay_prepaid
 from db.staff.accounts import create_staff
 from tests.helpers import ADMIN_ACTOR, PASSWORD
 from tests.sales.support import BUYER

@@ -7,7 +7,7 @@ import asyncio
 
 from db.finance.tables import LedgerEntry
 from db.sales.aftersale.tables import Refund
-from db.sales.partners import create_partner_key
+from db.sales.channels.partners import create_partner_key
 from db.sales.tables import Partner, Ticket
 from tests.aftersale.support import paid_partner_seats, paid_seats, staff
 from tests.helpers import ADMIN_ACTOR, http_client

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from db.sales.aftersale import policies
 from db.sales.aftersale.rules import Rules, Tier
-from db.sales.delivery import ticket_email
-from db.sales.documents import render_tickets_pdf, with_rules
+from db.sales.delivery.operations import ticket_email
 from db.sales.queries import get_order
+from db.sales.tickets.documents import render_tickets_pdf, with_rules
 from tests.aftersale.support import SUPERVISOR, paid_seats, staff
 from tests.helpers import http_client
 from tests.sales.support import sales_catalog

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from db.sales.tables import Ticket
+from db.sales.tickets.codes import keyring
 from db.staff.permissions import Role
-from db.ticketcode import keyring
 from scanner.decode import decode_frame
 from tests.helpers import make_staff
 from tests.sales.support import sales_catalog

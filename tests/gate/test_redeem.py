@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from db.catalog.tables import EventSession
 from db.gate.redeem import redeem
 from db.gate.tables import Admission, Scan
-from db.ticketcode import sign
+from db.sales.tickets.codes import sign
 from tests.gate.tickets import issue_ticket, open_venue
 from tests.helpers import utc
 
@@ -72,7 +72,7 @@ async def test_rejections_are_recorded_with_their_reason():
 
 
 def _test_key() -> Ed25519PrivateKey:
-    from db.ticketcode import keyring
+    from db.sales.tickets.codes import keyring
 
     return keyring().private_key
 

@@ -9,7 +9,7 @@ from db.catalog.tables import PriceClass, SessionSeat
 from db.sales.demo import CONCESSIONS
 from db.sales.policy import save_concession_kind
 from db.sales.tables import ConcessionKind, Order, Ticket
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 
 _orders = 0
 

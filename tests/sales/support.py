@@ -5,8 +5,8 @@ from __future__ import annotations
 from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.sales import demo
-from db.sales.buyer import Buyer
-from db.sales.partners import forget_cached_keys
+from db.sales.channels.partners import forget_cached_keys
+from db.sales.ordering.buyer import Buyer
 from tests.helpers import ADMIN_ACTOR, small_catalog
 
 PARTNER_KEY = demo.DEMO_PARTNER_KEY

@@ -1,4 +1,4 @@
-"""The on-sale hot path (db/sales/rush.py, R1.3) writes exactly what the careful path writes (R3.4: every
+"""The on-sale hot path (db/sales/ordering/rush.py, R1.3) writes exactly what the careful path writes (R3.4: every
 step recorded with who and when; R6.3: audited). The same assertions run on SQLite, where the careful path
 places and pays, and on PostgreSQL, where the one-statement path does."""
 
@@ -13,13 +13,13 @@ from db.audit.tables import AuditEntry
 from db.catalog.tables import PriceClass
 from db.core.errors import Conflict
 from db.core.transaction import write_transaction
-from db.sales import rush
-from db.sales.orders import ItemRequest, create_order
-from db.sales.partners import partner_for_key
-from db.sales.payments import pay_prepaid
+from db.sales.channels.partners import partner_for_key
+from db.sales.ordering import rush
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import pay_prepaid
 from db.sales.queries import get_order
 from db.sales.tables import Order, Ticket
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 from tests.sales.support import BUYER, PARTNER_KEY, sales_catalog
 
 

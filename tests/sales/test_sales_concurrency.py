@@ -10,9 +10,14 @@ from collections import Counter
 import pytest
 
 from db.catalog.tables import PriceClass, SessionSeat
-from db.sales.orders import ItemRequest, create_order
-from db.sales.payments import confirm_window_payment, handle_payment_callback, pay_prepaid, start_online_payment
-from db.sales.providers import provider
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import (
+    confirm_window_payment,
+    handle_payment_callback,
+    pay_prepaid,
+    start_online_payment,
+)
+from db.sales.payments.providers import provider
 from db.sales.tables import Order, OrderItem, Payment, Ticket
 from tests.helpers import ADMIN_ACTOR, http_client
 from tests.sales.support import AUTH, BUYER, sales_catalog
@@ -182,7 +187,7 @@ async def test_concurrent_callbacks_and_prepaid_confirmations_pay_once():
     assert await Ticket.count() == 2
     assert await Payment.count().where(Payment.status == "succeeded") == 1
     # Partner-prepaid orders: a storm of pay calls issues the tickets once.
-    from db.sales.partners import partner_for_key
+    from db.sales.channels.partners import partner_for_key
     from tests.sales.support import PARTNER_KEY
 
     partner = await partner_for_key(PARTNER_KEY)

@@ -12,12 +12,12 @@ import pytest
 import zxingcpp
 
 from db.core.errors import Conflict, InvalidInput
-from db.sales.delivery import record_handover, send_ticket_email, send_ticket_sms
-from db.sales.documents import qr_png, qr_svg, ticket_pdf
-from db.sales.orders import ItemRequest, create_order
-from db.sales.payments import confirm_window_payment
+from db.sales.delivery.operations import record_handover, send_ticket_email, send_ticket_sms
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import confirm_window_payment
 from db.sales.queries import get_order
 from db.sales.tables import SmsMessage
+from db.sales.tickets.documents import qr_png, qr_svg, ticket_pdf
 from tests.helpers import ADMIN_ACTOR, free_port
 from tests.sales.support import BUYER, sales_catalog
 from tests.smtp import smtp_server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from db.sales.orders import ItemRequest, create_order
+from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.queries import order_status
 from tests.helpers import ADMIN_ACTOR
 from tests.sales.support import BUYER, sales_catalog

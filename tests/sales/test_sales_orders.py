@@ -12,8 +12,15 @@ from db.catalog.operations import schedule_price_change
 from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.core.errors import Conflict, InvalidInput, PermissionDenied
-from db.sales.buyer import Buyer
-from db.sales.orders import ItemRequest, approve_order, cancel_order, create_order, reject_order, release_expired_holds
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import (
+    ItemRequest,
+    approve_order,
+    cancel_order,
+    create_order,
+    reject_order,
+    release_expired_holds,
+)
 from db.sales.policy import set_channel_policy
 from db.sales.queries import audit_queue, availability, get_order, seat_plan
 from db.sales.tables import Order, OrderItem

@@ -3,9 +3,9 @@ a partner seeing only its own orders, and the OpenAPI documentation."""
 
 from __future__ import annotations
 
-from db.sales.partners import create_partner_key
+from db.sales.channels.partners import create_partner_key
 from db.sales.tables import Order
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 from tests.helpers import ADMIN_ACTOR, http_client
 from tests.sales.support import AUTH, sales_catalog
 

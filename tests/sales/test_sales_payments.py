@@ -11,12 +11,12 @@ import pytest
 
 from db.catalog.tables import SessionSeat
 from db.core.errors import Conflict, InvalidInput
-from db.sales.orders import ItemRequest, create_order
-from db.sales.payments import confirm_window_payment, start_online_payment
-from db.sales.providers import provider
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import confirm_window_payment, start_online_payment
+from db.sales.payments.providers import provider
 from db.sales.queries import availability, get_order
 from db.sales.tables import Payment, PaymentRefund, Ticket
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 from tests.helpers import ADMIN_ACTOR, http_client
 from tests.sales.support import BUYER, sales_catalog
 
@@ -77,7 +77,7 @@ async def test_concession_tickets_carry_the_concession_flag_and_audit_comes_firs
     )
     with pytest.raises(Conflict):
         await confirm_window_payment(ADMIN_ACTOR, order.code, "card")  # waits for the auditor
-    from db.sales.orders import approve_order
+    from db.sales.ordering.orders import approve_order
 
     await approve_order(ADMIN_ACTOR, order.code)
     paid = await confirm_window_payment(ADMIN_ACTOR, order.code, "mobile")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from db.core.errors import InvalidInput
-from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
-from db.sales.pricing import ConcessionRule, Tier, group_tier, percent_of, unit_price
-from db.sales.seating import PlanSeat, best_adjacent
+from db.sales.ordering.buyer import Buyer, clean_buyer, clean_id_check, mask_id
+from db.sales.ordering.pricing import ConcessionRule, Tier, group_tier, percent_of, unit_price
+from db.sales.ordering.seating import PlanSeat, best_adjacent
 
 TIERS = [Tier(10, 10), Tier(30, 15), Tier(50, 20)]
 

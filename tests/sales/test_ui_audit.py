@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from db.audit.tables import AuditEntry
 from db.core.actor import Actor
-from db.sales.orders import ItemRequest, create_order
+from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.tables import Order
 from db.staff.accounts import create_staff
 from db.staff.permissions import Role

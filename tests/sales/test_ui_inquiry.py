@@ -7,8 +7,8 @@ import json
 import re
 
 from db.catalog import operations as catalog
-from db.sales.orders import ItemRequest, create_order
-from db.sales.payments import confirm_window_payment
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import confirm_window_payment
 from db.staff.permissions import Role
 from tests.helpers import ADMIN_ACTOR, http_client, utc
 from tests.sales.support import BUYER, sales_catalog

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from db.catalog.tables import SessionSeat
-from db.sales.orders import ItemRequest, create_order
+from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.tables import Order, OrderItem
 from db.staff.permissions import Role
 from tests.helpers import ADMIN_ACTOR, post_form

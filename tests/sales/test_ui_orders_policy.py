@@ -4,10 +4,10 @@ policy page (R1.1, R3.3-R3.6): channel audit and hold time, group tiers, concess
 from __future__ import annotations
 
 from db.audit.tables import AuditEntry
-from db.sales.buyer import Buyer
-from db.sales.orders import ItemRequest, create_order
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.ordering.pricing import Tier
 from db.sales.policy import channel_policy, concession_kinds, group_tiers
-from db.sales.pricing import Tier
 from db.staff.permissions import Role
 from tests.helpers import ADMIN_ACTOR, post_form
 from tests.sales.support import BUYER, sales_catalog

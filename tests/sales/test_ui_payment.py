@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 
 from db.audit.tables import AuditEntry
-from db.sales.orders import ItemRequest, create_order
+from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.tables import Delivery, Order, Payment, SmsMessage, Ticket
+from db.sales.tickets.codes import keyring
 from db.staff.permissions import Role
-from db.ticketcode import keyring
 from scanner.decode import decode_frame
 from tests.helpers import ADMIN_ACTOR, post_form
 from tests.sales.support import BUYER, sales_catalog

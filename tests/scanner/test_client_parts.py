@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from db.gate.redeem import verdict_dict
 from db.gate.rules import Direction, Status
-from db.ticketcode import KeyRing, sign
+from db.sales.tickets.codes import KeyRing, sign
 from scanner.client import Debouncer, _offline_ticket
 from scanner.offline import Journal, OfflineCache, judge, remember, replay_journal
 from scanner.verdict_ui import AMBER, BANNER_HEIGHT, GREEN, RED, VerdictScreen

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from db.gate.redeem import redeem
 from db.gate.tables import Admission, GateConflict, Scan
 from db.sales.tables import Order
-from db.ticketcode import sign
+from db.sales.tickets.codes import sign
 from tests.gate.outage import outage_for
 from tests.gate.tickets import issue_ticket, open_venue
 from tests.gate.videos import write_video

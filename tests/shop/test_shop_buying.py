@@ -11,10 +11,10 @@ import re
 
 from db.catalog.operations import schedule_price_change
 from db.catalog.tables import SessionSeat
-from db.sales.payments import start_online_payment
-from db.sales.providers import provider
+from db.sales.payments.operations import start_online_payment
+from db.sales.payments.providers import provider
 from db.sales.tables import Order, Ticket
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 from tests.helpers import ADMIN_ACTOR, post_form, utc
 from tests.shop.support import hold, order_code, pay_through_checkout, sales_catalog, shop_client
 from tests.smtp import smtp_server

@@ -161,8 +161,8 @@ async def test_customer_data_never_reaches_urls_or_logs(capfd):
 
 
 async def test_order_creation_is_rate_limited_per_client(monkeypatch):
-    from db.sales import shop_orders
-    from db.sales.shop_throttle import Limit
+    from db.core.throttle import Limit
+    from db.sales.channels import shop as shop_orders
 
     ids = await sales_catalog()
     monkeypatch.setattr(shop_orders, "ORDERS_PER_CLIENT", Limit(3, shop_orders.ORDERS_PER_CLIENT.window))
@@ -180,8 +180,8 @@ async def test_wrong_contact_and_unknown_code_take_similar_time(monkeypatch):
     import time
 
     from db.core.errors import InvalidInput
-    from db.sales import shop_lookup
-    from db.sales.shop_throttle import Limit
+    from db.core.throttle import Limit
+    from db.sales.channels import lookup as shop_lookup
 
     ids = await sales_catalog()
     code = await _bought(ids)

@@ -13,8 +13,8 @@ from litestar.response import Template
 
 from db.core.errors import DomainError, InvalidInput
 from db.sales.aftersale.refunds import quote_refund, refunds_of_order, request_refund
-from db.sales.boxoffice_customer import log_customer_view, orders_for_phone
-from db.sales.buyer import mask_id
+from db.sales.ordering.buyer import mask_id
+from db.sales.ordering.buyer_details import log_customer_view, orders_for_phone
 from db.sales.queries import get_order, search_orders
 from db.sales.tables import Order
 from db.staff.permissions import Permission

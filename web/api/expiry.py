@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 
-from db.sales.orders import release_expired_holds
+from db.sales.ordering.orders import release_expired_holds
 
 INTERVAL_SECONDS = 30
 log = logging.getLogger("ticketcenter.holds")

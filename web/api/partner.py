@@ -19,10 +19,10 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, KwargDefinition
 
 from db.core.errors import InvalidInput
 from db.core.i18n import seat_label
-from db.sales.buyer import Buyer
-from db.sales.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
-from db.sales.partners import PartnerIdentity, partner_for_key
-from db.sales.payments import pay_prepaid
+from db.sales.channels.partners import PartnerIdentity, partner_for_key
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
+from db.sales.payments.operations import pay_prepaid
 from db.sales.queries import availability, events_on_sale, order_status, order_tickets, seat_plan
 from web.errors import problem_responses
 from web.forms import Id

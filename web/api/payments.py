@@ -8,7 +8,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from db.sales.payments import handle_payment_callback, sandbox_checkout, sandbox_pay
+from db.sales.payments.operations import handle_payment_callback, sandbox_checkout, sandbox_pay
 from web.auth import PUBLIC
 from web.errors import problem_responses
 from web.templating import render

@@ -11,8 +11,8 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from db.core.errors import DomainError
-from db.sales.boxoffice_customer import log_customer_view
-from db.sales.orders import approve_order, reject_order
+from db.sales.ordering.buyer_details import log_customer_view
+from db.sales.ordering.orders import approve_order, reject_order
 from db.sales.queries import audit_queue
 from db.staff.permissions import Permission
 from web.auth import requires

@@ -14,8 +14,8 @@ from litestar.response import Template
 from db.catalog import queries as catalog
 from db.catalog.operations import EVENT_KIND_LABELS
 from db.core.errors import DomainError, InvalidInput
-from db.sales.boxoffice_quote import suggest_seats
-from db.sales.orders import MAX_TICKETS_PER_ORDER
+from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
+from db.sales.ordering.preview import suggest_seats
 from db.sales.queries import availability, events_on_sale, seat_plan
 from db.staff.permissions import Permission
 from web.auth import requires

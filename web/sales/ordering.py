@@ -15,9 +15,9 @@ from litestar.response import Response, Template
 
 from db.core.errors import Conflict, DomainError, InvalidInput
 from db.sales.aftersale.policies import in_force_for_session
-from db.sales.boxoffice_quote import QuoteTicket, quote
-from db.sales.buyer import ID_TYPES, Buyer
-from db.sales.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
+from db.sales.ordering.buyer import ID_TYPES, Buyer
+from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
+from db.sales.ordering.preview import QuoteTicket, quote
 from db.sales.policy import concession_kinds
 from db.staff.permissions import Permission
 from web.auth import requires

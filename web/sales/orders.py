@@ -11,13 +11,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from db.core.errors import DomainError, InvalidInput
-from db.sales.boxoffice_customer import buyer_details, orders_for_phone
-from db.sales.delivery import HANDOVER_KINDS, record_handover, send_ticket_email, send_ticket_sms
-from db.sales.documents import qr_png, ticket_pdf
-from db.sales.orders import cancel_order
-from db.sales.payments import confirm_window_payment
+from db.sales.delivery.operations import HANDOVER_KINDS, record_handover, send_ticket_email, send_ticket_sms
+from db.sales.ordering.buyer_details import buyer_details, orders_for_phone
+from db.sales.ordering.orders import cancel_order
+from db.sales.payments.operations import confirm_window_payment
 from db.sales.queries import get_order, search_orders, ticket_by_id
 from db.sales.status import ORDER_STATUSES, PAID, PAYABLE, WINDOW_METHODS
+from db.sales.tickets.documents import qr_png, ticket_pdf
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.i18n import format_fen, gettext

@@ -11,7 +11,8 @@ from litestar.response import Template
 
 from db.catalog.pricing import yuan_to_fen
 from db.core.errors import DomainError
-from db.sales.buyer import ID_TYPES
+from db.sales.ordering.buyer import ID_TYPES
+from db.sales.ordering.pricing import Tier
 from db.sales.policy import (
     DEFAULT_HOLD_MINUTES,
     concession_kinds,
@@ -21,7 +22,6 @@ from db.sales.policy import (
     set_channel_policy,
     set_group_tiers,
 )
-from db.sales.pricing import Tier
 from db.sales.status import CHANNELS
 from db.staff.permissions import Permission
 from web.auth import requires

@@ -17,10 +17,10 @@ from db.catalog import queries as catalog
 from db.catalog.operations import EVENT_KIND_LABELS, EVENT_KINDS
 from db.core.errors import Conflict, DomainError, InvalidInput
 from db.sales.aftersale.policies import in_force_for_session
-from db.sales.buyer import ID_TYPES
+from db.sales.channels.shop import MAX_TICKETS, place_order, shop_items
+from db.sales.ordering.buyer import ID_TYPES
 from db.sales.policy import concession_kinds
 from db.sales.queries import availability, events_on_sale, seat_plan
-from db.sales.shop_orders import MAX_TICKETS, place_order, shop_items
 from web.auth import PUBLIC
 from web.i18n import DEFAULT_TIMEZONE
 from web.shop import forms

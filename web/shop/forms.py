@@ -9,9 +9,9 @@ from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect
 
 from db.core.errors import DomainError
-from db.sales.buyer import Buyer
-from db.sales.orders import MAX_TICKETS_PER_ORDER
-from db.sales.shop_orders import ConcessionChoice
+from db.sales.channels.shop import ConcessionChoice
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
 from web.errors import explain
 from web.forms import field_text, form_number, id_suffixes, ids
 

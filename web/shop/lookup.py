@@ -10,7 +10,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.core.errors import DomainError
-from db.sales.shop_lookup import find_order, normalize_code
+from db.sales.channels.lookup import find_order, normalize_code
 from web.auth import PUBLIC
 from web.shop import forms
 from web.shop.grants import client_key, grant
@@ -46,7 +46,7 @@ async def lookup(request: Request, data: Form) -> Response:
 
 @get("/o/{code:str}", opt=PUBLIC)
 async def short_link(code: FromPath[str]) -> Redirect:
-    """The link in ticket e-mails and SMS (db.sales.delivery.order_link)."""
+    """The link in ticket e-mails and SMS (db.sales.delivery.operations.order_link)."""
     return Redirect(f"/shop/orders/{normalize_code(code)}", status_code=303)
 
 

@@ -14,13 +14,13 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from db.core.errors import DomainError
+from db.core.throttle import customer
 from db.sales.aftersale.notify import send_refund_email
 from db.sales.aftersale.refunds import customer_refund
-from db.sales.documents import qr_svg, ticket_pdf
-from db.sales.orders import cancel_order
-from db.sales.shop_lookup import normalize_code
-from db.sales.shop_orders import checkout, customer_order, email_tickets, pay, settled, start_payment
-from db.sales.shop_throttle import customer
+from db.sales.channels.lookup import normalize_code
+from db.sales.channels.shop import checkout, customer_order, email_tickets, pay, settled, start_payment
+from db.sales.ordering.orders import cancel_order
+from db.sales.tickets.documents import qr_svg, ticket_pdf
 from web.auth import PUBLIC
 from web.i18n import format_fen, gettext
 from web.shop import forms

@@ -9,9 +9,9 @@ from db.sales.aftersale import policies
 from db.sales.aftersale.refunds import request_refund
 from db.sales.aftersale.rules import Rules, Tier
 from db.sales.aftersale.tables import AftersalePolicy, Refund
-from db.sales.buyer import Buyer
-from db.sales.orders import ItemRequest, create_order
-from db.sales.payments import confirm_window_payment
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import confirm_window_payment
 from db.sales.tables import Ticket
 from db.staff.tables import StaffUser
 

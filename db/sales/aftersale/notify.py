@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 from db.core.actor import Actor
 from db.sales.aftersale.refunds import RefundResult
-from db.sales.delivery import _log_delivery, _send, order_link
+from db.sales.delivery.operations import _log_delivery, _send, order_link
 from db.sales.queries import get_order
 
 log = logging.getLogger("ticketcenter.refunds")

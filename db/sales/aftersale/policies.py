@@ -16,9 +16,9 @@ from db.audit.record import record, utcnow
 from db.catalog.tables import Event
 from db.core.actor import Actor
 from db.core.errors import InvalidInput, NotFound, PermissionDenied
+from db.core.writes import sales_write
 from db.sales.aftersale.rules import DEFAULT_RULES, Rules, parse_rules
 from db.sales.aftersale.tables import AftersalePolicy
-from db.sales.writes import sales_write
 from db.staff.permissions import Permission, role_allows
 
 EVENT_KINDS = ("performance", "film", "sport", "attraction")

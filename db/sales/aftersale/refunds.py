@@ -25,9 +25,10 @@ from db.audit.record import record, utcnow
 from db.catalog.tables import SessionSeat
 from db.core.actor import Actor
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.writes import sales_write
 from db.finance import ledger
 from db.gate.tables import Admission
-from db.sales import holds
+from db.inventory import stock as holds
 from db.sales.aftersale import policies
 from db.sales.aftersale.rules import (
     ALREADY_REFUNDED,
@@ -43,12 +44,11 @@ from db.sales.aftersale.rules import (
     quote,
 )
 from db.sales.aftersale.tables import Refund, RefundTicket
-from db.sales.buyer import mask_id
 from db.sales.history import add_event, transition
-from db.sales.providers import provider
+from db.sales.ordering.buyer import mask_id
+from db.sales.payments.providers import provider
 from db.sales.status import PAID, REFUNDED, TICKET_ISSUED, TICKET_REVOKED
 from db.sales.tables import Order, Payment, Ticket
-from db.sales.writes import sales_write
 from db.staff.permissions import Permission, role_allows
 
 log = logging.getLogger("ticketcenter.refunds")

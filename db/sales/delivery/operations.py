@@ -14,11 +14,11 @@ from typing import Protocol
 from db.audit.record import record, utcnow
 from db.core.actor import Actor
 from db.core.errors import Conflict, InvalidInput
-from db.sales.documents import chinese_seat_label, render_tickets_pdf, with_rules
+from db.core.writes import sales_write
 from db.sales.queries import get_order
 from db.sales.status import PAID
 from db.sales.tables import Delivery, SmsMessage
-from db.sales.writes import sales_write
+from db.sales.tickets.documents import chinese_seat_label, render_tickets_pdf, with_rules
 
 log = logging.getLogger("ticketcenter.delivery")
 HANDOVER_KINDS = ("pickup", "mail")

@@ -13,12 +13,14 @@ from db.audit.record import record, utcnow
 from db.catalog.tables import SessionSeat
 from db.core.actor import Actor
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from db.sales import holds, rush
-from db.sales.buyer import Buyer, clean_buyer, clean_id_check, mask_id
-from db.sales.context import PriceClassState, sale_context
+from db.core.writes import sales_write
+from db.inventory import stock as holds
 from db.sales.history import add_event, transition
+from db.sales.ordering import rush
+from db.sales.ordering.buyer import Buyer, clean_buyer, clean_id_check, mask_id
+from db.sales.ordering.context import PriceClassState, sale_context
+from db.sales.ordering.pricing import group_tier, unit_price
 from db.sales.policy import channel_policy, concession_rules
-from db.sales.pricing import group_tier, unit_price
 from db.sales.status import (
     AWAITING_AUDIT,
     AWAITING_PAYMENT,
@@ -29,7 +31,6 @@ from db.sales.status import (
     REJECTED,
 )
 from db.sales.tables import Order, OrderItem
-from db.sales.writes import sales_write
 from db.staff.permissions import Permission, role_allows
 
 MAX_TICKETS_PER_ORDER = 200

@@ -2,7 +2,7 @@
 
 A wrong combination and an unknown code get the same error after the same work (one query, one
 constant-time comparison, one audit entry), so answers never tell whether an order exists. Attempts are
-rate-limited per client and per order code (db.sales.shop_throttle); a successful lookup is logged as a
+rate-limited per client and per order code (db.core.throttle); a successful lookup is logged as a
 use of the customer's data (R6.3)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 
 from db.audit.record import record
 from db.core.errors import InvalidInput
-from db.sales.shop_throttle import LOOKUP_ATTEMPT, LOOKUPS_PER_CLIENT, LOOKUPS_PER_CODE, attempt, customer
+from db.core.throttle import LOOKUP_ATTEMPT, LOOKUPS_PER_CLIENT, LOOKUPS_PER_CODE, attempt, customer
 from db.sales.tables import Order
 
 _NOT_AN_ORDER = "\x00"  # compared against when no order has the code: never equal to typed input

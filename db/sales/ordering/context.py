@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from db.catalog.pricing import ScheduledPrice, price_at
 from db.core.errors import Conflict, NotFound
+from db.sales.ordering.pricing import Tier
 from db.sales.policy import DEFAULT_HOLD_MINUTES
-from db.sales.pricing import Tier
 from db.sales.status import EXPIRING
 from db.sales.tables import Order
 

@@ -1,6 +1,6 @@
 """The public shop's side of the sales flow (R3.3 online channel, R3.4): what a customer picked becomes
 order lines, orders are placed under a rate limit as channel `web_shop`, paid through the sandbox
-provider's checkout, and the e-tickets are e-mailed. Built on db.sales.orders / payments / delivery."""
+provider's checkout, and the e-tickets are e-mailed. Built on db.sales.ordering.orders / payments / delivery."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from dataclasses import dataclass
 
 from db.audit.record import utcnow
 from db.core.errors import Conflict, InvalidInput
+from db.core.throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt, customer
 from db.sales.aftersale.refunds import contract, exchange_quote, quote_refund
 from db.sales.aftersale.rules import Quote, Rules
-from db.sales.buyer import Buyer
-from db.sales.delivery import send_ticket_email
-from db.sales.orders import ItemRequest, OrderSummary, create_order
-from db.sales.payments import PaymentResult, sandbox_checkout, sandbox_pay, start_online_payment
-from db.sales.providers import Checkout
+from db.sales.delivery.operations import send_ticket_email
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import ItemRequest, OrderSummary, create_order
+from db.sales.payments.operations import PaymentResult, sandbox_checkout, sandbox_pay, start_online_payment
+from db.sales.payments.providers import Checkout
 from db.sales.queries import get_order
-from db.sales.shop_throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt, customer
 from db.sales.status import PAID, TICKET_ISSUED
 
 CHANNEL = "web_shop"

@@ -12,7 +12,7 @@ from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.core.errors import Conflict
 from db.sales.history import add_event
-from db.sales.seating import PlanSeat, best_adjacent
+from db.sales.ordering.seating import PlanSeat, best_adjacent
 from db.sales.status import EXPIRED, EXPIRING
 from db.sales.tables import Order, OrderItem
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from db.audit.record import record, utcnow
 from db.core.actor import Actor
 from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.writes import sales_write
 from db.finance import ledger
-from db.sales import holds, rush
+from db.inventory import stock as holds
 from db.sales.history import add_event, transition
-from db.sales.issuing import issue_tickets
-from db.sales.providers import Checkout, provider
+from db.sales.ordering import rush
+from db.sales.payments.providers import Checkout, provider
 from db.sales.status import (
     AWAITING_AUDIT,
     AWAITING_PAYMENT,
@@ -32,7 +33,7 @@ from db.sales.status import (
     WINDOW_METHODS,
 )
 from db.sales.tables import Order, OrderItem, Payment, PaymentRefund
-from db.sales.writes import sales_write
+from db.sales.tickets.issuing import issue_tickets
 
 log = logging.getLogger("ticketcenter.payments")
 

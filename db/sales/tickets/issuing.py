@@ -1,5 +1,5 @@
 """Issuing tickets after payment (R3.4 step 5): one ticket per seat or general-admission unit, each
-with its signed QR text (db/ticketcode.py). Runs inside the payment's transaction."""
+with its signed QR text (db/sales/tickets/codes.py). Runs inside the payment's transaction."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import datetime as dt
 from db.catalog.tables import SessionSeat
 from db.core.errors import Conflict
 from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
-from db.sales.orders import MAX_TICKETS_PER_ORDER
+from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
 from db.sales.tables import Ticket
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 
 # One statement creates every ticket of the order: one row per seat line, `quantity` rows per
 # general-admission line (a recursive CTE counts the units; it works on SQLite and PostgreSQL).

@@ -2,7 +2,7 @@
 its payment with every ticket issued in one read and ONE write.
 
 An on-sale rush is thousands of buyers asking for tickets of one price class. The careful path
-(db/sales/orders.py, db/sales/payments.py) runs a transaction of six to eight ORM statements per step;
+(db/sales/ordering/orders.py, db/sales/payments/operations.py) runs a transaction of six to eight ORM statements per step;
 here each step is a single data-modifying statement (PostgreSQL has no SQLite equivalent), atomic without
 BEGIN/COMMIT, sent on a pooled connection directly (db/core/pg.py):
 
@@ -30,7 +30,7 @@ from db.core.actor import Actor
 from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
 from db.sales.status import PAID, PAYABLE
 from db.sales.tables import Order
-from db.ticketcode import keyring
+from db.sales.tickets.codes import keyring
 
 _AUDIT_INSERT = """
     INSERT INTO audit_entry (at, actor_id, actor_name, actor_role, action, object_type, object_id, summary, before, after)

@@ -1,7 +1,7 @@
 """What the box office shows before it holds anything (R3.4 step 2, R3.5, R3.6): a price preview of the
 tickets chosen, with the group discount and concessions, and a suggestion of N seats together.
 
-Reads only; the order itself is priced again, and held, by db.sales.orders.create_order."""
+Reads only; the order itself is priced again, and held, by db.sales.ordering.orders.create_order."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from db.catalog.operations import session_prices
 from db.core.errors import InvalidInput
+from db.sales.ordering.pricing import group_tier, unit_price
+from db.sales.ordering.seating import PlanSeat, best_adjacent
 from db.sales.policy import concession_rules, group_tiers
-from db.sales.pricing import group_tier, unit_price
 from db.sales.queries import seat_plan
-from db.sales.seating import PlanSeat, best_adjacent
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from db.audit.record import record, utcnow
 from db.core.actor import Actor
 from db.core.errors import InvalidInput
+from db.core.writes import sales_write
 from db.sales.tables import Partner, PartnerKey
-from db.sales.writes import sales_write
 
 CACHE_SECONDS = 10.0
 _cache: dict[str, tuple[float, PartnerIdentity | None]] = {}
