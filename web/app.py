@@ -20,14 +20,16 @@ from piccolo.engine.postgres import PostgresEngine
 from db.core.engine import ROOT, close_engine
 from db.core.transaction import enable_wal
 from web import admin, aftersale, catalog, gate, health, sales, shop
+from web import jobs as hold_expiry
 from web.admin import jobs as data_protection_jobs
-from web.api import checkin, partner, partner_refunds, payments
-from web.api import expiry as hold_expiry
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web.forms import checked_request
+from web.gate import api as checkin
 from web.headers import SecurityHeadersMiddleware
+from web.sales import partner_api as partner
+from web.sales import partner_refunds, payments
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.templating import configure

@@ -15,7 +15,7 @@ from db.core.engine import ROOT
 
 TRANSLATIONS_DIR = ROOT / "translations"
 VENUE_TIMEZONE = ZoneInfo("Asia/Shanghai")  # the center's venues; web/i18n.py shows every time in it
-# zh_CN "{section} {row}排{number}座" (catalog.po); the partner API sends that text as is (web/api/partner.py)
+# zh_CN "{section} {row}排{number}座" (catalog.po); the partner API sends that text as is (web/sales/partner_api.py)
 SEAT_LABEL = "{section} row {row}, seat {number}"
 
 

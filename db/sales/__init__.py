@@ -77,5 +77,5 @@ Partners (db.sales.channels.partners): create_partner_key(actor, name, key=None)
     revoke_partner_keys(actor, name); forget_cached_keys().
 
 Write transactions: db.core.writes.sales_write() (write_transaction; on SQLite writers also queue FIFO
-in-process). Periodic hold release: web/api/expiry.py (every 30 s, started by the app).
+in-process). Periodic hold release: web/jobs.py (every 30 s, started by the app).
 """

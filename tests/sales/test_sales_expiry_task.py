@@ -9,7 +9,7 @@ from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.queries import order_status
 from tests.helpers import ADMIN_ACTOR
 from tests.sales.support import BUYER, sales_catalog
-from web.api import expiry
+from web import jobs as expiry
 
 
 async def test_the_periodic_task_expires_holds_and_stops_cleanly(monkeypatch):

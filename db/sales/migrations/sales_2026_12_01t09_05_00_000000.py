@@ -1,6 +1,6 @@
 """After-sale (issue 11): one refund per (partner, Idempotency-Key); the first refund and exchange policy
 version, holding the rules every earlier sale was made under (the former constant of
-db/sales/aftersale/online_fees.py), recorded on every ticket issued before."""
+db/sales/shop_refund_rules.py), recorded on every ticket issued before."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 

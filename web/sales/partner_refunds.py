@@ -19,9 +19,9 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from db.core.errors import InvalidInput
 from db.sales.aftersale.refunds import quote_refund, request_refund
-from web.api.partner import PARTNER, partner_key_guard
 from web.errors import problem_responses
 from web.forms import ids as parse_ids
+from web.sales.partner_api import PARTNER, partner_key_guard
 
 MAX_IDS_TEXT = 4000
 
