@@ -65,10 +65,10 @@ async def prepare_gates(tag: str) -> tuple[int, list[int], list[str]]:
 
 async def issue_tickets(venue: int, gate_ids: list[int], tickets: int, tag: str, days: int) -> tuple[int, list[str]]:
     """A session open for admission now with `tickets` paid, issued tickets: (session id, codes)."""
-    from db.audit.record import utcnow
     from db.catalog import operations as catalog
     from db.catalog.tables import PriceClass
     from db.core.actor import Actor
+    from db.core.clock import utcnow
     from db.core.transaction import write_transaction
     from db.sales.tables import Order, Ticket
     from db.sales.tickets.codes import keyring

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from db.audit.record import utcnow
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import DomainError
 from db.gate.devices import DeviceInfo, GateInfo, device_for_token, gate_by_code
 from db.gate.redeem import redeem, verdict_dict

@@ -14,10 +14,11 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
 from db.core import i18n as db_i18n
+from db.core.clock import VENUE_TIMEZONE
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
-DEFAULT_TIMEZONE = db_i18n.VENUE_TIMEZONE.key
+DEFAULT_TIMEZONE = VENUE_TIMEZONE.key
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=DEFAULT_LANGUAGE)
 

@@ -7,10 +7,7 @@ from typing import Any
 
 from db.audit.tables import AuditEntry
 from db.core.actor import Actor
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from db.core.clock import utcnow
 
 
 def entry(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from asyncpg.exceptions import UniqueViolationError
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.catalog.pricing import ScheduledPrice, price_at, upcoming
 from db.catalog.seatmap import SeatRow, parse_seat_csv
 from db.catalog.tables import (
@@ -24,6 +24,7 @@ from db.catalog.tables import (
     Venue,
 )
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.engine import engine_name
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.core.transaction import write_transaction

@@ -10,8 +10,8 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from db.audit.record import utcnow
 from db.catalog.tables import Event, EventSession, Gate, PriceChange, Seat, SessionGate, SessionSeat, Venue
+from db.core.clock import utcnow
 from db.core.errors import NotFound
 
 

@@ -14,3 +14,8 @@ class Actor:
     @classmethod
     def system(cls, name: str = "system") -> Actor:
         return cls(user_id=None, name=name, role="system")
+
+    @classmethod
+    def customer(cls, client: str) -> Actor:
+        """The anonymous shop customer behind a client pseudonym, as audit entries and order history name it."""
+        return cls(user_id=None, name=f"shop:{client}", role="customer")

@@ -5,16 +5,13 @@ db/ words one text itself, because the web, the gate and the documents all show 
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 
 from db.core.engine import ROOT
 
 TRANSLATIONS_DIR = ROOT / "translations"
-VENUE_TIMEZONE = ZoneInfo("Asia/Shanghai")  # the center's venues; web/i18n.py shows every time in it
 # zh_CN "{section} {row}排{number}座" (catalog.po); the partner API sends that text as is (web/sales/partner_api.py)
 SEAT_LABEL = "{section} row {row}, seat {number}"
 
@@ -40,8 +37,3 @@ def seat_label(section: str, row: str, number: int, language: str) -> str:
     """A seat as people read it, one format everywhere: "池座 3排12座" (zh_CN), "池座 row 3, seat 12" (en).
     The section name is venue data and stays as the venue entered it."""
     return translate(language, SEAT_LABEL, section=section, row=row, number=number)
-
-
-def venue_minute(value: dt.datetime) -> str:
-    """A UTC time as the venue's clock reads it, to the minute ("2026-11-26 19:30"): tickets and gate verdicts."""
-    return value.astimezone(VENUE_TIMEZONE).strftime("%Y-%m-%d %H:%M")

@@ -12,9 +12,10 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.audit.tables import AuditEntry
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import DomainError
 
 
@@ -41,11 +42,6 @@ LOOKUP_ATTEMPT = "shop.lookup_attempt"
 ORDER_ATTEMPT = "shop.order_attempt"
 
 
-def customer(client: str) -> Actor:
-    """The anonymous shop customer behind a client pseudonym, as audit entries and order history name it."""
-    return Actor(None, f"shop:{client}", "customer")
-
-
 async def _count(
     action: str, since: dt.datetime, *, actor_name: str | None = None, object_id: str | None = None
 ) -> int:
@@ -59,7 +55,7 @@ async def _count(
 
 async def attempt(client: str, action: str, per_client: Limit, key: str = "", per_key: Limit | None = None) -> None:
     """Record one attempt of `client` (on `key`) and refuse it with TooManyRequests when it goes over a limit."""
-    actor = customer(client)
+    actor = Actor.customer(client)
     await record(actor, action, "shop_attempt", key[:64])
     now = utcnow()
     over = await _count(action, now - per_client.window, actor_name=actor.name) > per_client.attempts

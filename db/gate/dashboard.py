@@ -8,8 +8,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from db.audit.record import utcnow
 from db.catalog.tables import EventSession, Gate, PriceClass, SessionGate, SessionSeat
+from db.core.clock import utcnow
 from db.core.errors import NotFound
 from db.gate.tables import GateConflict, GateDevice, Scan
 from db.sales.tables import Ticket

@@ -11,9 +11,10 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.catalog.tables import Gate
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.transaction import write_transaction
 from db.gate.tables import GateDevice

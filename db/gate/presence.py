@@ -22,8 +22,8 @@ from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from db.audit.record import utcnow
 from db.core import pg
+from db.core.clock import utcnow
 from db.core.transaction import write_transaction
 from db.gate.devices import GateInfo
 from db.gate.live import CHANNEL

@@ -15,10 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.audit.record import utcnow
 from db.core.actor import Actor
+from db.core.clock import utcnow, venue_minute
 from db.core.errors import Conflict, InvalidInput, NotFound
-from db.core.i18n import venue_minute
 from db.gate.devices import GateInfo, gate_by_code
 from db.gate.live import announce
 from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.catalog.tables import SessionGate
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import InvalidInput
 from db.gate.devices import GateInfo
 from db.gate.live import announce

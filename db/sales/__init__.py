@@ -76,6 +76,6 @@ Partners (db.sales.channels.partners): create_partner_key(actor, name, key=None)
     partner_for_key(key) -> PartnerIdentity(id, name) | None (cached 10 s per process);
     revoke_partner_keys(actor, name); forget_cached_keys().
 
-Write transactions: db.core.writes.sales_write() (write_transaction; on SQLite writers also queue FIFO
+Write transactions: db.core.transaction.queued_write(engine) (write_transaction; on SQLite writers also queue FIFO
 in-process). Periodic hold release: web/jobs.py (every 30 s, started by the app).
 """

@@ -4,10 +4,11 @@ Editing needs POLICY_EDIT (the web guard); every change leaves an audit record."
 
 from __future__ import annotations
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import InvalidInput, NotFound
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.sales.ordering.pricing import ConcessionRule, Tier
 from db.sales.status import CHANNELS
 from db.sales.tables import ChannelPolicy, ConcessionKind, GroupDiscountTier
@@ -34,7 +35,7 @@ async def set_channel_policy(actor: Actor, channel: str, needs_audit: bool, hold
         raise InvalidInput("Unknown sales channel: {channel}", field="channel", channel=channel)
     if not 1 <= hold_minutes <= 7 * 24 * 60:
         raise InvalidInput("The hold time must be between 1 minute and 7 days.", field="hold_minutes")
-    async with sales_write():
+    async with queued_write(ChannelPolicy._meta.db):
         row = await ChannelPolicy.objects().where(ChannelPolicy.channel == channel).first()
         before = {"needs_audit": row.needs_audit, "hold_minutes": row.hold_minutes} if row else None
         if row is None:
@@ -73,7 +74,7 @@ async def set_group_tiers(actor: Actor, tiers: list[Tier]) -> None:
         raise InvalidInput("Each group tier needs its own minimum size of at least 2.", field="min_size")
     if any(not 0 <= t.percent_off <= 100 for t in tiers):
         raise InvalidInput("A discount must be between 0 and 100 percent.", field="percent_off")
-    async with sales_write():
+    async with queued_write(ChannelPolicy._meta.db):
         before = [{"min_size": t.min_size, "percent_off": t.percent_off} for t in await group_tiers()]
         await GroupDiscountTier.delete(force=True)
         if tiers:
@@ -141,7 +142,7 @@ async def save_concession_kind(
         "id_hint": id_hint.strip(),
         "active": active,
     }
-    async with sales_write():
+    async with queued_write(ChannelPolicy._meta.db):
         row = await ConcessionKind.select().where(ConcessionKind.code == code).first()
         if row is None:
             kind_id = (await ConcessionKind.insert(ConcessionKind(code=code, **values)).returning(ConcessionKind.id))[

@@ -8,11 +8,11 @@ import datetime as dt
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from db.audit.record import utcnow
 from db.catalog.operations import session_prices
 from db.catalog.tables import Event, EventSession, SessionGate, SessionSeat
+from db.core.clock import utcnow
 from db.core.errors import NotFound
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.inventory import stock as holds
 from db.sales.status import AWAITING_AUDIT, EXPIRING, HOLDING
 from db.sales.tables import Delivery, Order, OrderEvent, OrderItem, Payment, PaymentRefund, Ticket
@@ -23,7 +23,7 @@ async def _release_if_due(session_id: int, now: dt.datetime) -> None:
         (Order.session == session_id) & Order.status.is_in(list(EXPIRING)) & (Order.expires_at < now)
     )
     if due:
-        async with sales_write():
+        async with queued_write(Order._meta.db):
             await holds.release_expired(now, session_id)
 
 

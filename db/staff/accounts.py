@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.transaction import write_transaction
 from db.staff import password_policy, throttle, two_factor

@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.transaction import write_transaction
 from db.staff.tables import LoginThrottle
 

@@ -4,8 +4,8 @@ ticket's kind exists with its display names (the demo's), as it does for every t
 
 from __future__ import annotations
 
-from db.audit.record import utcnow
 from db.catalog.tables import PriceClass, SessionSeat
+from db.core.clock import utcnow
 from db.sales.demo import CONCESSIONS
 from db.sales.policy import save_concession_kind
 from db.sales.tables import ConcessionKind, Order, Ticket

@@ -12,9 +12,9 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Response, Template
 
-from db.audit.record import utcnow
 from db.catalog import queries as catalog
 from db.catalog.operations import EVENT_KIND_LABELS, EVENT_KINDS
+from db.core.clock import utcnow
 from db.core.errors import Conflict, DomainError, InvalidInput
 from db.sales.aftersale.policies import in_force_for_session
 from db.sales.channels.shop import MAX_TICKETS, place_order, shop_items

@@ -13,8 +13,8 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
+from db.core.actor import Actor
 from db.core.errors import DomainError
-from db.core.throttle import customer
 from db.sales.aftersale.notify import send_refund_email
 from db.sales.aftersale.refunds import customer_refund
 from db.sales.channels.lookup import normalize_code
@@ -72,7 +72,7 @@ async def order_pay(request: Request, code: FromPath[str]) -> Response:
 @post("/shop/orders/{code:str}/cancel", opt=PUBLIC)
 async def order_cancel(request: Request, code: FromPath[str]) -> Response:
     async def cancel(code: str) -> Response:
-        await cancel_order(customer(client_key(request)), code, "cancelled by the customer online")
+        await cancel_order(Actor.customer(client_key(request)), code, "cancelled by the customer online")
         return forms.go(request, f"/shop/orders/{code}")
 
     return await _for_granted(request, code, cancel)
@@ -98,7 +98,7 @@ async def order_refund(request: Request, code: FromPath[str]) -> Response:
     """The customer refunds the whole order after seeing today's quote; the e-mail follows the answer."""
 
     async def refund(code: str) -> Response:
-        actor = customer(client_key(request))
+        actor = Actor.customer(client_key(request))
         done = await customer_refund(actor, code)
         notice = gettext(
             "Refund {number}: you get back {amount}.", number=done.number, amount=format_fen(done.refund_fen)

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.catalog.tables import Event
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import InvalidInput, NotFound, PermissionDenied
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.sales.aftersale.rules import DEFAULT_RULES, Rules, parse_rules
 from db.sales.aftersale.tables import AftersalePolicy
 from db.staff.permissions import Permission, role_allows
@@ -134,7 +135,7 @@ async def save_version(
             raise NotFound("No such event.")
         event_kind = ""
     now = now or utcnow()
-    async with sales_write():
+    async with queued_write(AftersalePolicy._meta.db):
         row = (
             await AftersalePolicy.insert(
                 AftersalePolicy(

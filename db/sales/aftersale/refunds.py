@@ -21,11 +21,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.catalog.tables import SessionSeat
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.finance import ledger
 from db.gate.tables import Admission
 from db.inventory import stock as holds
@@ -338,7 +339,7 @@ async def request_refund(
     if partner_id is not None and idempotency_key and (done := await _by_key(partner_id, idempotency_key, code)):
         return done
     try:
-        async with sales_write():
+        async with queued_write(Order._meta.db):
             return await _request(
                 actor,
                 code,
@@ -496,7 +497,7 @@ async def approve_refund(
     now = now or utcnow()
     if not role_allows(actor.role, Permission.REFUND_APPROVE):
         raise PermissionDenied("Only a supervisor approves refunds.")
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         row = await _refund_row(refund_id)
         if row["requested_by_id"] is not None and row["requested_by_id"] == actor.user_id:
             raise PermissionDenied("You asked for this refund: another supervisor approves it.")
@@ -543,7 +544,7 @@ async def pay_out(actor: Actor, refund_id: int, *, reference: str = "", now: dt.
     with its reference; or a failed provider refund handled by hand (with what was done as the reference)."""
     now = now or utcnow()
     reference = reference.strip()[:64]
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         row = await _refund_row(refund_id)
         if row["method"] != "cash" and not reference:
             raise InvalidInput("Enter the reference of the reversal.", field="reference")
@@ -594,7 +595,7 @@ async def send_to_provider(refund_id: int, now: dt.datetime | None = None) -> st
         accepted, failure = False, f"{type(exc).__name__}: {exc}"[:500]
     now = now or utcnow()
     system = Actor.system("payment provider")
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         new = DONE if accepted else FAILED
         won = (
             await Refund.update(

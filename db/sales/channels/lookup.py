@@ -11,8 +11,9 @@ import hmac
 import re
 
 from db.audit.record import record
+from db.core.actor import Actor
 from db.core.errors import InvalidInput
-from db.core.throttle import LOOKUP_ATTEMPT, LOOKUPS_PER_CLIENT, LOOKUPS_PER_CODE, attempt, customer
+from db.core.throttle import LOOKUP_ATTEMPT, LOOKUPS_PER_CLIENT, LOOKUPS_PER_CODE, attempt
 from db.sales.tables import Order
 
 _NOT_AN_ORDER = "\x00"  # compared against when no order has the code: never equal to typed input
@@ -53,5 +54,5 @@ async def find_order(client: str, code: str, contact: str) -> str:
         raise InvalidInput(
             "No order matches this order code and phone number or e-mail. Check both and try again.", field="contact"
         )
-    await record(customer(client), "shop.lookup", "order", code)
+    await record(Actor.customer(client), "shop.lookup", "order", code)
     return code

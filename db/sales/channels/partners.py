@@ -8,10 +8,11 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import InvalidInput
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.sales.tables import Partner, PartnerKey
 
 CACHE_SECONDS = 10.0
@@ -38,7 +39,7 @@ async def create_partner_key(actor: Actor, partner_name: str, key: str | None = 
     if not name or len(name) > 60:
         raise InvalidInput("A partner needs a name of up to 60 characters.", field="name")
     key = key or secrets.token_urlsafe(32)
-    async with sales_write():
+    async with queued_write(Partner._meta.db):
         row = await Partner.select(Partner.id).where(Partner.name == name).first()
         partner_id = (
             row["id"]
@@ -51,7 +52,7 @@ async def create_partner_key(actor: Actor, partner_name: str, key: str | None = 
 
 
 async def revoke_partner_keys(actor: Actor, partner_name: str) -> None:
-    async with sales_write():
+    async with queued_write(Partner._meta.db):
         await PartnerKey.update({PartnerKey.active: False}).where(PartnerKey.partner.name == partner_name)
         await record(actor, "partner.revoke", "partner", partner_name)
     forget_cached_keys()

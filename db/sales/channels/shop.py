@@ -9,9 +9,10 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from db.audit.record import utcnow
+from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput
-from db.core.throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt, customer
+from db.core.throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt
 from db.sales.aftersale.refunds import contract, exchange_quote, quote_refund
 from db.sales.aftersale.rules import Quote, Rules
 from db.sales.delivery.operations import send_ticket_email
@@ -78,12 +79,12 @@ async def place_order(client: str, session_id: int, buyer: Buyer, items: list[It
     if not buyer.email.strip():
         raise InvalidInput("Enter your e-mail address: the e-tickets are sent there.", field="buyer.email")
     await attempt(client, ORDER_ATTEMPT, ORDERS_PER_CLIENT)
-    return await create_order(customer(client), session_id=session_id, channel=CHANNEL, buyer=buyer, items=items)
+    return await create_order(Actor.customer(client), session_id=session_id, channel=CHANNEL, buyer=buyer, items=items)
 
 
 async def start_payment(client: str, code: str) -> Checkout:
     """A pending payment with the sandbox provider for a payable order."""
-    return await start_online_payment(customer(client), code, "sandbox")
+    return await start_online_payment(Actor.customer(client), code, "sandbox")
 
 
 async def checkout(reference: str) -> dict:
@@ -99,7 +100,7 @@ async def pay(reference: str) -> PaymentResult:
 async def email_tickets(client: str, code: str) -> bool:
     """E-mail the e-tickets of a paid order; False (logged, recorded as a failed delivery) if it failed."""
     try:
-        await send_ticket_email(customer(client), code)
+        await send_ticket_email(Actor.customer(client), code)
     except (Conflict, InvalidInput):
         log.warning("ticket e-mail for shop order %s not sent", code)
         return False

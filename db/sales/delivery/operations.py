@@ -11,10 +11,11 @@ import smtplib
 from email.message import EmailMessage
 from typing import Protocol
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.sales.queries import get_order
 from db.sales.status import PAID
 from db.sales.tables import Delivery, SmsMessage
@@ -41,7 +42,7 @@ async def _paid_order(code: str) -> dict:
 
 
 async def _log_delivery(actor: Actor, order: dict, kind: str, status: str, note: str = "") -> None:
-    async with sales_write():
+    async with queued_write(Delivery._meta.db):
         await Delivery.insert(
             Delivery(order=order["id"], kind=kind, status=status, at=utcnow(), actor_name=actor.name, note=note)
         )
@@ -107,7 +108,7 @@ def sms_text(order: dict) -> str:
 async def send_ticket_sms(actor: Actor, code: str, provider: SmsProvider | None = None) -> None:
     """Text the buyer the order code and the link to the e-tickets (never the ticket codes themselves)."""
     order = await _paid_order(code)
-    async with sales_write():
+    async with queued_write(Delivery._meta.db):
         await (provider or OutboxSms()).send(order["id"], order["buyer_phone"], sms_text(order))
         await Delivery.insert(
             Delivery(order=order["id"], kind="sms", status="sent", at=utcnow(), actor_name=actor.name)

@@ -9,11 +9,12 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.catalog.tables import SessionSeat
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.inventory import stock as holds
 from db.sales.history import add_event, transition
 from db.sales.ordering import rush
@@ -240,7 +241,7 @@ async def create_order(
                     "Sold out: fewer than {n} tickets are left in this class.", field="items", n=line.quantity
                 )
             return OrderSummary(order_id, code, status, total, expires_at, needs_audit)
-        async with sales_write():
+        async with queued_write(Order._meta.db):
             if context.expired_holds:
                 await holds.release_expired(now, session_id)
             order_id = (await Order.insert(Order(**order_values)).returning(Order.id))[0]["id"]
@@ -316,7 +317,7 @@ async def approve_order(actor: Actor, code: str, note: str = "", now: dt.datetim
     """Auditor approves (R3.4 step 3): awaiting_audit -> awaiting_payment; the hold runs from now."""
     _require(actor, Permission.SALES_AUDIT)
     now = now or utcnow()
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         order = await _order_for_update(code)
         if order["seller"] is not None and order["seller"] == actor.user_id:
             raise PermissionDenied("You cannot audit an order you sold yourself.")
@@ -341,7 +342,7 @@ async def reject_order(actor: Actor, code: str, reason: str, now: dt.datetime | 
     reason = reason.strip()
     if not reason:
         raise InvalidInput("Write the reason for the rejection; the seller and buyer will see it.", field="reason")
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         order = await _order_for_update(code)
         if order["seller"] is not None and order["seller"] == actor.user_id:
             raise PermissionDenied("You cannot audit an order you sold yourself.")
@@ -362,7 +363,7 @@ async def reject_order(actor: Actor, code: str, reason: str, now: dt.datetime | 
 async def cancel_order(actor: Actor, code: str, reason: str = "", now: dt.datetime | None = None) -> None:
     """Cancel an unpaid order (seller or buyer changed their mind): its stock goes back on sale."""
     now = now or utcnow()
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         order = await _order_for_update(code)
         if not await transition(order["id"], HOLDING, CANCELLED, actor, now, reason.strip()):
             raise Conflict("Only an unpaid order can be cancelled (this one is {status}).", status=order["status"])
@@ -374,5 +375,5 @@ async def cancel_order(actor: Actor, code: str, reason: str = "", now: dt.dateti
 
 async def release_expired_holds(now: dt.datetime | None = None) -> int:
     """Expire every order whose hold ran out and put its stock back on sale (the periodic task)."""
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         return await holds.release_expired(now or utcnow())

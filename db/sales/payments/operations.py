@@ -11,10 +11,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from db.audit.record import record, utcnow
+from db.audit.record import record
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound
-from db.core.writes import sales_write
+from db.core.transaction import queued_write
 from db.finance import ledger
 from db.inventory import stock as holds
 from db.sales.history import add_event, transition
@@ -206,7 +207,7 @@ async def confirm_window_payment(
         raise InvalidInput("Choose how the buyer pays: cash, bank card or mobile payment.", field="method")
     if method == "cash" and tendered_fen is None:
         raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         order, outcome = await _take_payment(actor, code, now)
         if outcome is None:
             raise _refusal((await _order(code))["status"])
@@ -226,7 +227,7 @@ async def pay_prepaid(actor: Actor, code: str, partner_id: int, now: dt.datetime
     if rush.enabled() and (paid := await rush.pay(actor, code, partner_id, "partner", now)):
         payment_id, ticket_ids = paid
         return PaymentResult(code, PAID, "accepted", payment_id, None, ticket_ids)
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         order, outcome = await _take_payment(actor, code, now, partner_id)
         if outcome is None:
             status = (await _order(code))["status"]
@@ -242,7 +243,7 @@ async def start_online_payment(
     """Create a pending payment with the provider; the customer pays on the returned checkout."""
     now = now or utcnow()
     payments = provider(provider_name)
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         order = await _order(code)
         if order["status"] not in PAYABLE:
             raise _refusal(order["status"])
@@ -287,7 +288,7 @@ async def handle_payment_callback(
         log.warning("payment callback with a bad signature from provider %s", provider_name)
         raise InvalidInput("The payment notice's signature is not valid.")
     actor = Actor.system(f"payment:{provider_name}")
-    async with sales_write():
+    async with queued_write(Order._meta.db):
         payment = (
             await Payment.select(Payment.id, Payment.order, Payment.amount_fen, Payment.status)
             .where((Payment.reference == data.reference) & (Payment.method == payments.name))

@@ -16,7 +16,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from db.core.i18n import seat_label, translate, venue_minute
+from db.core.clock import venue_minute
+from db.core.i18n import seat_label, translate
 from db.sales.aftersale.rules import describe
 from db.sales.queries import get_order
 
