@@ -2,8 +2,9 @@
 
 Collected from the source, not from a list: `_("...")` literals in templates; in db/ the message passed
 to DomainError or any of its subclasses (found by walking class definitions) and seat-map problems; in
-web/ literal gettext() calls, navigation labels and error titles; the gate verdicts' reasons and attention
-notes (db/gate/rules.py), the seat label (db/core/i18n.py) and the camera client's verdict screen."""
+web/ literal gettext() calls, navigation labels, every label of web/labels.py and error titles; the gate
+verdicts' reasons and attention notes (db/gate/rules.py), the seat label (db/core/i18n.py) and the camera
+client's verdict screen."""
 
 from __future__ import annotations
 
@@ -13,18 +14,16 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from db.catalog.operations import EVENT_KIND_LABELS
 from db.core.i18n import SEAT_LABEL
 from db.gate.rules import ATTENTION, ATTENTION_SECTION, ATTENTION_UNNAMED, REASONS
 from db.sales.aftersale.refunds import STATUS_LABELS as REFUND_STATUS_LABELS
 from db.sales.aftersale.rules import REASONS as AFTERSALE_REASONS
 from db.sales.aftersale.rules import Rules, Tier
 from db.sales.aftersale.rules import describe as describe_rules
-from db.sales.status import STATUS_LABELS
-from db.staff.permissions import ROLE_LABELS
 from scanner import verdict_ui
 from web.app import AREAS
 from web.errors import TITLES
+from web.labels import ALL as LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 EVERY_RULE = Rules((Tier(48, 5, 100, 900),), free_window_hours=2, whole_order_only=True, exchange_tiers=(Tier(24, 0),))
@@ -96,9 +95,7 @@ def code_msgids() -> dict[str, str]:
 
 def label_msgids() -> dict[str, str]:
     found = {label: "NAV" for area in AREAS for _, _, label in getattr(area, "NAV", [])}
-    found |= {label: "ROLE_LABELS" for label in ROLE_LABELS.values()}
-    found |= {label: "db/sales/status.py STATUS_LABELS" for label in STATUS_LABELS.values()}
-    found |= {label: "EVENT_KIND_LABELS" for label in EVENT_KIND_LABELS.values()}
+    found |= {label: f"web/labels.py {name}" for name, labels in LABELS.items() for label in labels.values()}
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
     found[SEAT_LABEL] = "db/core/i18n.py SEAT_LABEL"
     found |= {text: "db/sales/aftersale/rules.py REASONS" for text in AFTERSALE_REASONS.values()}

@@ -19,8 +19,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from db.core.errors import DomainError
-from db.sales.status import STATUS_LABELS
 from web.i18n import gettext
+from web.labels import ORDER_STATUS
 
 log = logging.getLogger("ticketcenter.web")
 
@@ -84,7 +84,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
 def explain(exc: DomainError) -> str:
     """A domain error's message in the request's language; an order status in it reads as staff name it."""
     params = {
-        name: gettext(STATUS_LABELS[value]) if name == "status" and value in STATUS_LABELS else value
+        name: gettext(ORDER_STATUS[value]) if name == "status" and value in ORDER_STATUS else value
         for name, value in exc.params.items()
     }
     return gettext(exc.message, **params)

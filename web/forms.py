@@ -1,5 +1,7 @@
-"""Reading input: the ONE parser for whole numbers from forms, query strings, paths and JSON bodies, and the
-bound on every id a path carries (issue 9).
+"""Reading forms and answering them, once for every area: field values (field_text, listed), the ONE parser for
+whole numbers from forms, query strings, paths and JSON bodies and the bound on every id a path carries
+(issue 9), a refused operation as a form error on the page (failure), and the redirect after a successful POST
+that works for htmx (HX-Redirect) and for plain posts and boosted requests (303) (go).
 
 Every number is checked before any work is done with it: ASCII digits only (`"²".isdigit()` is True but
 `int("²")` fails), at most 12 digits (no 10^30-digit `int()`), and within the caller's bounds (a quantity's
@@ -14,12 +16,18 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
+from litestar.background_tasks import BackgroundTask
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import BodyKwarg, QueryParameter
+from litestar.params import BodyKwarg, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Response
 
-from db.core.errors import InvalidInput
+from db.catalog.seatmap import SeatMapError
+from db.core.errors import DomainError, InvalidInput
+from web.errors import explain
+from web.i18n import gettext
 
+Form = URLEncodedBody[dict[str, Any]]
 MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL `serial`/`integer`)
 MAX_DIGITS = 12
 _WHOLE = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
@@ -35,6 +43,13 @@ def field_text(data: dict[str, Any], name: str) -> str:
     """A single-valued form field, stripped; '' when absent or repeated."""
     value = data.get(name, "")
     return value.strip() if isinstance(value, str) else ""
+
+
+def listed(data: dict[str, Any], name: str) -> list[str]:
+    """A form field that may repeat (checkboxes): always a list of its non-empty values, stripped."""
+    value = data.get(name)
+    values = value if isinstance(value, list) else [] if value is None else [value]
+    return [str(v).strip() for v in values if str(v).strip()]
 
 
 def whole_number(value: Any, *, field: str, maximum: int, minimum: int = 0) -> int:
@@ -104,3 +119,25 @@ async def checked_request(request: Request) -> None:
             raise HTTPException(
                 status_code=415, detail="Send the body as JSON with the header Content-Type: application/json."
             )
+
+
+def failure(exc: DomainError) -> dict[str, Any]:
+    """Template context for a refused form: the message, the field to mark, and for a seat map every bad line."""
+    problems = [
+        gettext("Line {line}: {problem}", line=p.line, problem=gettext(p.message, **p.params))
+        for p in (exc.problems if isinstance(exc, SeatMapError) else [])
+    ]
+    return {"error": explain(exc), "error_field": exc.field, "problems": problems}
+
+
+def is_htmx(request: Request) -> bool:
+    """An htmx request that swaps a fragment (a boosted link or form loads a whole page, like the browser)."""
+    return bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted")
+
+
+def go(request: Request, url: str, background: BackgroundTask | None = None) -> Response:
+    """After a successful POST the browser opens `url`: HX-Redirect for htmx, a 303 redirect otherwise; then
+    `background` runs."""
+    if is_htmx(request):
+        return Response(content=None, headers={"HX-Redirect": url}, background=background)
+    return Redirect(url, status_code=303, background=background)

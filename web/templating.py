@@ -12,8 +12,8 @@ from litestar.response import Template
 
 from db.sales.aftersale.rules import REASONS as REFUND_REASONS
 from db.sales.aftersale.rules import describe as describe_rules
-from db.sales.status import STATUS_LABELS
-from db.staff.permissions import ROLE_LABELS, Permission
+from db.staff.permissions import Permission
+from web import labels
 from web.i18n import (
     LANGUAGES,
     current_language,
@@ -36,8 +36,8 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
         seat_label=seat_label,
         P=Permission,
         NAV=nav,
-        ROLE_LABELS=ROLE_LABELS,
-        ORDER_STATUS_LABELS=STATUS_LABELS,
+        ROLE_LABELS=labels.ROLE,
+        LABELS=labels.ALL,
         REFUND_REASONS=REFUND_REASONS,
         describe_rules=describe_rules,
         translated_labels=translated_labels,

@@ -32,13 +32,6 @@ from db.staff.permissions import Permission, role_allows
 from db.text import one_line
 
 EVENT_KINDS = ("performance", "film", "sport", "attraction")
-# The kinds as people name them (English msgids; zh_CN: 演出, 电影, 体育赛事, 景点门票).
-EVENT_KIND_LABELS = {
-    "performance": "Performance",
-    "film": "Film",
-    "sport": "Sports match",
-    "attraction": "Attraction admission",
-}
 DEFAULT_ADMISSION_BEFORE = dt.timedelta(minutes=90)
 DEFAULT_ADMISSION_AFTER = dt.timedelta(minutes=60)
 INSERT_BATCH = 500  # rows per INSERT: stays under SQLite's bound-variable limit

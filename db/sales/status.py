@@ -14,17 +14,6 @@ EXPIRED = "expired"
 REFUNDED = "refunded"
 
 ORDER_STATUSES = (HELD, AWAITING_AUDIT, REJECTED, AWAITING_PAYMENT, PAID, CANCELLED, EXPIRED, REFUNDED)
-# How staff read each status (English msgids, zh_CN in sales.po); the shop words them for customers.
-STATUS_LABELS = {
-    HELD: "Held, awaiting payment",
-    AWAITING_AUDIT: "Awaiting audit",
-    REJECTED: "Rejected",
-    AWAITING_PAYMENT: "Approved, awaiting payment",
-    PAID: "Paid",
-    CANCELLED: "Cancelled",
-    EXPIRED: "Expired",
-    REFUNDED: "Refunded",
-}
 HOLDING = (HELD, AWAITING_AUDIT, AWAITING_PAYMENT)  # statuses whose stock is held
 PAYABLE = (HELD, AWAITING_PAYMENT)
 EXPIRING = (HELD, AWAITING_PAYMENT)  # audit queue orders keep their hold until decided

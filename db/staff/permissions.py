@@ -91,14 +91,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.GATE: frozenset({Permission.HOME, Permission.GATE_SCAN}),
 }
 
-ROLE_LABELS: dict[Role, str] = {
-    Role.SUPERVISOR: "Supervisor",
-    Role.SELLER: "Seller",
-    Role.AUDITOR: "Auditor",
-    Role.ADMIN: "System administrator",
-    Role.GATE: "Gate attendant",
-}
-
 
 def permissions_of(role: str) -> frozenset[Permission]:
     try:

@@ -14,8 +14,8 @@ from db.core.errors import DomainError
 from db.sales.aftersale.refunds import APPROVED, FAILED, REQUESTED, approve_refund, pay_out, queue
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import Form, failure, field_text
 from web.i18n import gettext
-from web.sales.common import Form, failure, text
 from web.templating import render
 
 
@@ -39,7 +39,7 @@ async def approvals_page(request: Request) -> Template:
 @post("/aftersale/refunds/{refund_id:int}/approve", guards=[requires(Permission.REFUND_APPROVE)])
 async def approve(request: Request, refund_id: FromPath[int], data: Form) -> Template:
     try:
-        done = await approve_refund(request.user.actor, refund_id, reference=text(data, "reference"))
+        done = await approve_refund(request.user.actor, refund_id, reference=field_text(data, "reference"))
     except DomainError as exc:
         return await _page(request, exc.status_code, **failure(exc))
     return await _page(request, message=gettext("Refund {number} approved.", number=done.number))
@@ -48,7 +48,7 @@ async def approve(request: Request, refund_id: FromPath[int], data: Form) -> Tem
 @post("/aftersale/refunds/{refund_id:int}/pay-out", guards=[requires(Permission.SALES_REFUND)])
 async def paid_out(request: Request, refund_id: FromPath[int], data: Form) -> Template:
     try:
-        done = await pay_out(request.user.actor, refund_id, reference=text(data, "reference"))
+        done = await pay_out(request.user.actor, refund_id, reference=field_text(data, "reference"))
     except DomainError as exc:
         return await _page(request, exc.status_code, **failure(exc))
     return await _page(request, message=gettext("Refund {number} paid out.", number=done.number))

@@ -16,28 +16,27 @@ from db.sales.aftersale import policies
 from db.sales.aftersale.rules import DEFAULT_RULES
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.forms import id_suffixes
+from web.forms import Form, failure, field_text, id_suffixes
 from web.i18n import gettext
-from web.sales.common import Form, failure, text
 from web.templating import render
 
 TIER_ROWS = 4
 
 
 def _yuan(data: dict[str, Any], name: str) -> int | None:
-    value = text(data, name)
+    value = field_text(data, name)
     return yuan_to_fen(value, field=name) if value else None
 
 
 def _tiers(data: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
     tiers = []
     for i in sorted(id_suffixes(data, f"{prefix}_hours_", minimum=0)):
-        if not (text(data, f"{prefix}_hours_{i}") or text(data, f"{prefix}_percent_{i}")):
+        if not (field_text(data, f"{prefix}_hours_{i}") or field_text(data, f"{prefix}_percent_{i}")):
             continue
         tiers.append(
             {
-                "hours_before": text(data, f"{prefix}_hours_{i}"),
-                "percent": text(data, f"{prefix}_percent_{i}"),
+                "hours_before": field_text(data, f"{prefix}_hours_{i}"),
+                "percent": field_text(data, f"{prefix}_percent_{i}"),
                 "min_fee_fen": _yuan(data, f"{prefix}_min_{i}") or 0,
                 "max_fee_fen": _yuan(data, f"{prefix}_max_{i}"),
             }
@@ -92,7 +91,7 @@ async def policy_page(request: Request) -> Template:
 async def save_policy(request: Request, data: Form) -> Template:
     """Add a version for the default, a kind (`kind:performance`) or one event (`event:12`)."""
     try:
-        scope = text(data, "scope")
+        scope = field_text(data, "scope")
         kind, event_id = "", None
         if scope.startswith("kind:"):
             kind = scope[5:]
@@ -100,14 +99,14 @@ async def save_policy(request: Request, data: Form) -> Template:
             event_id = int(scope[6:]) if scope[6:].isdigit() and len(scope) < 20 else -1
         raw = {
             "refund_tiers": _tiers(data, "refund"),
-            "free_window_hours": text(data, "free_window_hours") or 0,
+            "free_window_hours": field_text(data, "free_window_hours") or 0,
             "whole_order_only": data.get("whole_order_only") == "on",
             "exchange_allowed": data.get("exchange_allowed") == "on",
             "exchange_tiers": _tiers(data, "exchange"),
             "approval_above_fen": _yuan(data, "approval_above"),
         }
         saved = await policies.save_version(
-            request.user.actor, raw, reason=text(data, "reason"), event_kind=kind, event_id=event_id
+            request.user.actor, raw, reason=field_text(data, "reason"), event_kind=kind, event_id=event_id
         )
     except DomainError as exc:
         return await _page(request, exc.status_code, form=data, **failure(exc))

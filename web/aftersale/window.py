@@ -19,8 +19,8 @@ from db.sales.queries import get_order, search_orders
 from db.sales.tables import Order
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import Form, failure, field_text, listed
 from web.forms import ids as parse_ids
-from web.sales.common import Form, failure, listed, text
 from web.templating import render
 
 PROOFS = ("ticket", "order_code", "receipt", "phone_message")
@@ -109,10 +109,10 @@ async def quote_preview(request: Request, code: FromPath[str], data: Form) -> Te
 async def confirm_refund(request: Request, code: FromPath[str], data: Form) -> Template:
     """The seller confirms: the codes are void at once; the money goes back by the original means."""
     try:
-        proof = text(data, "proof")
+        proof = field_text(data, "proof")
         if proof not in PROOFS:
             raise InvalidInput("Say what proof of purchase you checked.", field="proof")
-        if not text(data, "id_number"):
+        if not field_text(data, "id_number"):
             raise InvalidInput("Enter the number of the ID you checked.", field="id_number")
         done = await request_refund(
             request.user.actor,
@@ -120,8 +120,8 @@ async def confirm_refund(request: Request, code: FromPath[str], data: Form) -> T
             _chosen(data),
             channel="box_office",
             proof=proof,
-            id_number=text(data, "id_number"),
-            reference=text(data, "reference"),
+            id_number=field_text(data, "id_number"),
+            reference=field_text(data, "reference"),
         )
     except DomainError as exc:
         return await _order_page(request, code, exc.status_code, form=data, **failure(exc))

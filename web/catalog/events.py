@@ -9,16 +9,16 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.catalog import operations, queries
-from db.catalog.operations import EVENT_KIND_LABELS
 from db.core.errors import DomainError
 from db.staff.permissions import Permission
+from web import labels
 from web.auth import requires
-from web.catalog.forms import failure, text, whole_number
+from web.forms import failure, field_text, form_number
 from web.templating import render
 
 
 async def _events_page(request: Request, kind: str | None, status_code: int = 200, **extra: Any) -> Template:
-    kind = kind if kind in EVENT_KIND_LABELS else None
+    kind = kind if kind in labels.EVENT_KIND else None
     return render(
         request,
         "catalog/events.html",
@@ -26,7 +26,7 @@ async def _events_page(request: Request, kind: str | None, status_code: int = 20
         status_code=status_code,
         events=await queries.events(kind),
         kind=kind,
-        kinds=EVENT_KIND_LABELS,
+        kinds=labels.EVENT_KIND,
         **{"form": {}, **extra},
     )
 
@@ -41,10 +41,10 @@ async def event_create(request: Request, data: URLEncodedBody[dict[str, Any]]) -
     try:
         event_id = await operations.create_event(
             request.user.actor,
-            text(data, "name"),
-            text(data, "kind"),
-            text(data, "description"),
-            whole_number(data, "duration_minutes", 120),
+            field_text(data, "name"),
+            field_text(data, "kind"),
+            field_text(data, "description"),
+            form_number(data, "duration_minutes", 120),
         )
     except DomainError as exc:
         return await _events_page(request, None, exc.status_code, form=data, **failure(exc))
@@ -58,7 +58,7 @@ async def event_detail(request: Request, event_id: FromPath[int]) -> Template:
         "catalog/event.html",
         event=await queries.event(event_id),
         sessions=await queries.event_sessions(event_id),
-        kinds=EVENT_KIND_LABELS,
+        kinds=labels.EVENT_KIND,
     )
 
 

@@ -1,4 +1,5 @@
-"""What the catalog pages share: reading form values and turning a refused operation into a form error."""
+"""What the catalog pages read from their forms beyond web/forms.py: an uploaded seat map, and times typed in
+the venue's time zone."""
 
 from __future__ import annotations
 
@@ -8,23 +9,7 @@ from zoneinfo import ZoneInfo
 
 from litestar.datastructures import UploadFile
 
-from db.catalog.seatmap import SeatMapError
-from db.core.errors import DomainError, InvalidInput
-from web.errors import explain
-from web.forms import field_text as text
-from web.forms import form_number as whole_number
-from web.i18n import gettext
-
-__all__ = ["failure", "text", "upload_text", "whole_number", "local_to_utc", "utc_to_local_input"]
-
-
-def failure(exc: DomainError) -> dict[str, Any]:
-    """Template context for a refused form: the message, the field to mark, and for a seat map every bad line."""
-    problems = [
-        gettext("Line {line}: {problem}", line=p.line, problem=gettext(p.message, **p.params))
-        for p in (exc.problems if isinstance(exc, SeatMapError) else [])
-    ]
-    return {"error": explain(exc), "error_field": exc.field, "problems": problems}
+from db.core.errors import InvalidInput
 
 
 async def upload_text(value: Any) -> str:

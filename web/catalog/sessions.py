@@ -10,31 +10,25 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.catalog import operations, queries
-from db.catalog.operations import EVENT_KIND_LABELS, PriceClassSpec, SessionSpec
+from db.catalog.operations import PriceClassSpec, SessionSpec
 from db.catalog.pricing import yuan_to_fen
 from db.core.errors import DomainError, InvalidInput, NotFound
 from db.staff.permissions import Permission
+from web import labels
 from web.auth import requires
-from web.catalog.forms import failure, local_to_utc, text, whole_number
-from web.forms import QueryId, id_suffixes, ids
+from web.catalog.forms import local_to_utc
+from web.forms import QueryId, failure, field_text, form_number, id_suffixes, ids, listed
 from web.templating import render
 
 Form = URLEncodedBody[dict[str, Any]]
 MIN_PRICE_ROWS = 4
 
 
-def _listed(value: Any) -> list[str]:
-    """A form field that may repeat (checkboxes): always a list."""
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
 def _price_rows(data: dict[str, Any], seat_classes: list[str]) -> list[dict[str, str]]:
     """The price-class rows of the form: what was typed, else one row per seat class of the venue."""
     if "pc_name_0" in data:
         return [
-            {f: text(data, f"pc_{f}_{i}") for f in ("name", "seat_class", "capacity", "price")}
+            {f: field_text(data, f"pc_{f}_{i}") for f in ("name", "seat_class", "capacity", "price")}
             for i in sorted(id_suffixes(data, "pc_name_", minimum=0))
         ]
     rows = [{"name": c, "seat_class": c, "capacity": "", "price": ""} for c in seat_classes]
@@ -56,7 +50,7 @@ def _price_specs(rows: list[dict[str, str]]) -> list[PriceClassSpec]:
                 name=row["name"],
                 price_fen=yuan_to_fen(row["price"], field=f"pc_price_{i}"),
                 seat_class=row["seat_class"],
-                capacity=0 if row["seat_class"] else whole_number(row, "capacity"),
+                capacity=0 if row["seat_class"] else form_number(row, "capacity"),
             )
         )
     return specs
@@ -80,7 +74,7 @@ async def _new_session_page(
         gates=await queries.venue_gates(venue_id) if venue else [],
         rows=_price_rows(data, seat_classes),
         form=data,
-        chosen_gates=_listed(data.get("gate_ids")),
+        chosen_gates=listed(data, "gate_ids"),
         **{"error": None, "error_field": None, **extra},
     )
 
@@ -92,16 +86,16 @@ async def session_new(request: Request, event_id: FromPath[int], venue_id: Query
 
 @post("/catalog/events/{event_id:int}/sessions", guards=[requires(Permission.PRICE_EDIT)])
 async def session_create(request: Request, event_id: FromPath[int], data: Form) -> Response:
-    venue_id = whole_number(data, "venue_id") or None
+    venue_id = form_number(data, "venue_id") or None
     try:
         venue = await queries.venue(venue_id or 0)
         spec = SessionSpec(
             event_id=event_id,
             venue_id=venue["id"],
-            starts_at=local_to_utc(text(data, "starts_at"), venue["timezone"], "starts_at"),
-            ends_at=local_to_utc(text(data, "ends_at"), venue["timezone"], "ends_at"),
+            starts_at=local_to_utc(field_text(data, "starts_at"), venue["timezone"], "starts_at"),
+            ends_at=local_to_utc(field_text(data, "ends_at"), venue["timezone"], "ends_at"),
             price_classes=_price_specs(_price_rows(data, [])),
-            gate_ids=ids(_listed(data.get("gate_ids")), "gate_ids"),
+            gate_ids=ids(listed(data, "gate_ids"), "gate_ids"),
             reentry_allowed=data.get("reentry_allowed") == "on",
         )
         session_id = await operations.create_session(request.user.actor, spec)
@@ -117,7 +111,7 @@ async def _session_page(request: Request, session_id: int, status_code: int = 20
         "catalog/session.html",
         status_code=status_code,
         session=session,
-        kinds=EVENT_KIND_LABELS,
+        kinds=labels.EVENT_KIND,
         prices=await operations.session_prices(session_id),
         changes=await queries.price_changes(session_id),
         gates=await queries.session_gates(session_id),
@@ -135,15 +129,15 @@ async def session_detail(request: Request, session_id: FromPath[int]) -> Templat
 async def price_change_schedule(request: Request, session_id: FromPath[int], data: Form) -> Response:
     session = await queries.session(session_id)
     try:
-        price_class_id = whole_number(data, "price_class_id")
+        price_class_id = form_number(data, "price_class_id")
         if price_class_id not in {p["id"] for p in await operations.session_prices(session_id)}:
             raise InvalidInput("Choose the price class to change.", field="price_class_id")
         await operations.schedule_price_change(
             request.user.actor,
             price_class_id,
-            yuan_to_fen(text(data, "price"), field="price"),
-            local_to_utc(text(data, "effective_at"), session["timezone"], "effective_at"),
-            text(data, "notice"),
+            yuan_to_fen(field_text(data, "price"), field="price"),
+            local_to_utc(field_text(data, "effective_at"), session["timezone"], "effective_at"),
+            field_text(data, "notice"),
         )
     except DomainError as exc:
         return await _session_page(request, session_id, exc.status_code, form=data, **failure(exc))

@@ -12,7 +12,8 @@ from db.catalog import operations, queries
 from db.core.errors import DomainError
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.catalog.forms import failure, text, upload_text
+from web.catalog.forms import upload_text
+from web.forms import failure, field_text
 from web.templating import render
 
 
@@ -36,7 +37,7 @@ async def _venue_page(request: Request, venue_id: int, status_code: int = 200, *
 
 async def _seat_csv(data: dict[str, Any]) -> str:
     """The seat map from the form: the uploaded file if one was chosen, else the pasted text."""
-    return await upload_text(data.get("seat_csv_file")) or text(data, "seat_csv")
+    return await upload_text(data.get("seat_csv_file")) or field_text(data, "seat_csv")
 
 
 @get("/catalog/venues", guards=[requires(Permission.CATALOG_VIEW)], name="catalog-venues")
@@ -50,9 +51,9 @@ async def venue_create(request: Request, data: MultipartBody[dict[str, Any]]) ->
     try:
         venue_id = await operations.create_venue(
             request.user.actor,
-            text(data, "name"),
-            text(data, "city"),
-            text(data, "address"),
+            field_text(data, "name"),
+            field_text(data, "city"),
+            field_text(data, "address"),
             await _seat_csv(data) or None,
         )
     except DomainError as exc:
@@ -68,7 +69,7 @@ async def venue_detail(request: Request, venue_id: FromPath[int]) -> Template:
 @post("/catalog/venues/{venue_id:int}/gates", guards=[requires(Permission.CATALOG_EDIT)])
 async def gate_create(request: Request, venue_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]) -> Response:
     try:
-        await operations.add_gate(request.user.actor, venue_id, text(data, "code"), text(data, "name"))
+        await operations.add_gate(request.user.actor, venue_id, field_text(data, "code"), field_text(data, "name"))
     except DomainError as exc:
         return await _venue_page(request, venue_id, exc.status_code, form=data, **failure(exc))
     return Redirect(f"/catalog/venues/{venue_id}", status_code=303)

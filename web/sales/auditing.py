@@ -16,8 +16,9 @@ from db.sales.ordering.orders import approve_order, reject_order
 from db.sales.queries import audit_queue
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import Form, failure, field_text
 from web.i18n import gettext
-from web.sales.common import Form, concession_names, failure, text
+from web.sales.common import concession_names
 from web.templating import render
 
 REFRESH_SECONDS = 10
@@ -47,7 +48,7 @@ async def queue_page(request: Request) -> Template:
 @post("/sales/audit/{code:str}/approve", guards=[requires(Permission.SALES_AUDIT)])
 async def approve(request: Request, code: FromPath[str], data: Form) -> Template:
     try:
-        await approve_order(request.user.actor, code, text(data, "note"))
+        await approve_order(request.user.actor, code, field_text(data, "note"))
     except DomainError as exc:
         return await _queue(request, exc.status_code, error_code=code, **failure(exc))
     return await _queue(request, message=gettext("Order {code} approved: the seller can take the payment.", code=code))
@@ -56,7 +57,7 @@ async def approve(request: Request, code: FromPath[str], data: Form) -> Template
 @post("/sales/audit/{code:str}/reject", guards=[requires(Permission.SALES_AUDIT)])
 async def reject(request: Request, code: FromPath[str], data: Form) -> Template:
     try:
-        await reject_order(request.user.actor, code, text(data, "reason"))
+        await reject_order(request.user.actor, code, field_text(data, "reason"))
     except DomainError as exc:
         return await _queue(request, exc.status_code, error_code=code, form=data, **failure(exc))
     return await _queue(request, message=gettext("Order {code} rejected; its tickets are on sale again.", code=code))

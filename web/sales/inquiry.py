@@ -12,15 +12,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from db.catalog import queries as catalog
-from db.catalog.operations import EVENT_KIND_LABELS
 from db.core.errors import DomainError, InvalidInput
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
 from db.sales.ordering.preview import suggest_seats
 from db.sales.queries import availability, events_on_sale, seat_plan
 from db.staff.permissions import Permission
+from web import labels
 from web.auth import requires
-from web.catalog.forms import failure
-from web.forms import QueryId, ids, whole_number
+from web.forms import QueryId, failure, ids, whole_number
 from web.i18n import DEFAULT_TIMEZONE
 from web.templating import render
 
@@ -62,7 +61,7 @@ async def session_list(
         partial="sales/_sessions.html",
         sessions=await _sessions(q, day, kind),
         filters={"q": q, "day": day, "kind": kind},
-        kinds=EVENT_KIND_LABELS,
+        kinds=labels.EVENT_KIND,
         refresh=REFRESH_SECONDS * 3,
     )
 
@@ -89,7 +88,7 @@ async def session_context(session_id: int, picked: list[int] | None = None, **ex
         "prices": live["price_classes"],
         "seats": await seat_plan(session_id),
         "gates": await catalog.session_gates(session_id),
-        "kinds": EVENT_KIND_LABELS,
+        "kinds": labels.EVENT_KIND,
         "picked": picked or [],
         "refresh": REFRESH_SECONDS,
         "step": "tickets",

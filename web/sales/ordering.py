@@ -21,9 +21,8 @@ from db.sales.ordering.preview import QuoteTicket, quote
 from db.sales.policy import concession_kinds
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.forms import form_number, ids
+from web.forms import Form, failure, field_text, form_number, go, ids, listed
 from web.i18n import seat_label
-from web.sales.common import Form, failure, go, listed, text
 from web.sales.inquiry import picked_seats, session_context
 from web.templating import render
 
@@ -85,9 +84,9 @@ def _items(data: dict[str, Any], tickets: list[dict[str, Any]]) -> list[ItemRequ
     items: list[ItemRequest] = []
     plain: dict[int, int] = {}
     for t in tickets:
-        concession = text(data, f"conc_{t['key']}")
+        concession = field_text(data, f"conc_{t['key']}")
         checked = (
-            {"id_type": text(data, f"idtype_{t['key']}"), "id_number": text(data, f"idno_{t['key']}")}
+            {"id_type": field_text(data, f"idtype_{t['key']}"), "id_number": field_text(data, f"idno_{t['key']}")}
             if concession
             else {}
         )
@@ -103,7 +102,10 @@ def _items(data: dict[str, Any], tickets: list[dict[str, Any]]) -> list[ItemRequ
 
 def _buyer(data: dict[str, Any]) -> Buyer:
     return Buyer(
-        text(data, "buyer_name"), text(data, "buyer_phone"), text(data, "buyer_email"), text(data, "buyer_id_number")
+        field_text(data, "buyer_name"),
+        field_text(data, "buyer_phone"),
+        field_text(data, "buyer_email"),
+        field_text(data, "buyer_id_number"),
     )
 
 
@@ -114,7 +116,7 @@ async def _step(
     if step == "details":
         ctx["tickets"] = _tickets(data, ctx)
         ctx["quote"] = await quote(
-            session_id, [QuoteTicket(t["price_class_id"], text(data, f"conc_{t['key']}")) for t in ctx["tickets"]]
+            session_id, [QuoteTicket(t["price_class_id"], field_text(data, f"conc_{t['key']}")) for t in ctx["tickets"]]
         )
         ctx |= {
             "concessions": await concession_kinds(),

@@ -20,8 +20,9 @@ from db.sales.status import ORDER_STATUSES, PAID, PAYABLE, WINDOW_METHODS
 from db.sales.tickets.documents import qr_png, ticket_pdf
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.forms import Form, failure, field_text
 from web.i18n import format_fen, gettext
-from web.sales.common import Form, concession_names, failure, fen_from_yuan, text
+from web.sales.common import concession_names, fen_from_yuan
 from web.templating import render
 
 PAGE_SIZE = 50
@@ -58,7 +59,7 @@ async def order_buyer(request: Request, code: FromPath[str]) -> Template:
 @post("/sales/orders/{code:str}/pay", guards=[requires(Permission.SALES_SELL)])
 async def order_pay(request: Request, code: FromPath[str], data: Form) -> Template:
     """The seller confirms the money arrived at the window; the tickets are issued."""
-    method = text(data, "method")
+    method = field_text(data, "method")
     try:
         tendered = (
             fen_from_yuan(data, "tendered", "Enter the cash the buyer handed over.") if method == "cash" else None
@@ -77,7 +78,7 @@ async def order_pay(request: Request, code: FromPath[str], data: Form) -> Templa
 @post("/sales/orders/{code:str}/cancel", guards=[requires(Permission.SALES_SELL)])
 async def order_cancel(request: Request, code: FromPath[str], data: Form) -> Template:
     try:
-        await cancel_order(request.user.actor, code, text(data, "reason"))
+        await cancel_order(request.user.actor, code, field_text(data, "reason"))
     except DomainError as exc:
         return await _order_page(request, code, exc.status_code, **failure(exc))
     return await _order_page(request, code, message=gettext("Order cancelled; its tickets are on sale again."))
@@ -86,14 +87,14 @@ async def order_cancel(request: Request, code: FromPath[str], data: Form) -> Tem
 @post("/sales/orders/{code:str}/deliver", guards=[requires(Permission.SALES_SELL)])
 async def order_deliver(request: Request, code: FromPath[str], data: Form) -> Template:
     """E-mail or SMS the e-tickets, or record paper tickets picked up or mailed."""
-    kind, actor = text(data, "kind"), request.user.actor
+    kind, actor = field_text(data, "kind"), request.user.actor
     try:
         if kind == "email":
             await send_ticket_email(actor, code)
         elif kind == "sms":
             await send_ticket_sms(actor, code)
         else:
-            await record_handover(actor, code, kind, text(data, "note"))
+            await record_handover(actor, code, kind, field_text(data, "note"))
     except DomainError as exc:
         return await _order_page(request, code, exc.status_code, form=data, **failure(exc))
     return await _order_page(request, code, message=gettext("Delivery recorded."))
@@ -157,7 +158,7 @@ async def order_list(request: Request, code: FromQuery[str] = "", status: FromQu
 async def order_search(request: Request, data: Form) -> Template:
     """The search form, sent as a POST: a buyer's phone number stays out of the URL, the browser history
     and proxy logs (issue 9, defect 6)."""
-    return await _order_search(request, text(data, "code"), text(data, "phone"), text(data, "status"))
+    return await _order_search(request, field_text(data, "code"), field_text(data, "phone"), field_text(data, "status"))
 
 
 ROUTES = [

@@ -25,9 +25,8 @@ from db.sales.policy import (
 from db.sales.status import CHANNELS
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.forms import id_suffixes
+from web.forms import Form, failure, field_text, form_number, id_suffixes
 from web.i18n import gettext
-from web.sales.common import Form, failure, text, whole_number
 from web.templating import render
 
 BLANK_TIER_ROWS = 2
@@ -77,7 +76,7 @@ async def policy_page(request: Request, edit: FromQuery[str] = "") -> Template:
 async def channel_save(request: Request, channel: FromPath[str], data: Form) -> Template:
     try:
         await set_channel_policy(
-            request.user.actor, channel, data.get("needs_audit") == "on", whole_number(data, "hold_minutes")
+            request.user.actor, channel, data.get("needs_audit") == "on", form_number(data, "hold_minutes")
         )
     except DomainError as exc:
         return await _page(request, exc.status_code, section=f"channel-{channel}", **failure(exc))
@@ -89,9 +88,9 @@ async def tiers_save(request: Request, data: Form) -> Template:
     try:
         rows = sorted(id_suffixes(data, "min_size_", minimum=0))
         tiers = [
-            Tier(whole_number(data, f"min_size_{i}"), whole_number(data, f"percent_off_{i}"))
+            Tier(form_number(data, f"min_size_{i}"), form_number(data, f"percent_off_{i}"))
             for i in rows
-            if text(data, f"min_size_{i}") or text(data, f"percent_off_{i}")
+            if field_text(data, f"min_size_{i}") or field_text(data, f"percent_off_{i}")
         ]
         await set_group_tiers(request.user.actor, tiers)
     except DomainError as exc:
@@ -102,16 +101,16 @@ async def tiers_save(request: Request, data: Form) -> Template:
 @post("/sales/policy/concessions", guards=[requires(Permission.POLICY_EDIT)])
 async def concession_save(request: Request, data: Form) -> Template:
     try:
-        fixed = text(data, "fixed_price")
+        fixed = field_text(data, "fixed_price")
         await save_concession_kind(
             request.user.actor,
-            text(data, "code"),
-            text(data, "name_zh"),
-            text(data, "name_en"),
-            percent_off=whole_number(data, "percent_off") if text(data, "percent_off") else None,
+            field_text(data, "code"),
+            field_text(data, "name_zh"),
+            field_text(data, "name_en"),
+            percent_off=form_number(data, "percent_off") if field_text(data, "percent_off") else None,
             fixed_price_fen=yuan_to_fen(fixed, field="fixed_price") if fixed else None,
             requires_id=data.get("requires_id") == "on",
-            id_hint=text(data, "id_hint"),
+            id_hint=field_text(data, "id_hint"),
             active=data.get("active") == "on",
         )
     except DomainError as exc:

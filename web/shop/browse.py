@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Response, Template
 
 from db.catalog import queries as catalog
-from db.catalog.operations import EVENT_KIND_LABELS, EVENT_KINDS
+from db.catalog.operations import EVENT_KINDS
 from db.core.clock import utcnow
 from db.core.errors import Conflict, DomainError, InvalidInput
 from db.sales.aftersale.policies import in_force_for_session
@@ -21,7 +21,9 @@ from db.sales.channels.shop import MAX_TICKETS, place_order, shop_items
 from db.sales.ordering.buyer import ID_TYPES
 from db.sales.policy import concession_kinds
 from db.sales.queries import availability, events_on_sale, seat_plan
+from web import labels
 from web.auth import PUBLIC
+from web.forms import failure, field_text, go
 from web.i18n import DEFAULT_TIMEZONE
 from web.shop import forms
 from web.shop.grants import client_key, grant
@@ -58,7 +60,7 @@ async def events_page(
         dates=dates,
         kind=kind,
         date=date or "",
-        kinds=[(k, EVENT_KIND_LABELS[k]) for k in EVENT_KINDS],
+        kinds=[(k, labels.EVENT_KIND[k]) for k in EVENT_KINDS],
     )
 
 
@@ -86,10 +88,10 @@ async def _session_page(
         chosen=chosen,
         form=form,
         concessions=await concession_kinds(),
-        id_types=[(t, forms.ID_TYPE_LABELS[t]) for t in ID_TYPES],
+        id_types=[(t, labels.ID_TYPE[t]) for t in ID_TYPES],
         refund_rules=(await in_force_for_session(session["id"])).rules,
         max_tickets=MAX_TICKETS,
-        kind_label=EVENT_KIND_LABELS.get(session["event_kind"], session["event_kind"]),
+        kind_label=labels.EVENT_KIND.get(session["event_kind"], session["event_kind"]),
         **{"error": None, "error_field": None, "taken": False, **extra},
     )
 
@@ -103,7 +105,7 @@ async def session_page(request: Request, session_id: FromPath[int]) -> Template:
 async def order_create(request: Request, session_id: FromPath[int], data: Form) -> Response:
     """Hold the chosen tickets. A seat someone else took meanwhile: the form again, with a fresh plan (409)."""
     try:
-        if not forms.text(data, "accept_rules"):
+        if not field_text(data, "accept_rules"):
             raise InvalidInput(
                 "Read the refund and exchange rules and tick the box to accept them.", field="accept_rules"
             )
@@ -111,8 +113,8 @@ async def order_create(request: Request, session_id: FromPath[int], data: Form) 
         order = await place_order(client_key(request), session_id, forms.buyer(data), items)
     except DomainError as exc:
         taken = isinstance(exc, Conflict) and exc.field == "items"
-        return await _session_page(request, session_id, data, exc.status_code, taken=taken, **forms.failure(exc))
-    return grant(request, forms.go(request, f"/shop/orders/{order.code}"), order.code)
+        return await _session_page(request, session_id, data, exc.status_code, taken=taken, **failure(exc))
+    return grant(request, go(request, f"/shop/orders/{order.code}"), order.code)
 
 
 ROUTES = [events_page, session_page, order_create]

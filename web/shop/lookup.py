@@ -12,7 +12,7 @@ from litestar.response import Redirect, Response, Template
 from db.core.errors import DomainError
 from db.sales.channels.lookup import find_order, normalize_code
 from web.auth import PUBLIC
-from web.shop import forms
+from web.forms import failure, field_text, go
 from web.shop.grants import client_key, grant
 from web.templating import render
 
@@ -38,10 +38,10 @@ async def lookup_form(request: Request) -> Template:
 @post("/shop/lookup", opt=PUBLIC)
 async def lookup(request: Request, data: Form) -> Response:
     try:
-        code = await find_order(client_key(request), forms.text(data, "code"), forms.text(data, "contact"))
+        code = await find_order(client_key(request), field_text(data, "code"), field_text(data, "contact"))
     except DomainError as exc:
-        return await lookup_page(request, data, exc.status_code, **forms.failure(exc))
-    return grant(request, forms.go(request, f"/shop/orders/{code}"), code)
+        return await lookup_page(request, data, exc.status_code, **failure(exc))
+    return grant(request, go(request, f"/shop/orders/{code}"), code)
 
 
 @get("/o/{code:str}", opt=PUBLIC)

@@ -21,9 +21,10 @@ from db.sales.channels.lookup import normalize_code
 from db.sales.channels.shop import checkout, customer_order, email_tickets, pay, settled, start_payment
 from db.sales.ordering.orders import cancel_order
 from db.sales.tickets.documents import qr_svg, ticket_pdf
+from web import labels
 from web.auth import PUBLIC
+from web.forms import failure, go
 from web.i18n import format_fen, gettext
-from web.shop import forms
 from web.shop.grants import client_key, is_granted
 from web.shop.lookup import lookup_page
 from web.templating import render
@@ -38,7 +39,7 @@ async def _order_page(request: Request, code: str, status_code: int = 200, **ext
         view=view,
         order=view.order,
         qr_svg=qr_svg,
-        status_labels=forms.STATUS_LABELS,
+        status_labels=labels.CUSTOMER_ORDER_STATUS,
         refund_rules=view.rules,
         **{"error": None, "notice": None, **extra},
     )
@@ -57,14 +58,14 @@ async def _for_granted(request: Request, code: str, action: Callable[[str], Awai
     try:
         return await action(code)
     except DomainError as exc:
-        return await _order_page(request, code, exc.status_code, **forms.failure(exc))
+        return await _order_page(request, code, exc.status_code, **failure(exc))
 
 
 @post("/shop/orders/{code:str}/pay", opt=PUBLIC)
 async def order_pay(request: Request, code: FromPath[str]) -> Response:
     async def start(code: str) -> Response:
         started = await start_payment(client_key(request), code)
-        return forms.go(request, f"/shop/checkout/{started.reference}")
+        return go(request, f"/shop/checkout/{started.reference}")
 
     return await _for_granted(request, code, start)
 
@@ -73,7 +74,7 @@ async def order_pay(request: Request, code: FromPath[str]) -> Response:
 async def order_cancel(request: Request, code: FromPath[str]) -> Response:
     async def cancel(code: str) -> Response:
         await cancel_order(Actor.customer(client_key(request)), code, "cancelled by the customer online")
-        return forms.go(request, f"/shop/orders/{code}")
+        return go(request, f"/shop/orders/{code}")
 
     return await _for_granted(request, code, cancel)
 
@@ -153,11 +154,11 @@ async def checkout_pay(request: Request, reference: FromPath[str]) -> Response:
     if not is_granted(request, code):
         return await lookup_page(request, {"code": code})
     if payment["status"] != "pending":
-        return forms.go(request, f"/shop/orders/{code}")
+        return go(request, f"/shop/orders/{code}")
     result = await pay(reference)
     # The e-mail (PDF attached) goes out after the answer: the customer sees the order page at once.
     background = BackgroundTask(email_tickets, client_key(request), code) if settled(result) else None
-    return forms.go(request, f"/shop/orders/{code}", background=background)
+    return go(request, f"/shop/orders/{code}", background=background)
 
 
 ROUTES = [

@@ -8,7 +8,8 @@ from litestar.response import Redirect, Response, Template
 
 from db.core.errors import DomainError
 from db.staff import accounts, throttle
-from db.staff.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Permission
+from db.staff.permissions import ROLE_PERMISSIONS, Permission
+from web import labels
 from web.auth import PUBLIC, requires
 from web.errors import explain
 from web.forms import field_text
@@ -88,7 +89,7 @@ async def staff_list(request: Request) -> Template:
         request,
         "staff/staff.html",
         staff=await accounts.list_staff(),
-        roles=ROLE_LABELS,
+        roles=labels.ROLE,
         matrix=ROLE_PERMISSIONS,
         permissions=list(Permission),
         error=None,
@@ -112,7 +113,7 @@ async def staff_create(request: Request, data: Form) -> Response:
             "staff/staff.html",
             status_code=exc.status_code,
             staff=await accounts.list_staff(),
-            roles=ROLE_LABELS,
+            roles=labels.ROLE,
             matrix=ROLE_PERMISSIONS,
             permissions=list(Permission),
             error=explain(exc),
@@ -137,7 +138,7 @@ async def staff_update(request: Request, user_id: FromPath[int], data: Form) -> 
             "staff/staff.html",
             status_code=exc.status_code,
             staff=await accounts.list_staff(),
-            roles=ROLE_LABELS,
+            roles=labels.ROLE,
             matrix=ROLE_PERMISSIONS,
             permissions=list(Permission),
             error=explain(exc),

@@ -1,0 +1,87 @@
+"""Every code's label as people read it: one place for each (English msgids; zh_CN in the areas' catalogs,
+translations/zh_CN/LC_MESSAGES/*.po). Templates get them in the request's language through
+`translated_labels` (templates/sales/_labels.html) or `_()`; web/errors.py words a status in a message."""
+
+from __future__ import annotations
+
+from db.sales import status
+from db.staff.permissions import Role
+
+# Order statuses as staff read them.
+ORDER_STATUS = {
+    status.HELD: "Held, awaiting payment",
+    status.AWAITING_AUDIT: "Awaiting audit",
+    status.REJECTED: "Rejected",
+    status.AWAITING_PAYMENT: "Approved, awaiting payment",
+    status.PAID: "Paid",
+    status.CANCELLED: "Cancelled",
+    status.EXPIRED: "Expired",
+    status.REFUNDED: "Refunded",
+}
+# Order statuses as customers read them in the shop.
+CUSTOMER_ORDER_STATUS = {
+    status.HELD: "Tickets held, waiting for payment",
+    status.AWAITING_AUDIT: "Waiting for our staff to check the order",
+    status.AWAITING_PAYMENT: "Checked, waiting for payment",
+    status.PAID: "Paid, e-tickets issued",
+    status.REJECTED: "Not accepted by our staff",
+    status.CANCELLED: "Cancelled",
+    status.EXPIRED: "Hold expired, tickets released",
+    status.REFUNDED: "Payment refunded",
+}
+ID_TYPE = {
+    "id_card": "Resident ID card",
+    "student_card": "Student card",
+    "military_card": "Military ID",
+    "disability_card": "Disability certificate",
+    "senior_card": "Senior citizen card",
+    "passport": "Passport",
+    "other": "Other ID",
+}
+CHANNEL = {
+    "box_office": "Box office window",
+    "outlet": "Partner outlet",
+    "web_shop": "Online shop",
+    "partner": "Third-party platform",
+}
+PAYMENT_METHOD = {
+    "cash": "Cash",
+    "card": "Bank card",
+    "mobile": "Mobile payment",
+    "partner": "Paid to partner",
+    "sandbox": "Online (sandbox)",
+}
+PAYMENT_STATE = {
+    "pending": "Pending",
+    "processing": "Processing",
+    "succeeded": "Succeeded",
+    "refunded": "Refunded",
+    "failed": "Failed",
+}
+DELIVERY = {"email": "E-mail", "sms": "SMS", "pickup": "Picked up at the window", "mail": "Mailed"}
+# The kinds of event as people name them (zh_CN: 演出, 电影, 体育赛事, 景点门票).
+EVENT_KIND = {
+    "performance": "Performance",
+    "film": "Film",
+    "sport": "Sports match",
+    "attraction": "Attraction admission",
+}
+ROLE: dict[Role, str] = {
+    Role.SUPERVISOR: "Supervisor",
+    Role.SELLER: "Seller",
+    Role.AUDITOR: "Auditor",
+    Role.ADMIN: "System administrator",
+    Role.GATE: "Gate attendant",
+}
+
+ALL = {
+    "ORDER_STATUS": ORDER_STATUS,
+    "CUSTOMER_ORDER_STATUS": CUSTOMER_ORDER_STATUS,
+    "ID_TYPE": ID_TYPE,
+    "CHANNEL": CHANNEL,
+    "PAYMENT_METHOD": PAYMENT_METHOD,
+    "PAYMENT_STATE": PAYMENT_STATE,
+    "DELIVERY": DELIVERY,
+    "EVENT_KIND": EVENT_KIND,
+    "ROLE": ROLE,
+}
