@@ -8,6 +8,7 @@ DB = engine_from_url(database_url())
 
 APP_REGISTRY = AppRegistry(
     apps=[
+        "db.core.piccolo_app",
         "db.staff.piccolo_app",
         "db.audit.piccolo_app",
         "db.catalog.piccolo_app",

@@ -19,9 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.core.engine import ROOT, close_engine
 from db.core.transaction import enable_wal
-from web import admin, aftersale, catalog, gate, health, sales, shop
-from web import jobs as hold_expiry
-from web.admin import jobs as data_protection_jobs
+from web import admin, aftersale, catalog, gate, health, jobs, sales, shop
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
@@ -124,8 +122,8 @@ def create_app() -> Litestar:
         openapi_config=OpenAPIConfig(title="Ticket Center API", version="1.0.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=checked_request,
-        on_startup=[open_database, hold_expiry.start, data_protection_jobs.start, freeze_startup_objects],
-        on_shutdown=[hold_expiry.stop, data_protection_jobs.stop, close_database],
+        on_startup=[open_database, jobs.start, freeze_startup_objects],
+        on_shutdown=[jobs.stop, close_database],
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
             log_exceptions="debug",

@@ -1,40 +1,131 @@
-"""The periodic release of expired holds (R3.4 step 2): every 30 s while the app runs.
+"""The periodic jobs of the web app, in one place, started and stopped with it (web/app.py on_startup and
+on_shutdown): each runs every `interval` seconds in every worker, and a failure is logged and retried at the
+next turn.
 
-Holds are also released lazily before every new hold and every availability count; this task frees
-stock for sessions nobody is looking at. Registered in web/app.py's on_startup/on_shutdown."""
+- release expired holds (R3.4 step 2), every 30 s. Holds are also released lazily before every new hold and
+  every availability count; this job frees stock for sessions nobody is looking at.
+- seal the audit chain (issue 14), every 5 s; the sealer holds a lock per run.
+- the backup (issue 14), checked every minute and made (then verified) once per BACKUP_INTERVAL_HOURS
+  (default 24; 0 = never); it is claimed (db/ops/schedule.py) so that one worker makes it.
+- anonymise the customer details of old sessions (db/privacy/retention.py), claimed once a day (checked every
+  minute).
+- forget rate-limit attempts older than db.core.throttle.KEEP_ATTEMPTS, every hour."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from db.audit import chain
+from db.core.actor import Actor
+from db.core.throttle import forget_old_attempts
+from db.ops import backup, schedule
+from db.privacy import retention
 from db.sales.ordering.orders import release_expired_holds
 
-INTERVAL_SECONDS = 30
-log = logging.getLogger("ticketcenter.holds")
-_task: asyncio.Task | None = None
+BACKUP_JOB = "backup"
+RETENTION_JOB = "retention"
+RETENTION_EVERY = dt.timedelta(hours=24)
+SYSTEM = Actor.system("backup")
+log = logging.getLogger("ticketcenter.jobs")
 
 
-async def _run() -> None:
-    while True:
-        await asyncio.sleep(INTERVAL_SECONDS)
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    interval: float  # seconds
+    run: Callable[[], Awaitable[object]]  # what it did (a count, say), logged when not empty
+
+
+def backup_interval() -> dt.timedelta | None:
+    hours = float(os.environ.get("BACKUP_INTERVAL_HOURS", "24"))
+    return dt.timedelta(hours=hours) if hours > 0 else None
+
+
+async def run_backup() -> str:
+    """Make a backup and verify it; the outcome recorded on the job ("ok" or what went wrong)."""
+    outcome = "ok"
+    try:
+        manifest = await backup.make_recorded(SYSTEM)
+        await backup.verify_recorded(SYSTEM, backup.backup_dir() / manifest.file)
+    except Exception as exc:
+        outcome = str(exc) or type(exc).__name__
+        log.exception("the backup failed")
+    finally:
+        await schedule.finish(BACKUP_JOB, outcome)
+    return outcome
+
+
+def start_backup_now() -> bool:
+    """Start a backup in the background unless one is running (the administrator's button)."""
+
+    async def claimed_run() -> None:
+        if await schedule.claim(BACKUP_JOB, dt.timedelta(0)):
+            await run_backup()
+
+    _keep(asyncio.create_task(claimed_run()))
+    return True
+
+
+async def _backup_if_due() -> None:
+    every = backup_interval()
+    if every is not None and await schedule.claim(BACKUP_JOB, every):
+        await run_backup()
+
+
+async def _retention_if_due() -> None:
+    if await schedule.claim(RETENTION_JOB, RETENTION_EVERY):
+        outcome = "ok"
         try:
-            released = await release_expired_holds()
+            anonymised = await retention.anonymise()
+            outcome = f"ok: {anonymised} orders anonymised"
+        except Exception as exc:
+            outcome = str(exc) or type(exc).__name__
+            raise
+        finally:
+            await schedule.finish(RETENTION_JOB, outcome)
+
+
+JOBS = [
+    Job("released expired holds", 30, release_expired_holds),
+    Job("sealed audit entries", 5, chain.seal),
+    Job("the scheduled backup", 60, _backup_if_due),
+    Job("anonymising old customer details", 60, _retention_if_due),
+    Job("forgot old rate-limit attempts", 3600, forget_old_attempts),
+]
+_tasks: set[asyncio.Task] = set()
+
+
+async def _every(job: Job) -> None:
+    while True:
+        await asyncio.sleep(job.interval)
+        try:
+            done = await job.run()
         except Exception:
-            log.exception("releasing expired holds failed")
+            log.exception("periodic job failed: %s", job.name)
             continue
-        if released:
-            log.info("released %d expired holds", released)
+        if done:
+            log.info("%s: %s", job.name, done)
+
+
+def _keep(task: asyncio.Task) -> None:
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
 
 
 async def start() -> None:
-    global _task
-    _task = asyncio.create_task(_run())
+    for job in JOBS:
+        _keep(asyncio.create_task(_every(job)))
 
 
 async def stop() -> None:
-    if _task is not None:
-        _task.cancel()
+    while _tasks:
+        task = _tasks.pop()
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await _task
+            await task

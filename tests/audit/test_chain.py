@@ -155,9 +155,13 @@ async def test_an_entry_that_commits_after_a_later_one_was_sealed_gets_a_later_p
 
 
 async def test_the_service_seals_new_entries_by_itself(monkeypatch):
-    from web.admin import jobs
+    import dataclasses
 
-    monkeypatch.setattr(jobs, "SEAL_INTERVAL_SECONDS", 0.05)
+    from web import jobs
+
+    monkeypatch.setattr(
+        jobs, "JOBS", [dataclasses.replace(job, interval=0.05) for job in jobs.JOBS if job.run is chain.seal]
+    )
     await jobs.start()
     try:
         await write(3)

@@ -199,3 +199,28 @@ async def test_wrong_contact_and_unknown_code_take_similar_time(monkeypatch):
     wrong, unknown = statistics.median(timings["wrong"]), statistics.median(timings["unknown"])
     assert len(timings["wrong"]) == len(timings["unknown"]) == 12
     assert abs(wrong - unknown) <= max(0.5 * max(wrong, unknown), 0.02), (wrong, unknown)
+
+
+async def test_rate_limits_count_their_own_table_not_the_audit_log_and_forget_old_attempts():
+    import datetime as dt
+
+    from db.core.actor import Actor
+    from db.core.clock import utcnow
+    from db.core.tables import RateAttempt
+    from db.core.throttle import KEEP_ATTEMPTS, LOOKUP_ATTEMPT, forget_old_attempts
+
+    await sales_catalog()
+    # Audit entries that look like attempts (as the shop wrote them before) count for nothing.
+    from db.audit.record import record
+
+    for _ in range(20):
+        await record(Actor.customer("old"), LOOKUP_ATTEMPT, "shop_attempt", "NOPE000000")
+    async with shop_client(address="198.21.0.1") as client:
+        answers = [(await _lookup(client, f"NOPE{i:06d}", "13900000000")).status_code for i in range(3)]
+    assert answers == [422] * 3
+    assert await RateAttempt.count().where(RateAttempt.action == LOOKUP_ATTEMPT) == 3
+    assert await AuditEntry.count().where(AuditEntry.action == LOOKUP_ATTEMPT) == 20  # none added
+    old = utcnow() - KEEP_ATTEMPTS - dt.timedelta(minutes=1)
+    await RateAttempt.insert(RateAttempt(action=LOOKUP_ATTEMPT, client="gone", key="NOPE", at=old))
+    assert await forget_old_attempts() == 1
+    assert await RateAttempt.count() == 3 and not await RateAttempt.exists().where(RateAttempt.client == "gone")

@@ -9,7 +9,7 @@ from litestar.response import Template
 
 from db.ops import backup, schedule
 from db.staff.permissions import Permission
-from web.admin import jobs
+from web import jobs
 from web.auth import requires
 from web.templating import render
 
