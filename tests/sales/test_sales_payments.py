@@ -197,3 +197,43 @@ async def test_sandbox_payment_after_expiry_reholds_or_refunds():
     refund = await PaymentRefund.select(PaymentRefund.amount_fen, PaymentRefund.status).first()
     assert refund == {"amount_fen": 50000, "status": "done"}
     assert "退回" in lost_page.text or "refunded" in lost_page.text
+
+
+async def test_a_late_payment_is_refunded_outside_the_write_transaction_and_recorded_once(monkeypatch):
+    """Record the refund as due and commit, call the provider with no transaction open, record the outcome
+    idempotently; a refund the provider refuses stays pending, and sending it again records it once."""
+    from db.audit.tables import AuditEntry
+    from db.sales.payments import operations
+    from db.sales.tables import Order
+
+    ids = await sales_catalog()
+    past = dt.datetime.now(dt.UTC) - PAST
+    lost = await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][1])], ids["seated_session"], now=past)
+    checkout = await start_online_payment(ADMIN_ACTOR, lost.code, now=past)
+    await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][1])], ids["seated_session"])  # takes its seat
+    sandbox = provider("sandbox")
+    calls = []
+
+    def refuse(reference, amount_fen):
+        calls.append((reference, amount_fen, Order._meta.db.current_transaction.get()))
+        return False
+
+    monkeypatch.setattr(sandbox, "refund", refuse)
+    body, signature = sandbox.callback_body(checkout.reference, lost.code, 50000)
+    result = await operations.handle_payment_callback("sandbox", body, signature)
+    assert result.outcome == "refund_due" and result.status == "refunded"
+    assert calls == [(checkout.reference, 50000, None)]  # no transaction open while the provider works
+    refund = await PaymentRefund.select(PaymentRefund.id, PaymentRefund.status).first()
+    assert refund["status"] == "pending"  # the intent is committed, the money not yet back
+    assert [(p["status"], p["outcome"]) for p in (await get_order(lost.code))["payments"]] == [
+        ("succeeded", "refund_due")
+    ]
+    monkeypatch.setattr(sandbox, "refund", lambda reference, amount_fen: True)
+    due = operations._DueRefund(refund["id"], result.payment_id, lost.code, checkout.reference, 50000)
+    sent = [await operations.send_refund(sandbox, ADMIN_ACTOR, due) for _ in range(2)]
+    assert sent == [True, False]
+    assert await PaymentRefund.select(PaymentRefund.status).first() == {"status": "done"}
+    assert [(p["status"], p["outcome"]) for p in (await get_order(lost.code))["payments"]] == [
+        ("refunded", "refund_due")
+    ]
+    assert await AuditEntry.count().where(AuditEntry.action == "payment.refund") == 1

@@ -3,7 +3,11 @@ and online payments through a PaymentProvider with a signed, idempotent callback
 
 Exactly one payment settles an order: the move to `paid` is a conditional UPDATE on the order's status.
 A payment that arrives after the hold expired re-holds the stock if it is still free ("reheld"), else
-it is refunded automatically ("refund_due"). Tickets are issued in the same transaction."""
+it is refunded automatically ("refund_due"). Tickets are issued in the same transaction.
+
+A payment provider is never called inside a write transaction: a checkout is created before the pending
+payment is recorded; a refund is recorded as due (committed), then sent, then its outcome recorded with a
+conditional UPDATE, so a repeated or concurrent outcome is recorded once."""
 
 from __future__ import annotations
 
@@ -47,6 +51,17 @@ class PaymentResult:
     payment_id: int | None = None
     change_fen: int | None = None
     ticket_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _DueRefund:
+    """A refund recorded as due (PaymentRefund status pending), to be sent after the transaction commits."""
+
+    refund_id: int
+    payment_id: int
+    order_code: str
+    reference: str
+    amount_fen: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,11 +258,17 @@ async def start_online_payment(
     """Create a pending payment with the provider; the customer pays on the returned checkout."""
     now = now or utcnow()
     payments = provider(provider_name)
+    order = await _order(code)
+    if order["status"] not in PAYABLE:
+        raise _refusal(order["status"])
+    amount_fen = order["total_fen"]
+    checkout = payments.checkout(code, amount_fen)  # the provider, before the write transaction
     async with queued_write(Order._meta.db):
-        order = await _order(code)
+        order = await _order(code)  # again: it may have changed meanwhile (an unused checkout is harmless)
         if order["status"] not in PAYABLE:
             raise _refusal(order["status"])
-        checkout = payments.checkout(code, order["total_fen"])
+        if order["total_fen"] != amount_fen:
+            raise Conflict("The order changed while the payment was being prepared. Try again.")
         payment_id = (
             await Payment.insert(
                 Payment(
@@ -326,29 +347,32 @@ async def handle_payment_callback(
         order, outcome = await _take_payment(actor, order["code"], now)
         if outcome is not None:
             return await _record_paid(actor, order, _Money(payments.name, data.amount_fen), outcome, now, payment["id"])
-        return await _refund_late_payment(actor, payments, order, payment["id"], data, now)
+        result, due = await _record_refund_due(actor, order, payment["id"], data, now)
+    await send_refund(payments, actor, due)  # committed first: the provider is called outside
+    return result
 
 
-async def _refund_late_payment(
-    actor: Actor, payments, order: dict, payment_id: int, data, now: dt.datetime
-) -> PaymentResult:
+async def _record_refund_due(
+    actor: Actor, order: dict, payment_id: int, data, now: dt.datetime
+) -> tuple[PaymentResult, _DueRefund]:
     """Money arrived for an order that can no longer be served (expired and sold on, cancelled, rejected,
-    or paid by another payment): send it back and say so."""
-    sent = payments.refund(data.reference, data.amount_fen)
-    await Payment.update(
-        {Payment.status: "refunded" if sent else "succeeded", Payment.outcome: "refund_due", Payment.confirmed_at: now}
-    ).where(Payment.id == payment_id)
-    reason = "payment arrived after the hold expired and the tickets were sold"
-    await PaymentRefund.insert(
-        PaymentRefund(
-            payment=payment_id,
-            order=order["id"],
-            amount_fen=data.amount_fen,
-            reason=reason,
-            status="done" if sent else "pending",
-            created_at=now,
-        )
+    or paid by another payment): record that it must go back, and say so."""
+    await Payment.update({Payment.status: "succeeded", Payment.outcome: "refund_due", Payment.confirmed_at: now}).where(
+        Payment.id == payment_id
     )
+    reason = "payment arrived after the hold expired and the tickets were sold"
+    refund_id = (
+        await PaymentRefund.insert(
+            PaymentRefund(
+                payment=payment_id,
+                order=order["id"],
+                amount_fen=data.amount_fen,
+                reason=reason,
+                status="pending",
+                created_at=now,
+            )
+        ).returning(PaymentRefund.id)
+    )[0]["id"]
     status = (await _order(order["code"]))["status"]
     if status != PAID and await transition(order["id"], [EXPIRED, CANCELLED, REJECTED], REFUNDED, actor, now, reason):
         status = REFUNDED
@@ -357,9 +381,41 @@ async def _refund_late_payment(
         "payment.refund_due",
         "order",
         order["code"],
-        after={"payment": payment_id, "amount_fen": data.amount_fen, "refunded": sent},
+        after={"payment": payment_id, "refund": refund_id, "amount_fen": data.amount_fen},
     )
-    return PaymentResult(order["code"], status, "refund_due", payment_id)
+    due = _DueRefund(refund_id, payment_id, order["code"], data.reference, data.amount_fen)
+    return PaymentResult(order["code"], status, "refund_due", payment_id), due
+
+
+async def send_refund(payments, actor: Actor, due: _DueRefund) -> bool:
+    """Outside any write transaction: ask the provider to send a due refund, then record that it did. The
+    outcome is a conditional UPDATE of the pending refund, so sending again records nothing twice. A refund
+    the provider does not accept stays pending (logged). True when this call recorded the refund as done."""
+    try:
+        sent = payments.refund(due.reference, due.amount_fen)
+    except Exception:
+        log.exception("refund of payment %s failed at the provider; it stays pending", due.payment_id)
+        return False
+    if not sent:
+        log.warning("refund of payment %s not accepted by the provider; it stays pending", due.payment_id)
+        return False
+    async with queued_write(Order._meta.db):
+        done = (
+            await PaymentRefund.update({PaymentRefund.status: "done"})
+            .where((PaymentRefund.id == due.refund_id) & (PaymentRefund.status == "pending"))
+            .returning(PaymentRefund.id)
+        )
+        if not done:
+            return False
+        await Payment.update({Payment.status: "refunded"}).where(Payment.id == due.payment_id)
+        await record(
+            actor,
+            "payment.refund",
+            "order",
+            due.order_code,
+            after={"payment": due.payment_id, "refund": due.refund_id, "amount_fen": due.amount_fen},
+        )
+    return True
 
 
 async def sandbox_checkout(reference: str) -> dict:
