@@ -127,7 +127,8 @@ async def main() -> None:
     print(f"frame-to-verdict bench: {database}, {len(codes)} tickets shown 1 s each in a 1280x720 MJPG video ({video})")
     print(f"  verdicts              {len(totals)} {dict(sorted(statuses.items()))}")
     print(
-        f"  frame -> verdict shown p50 {percentile(totals, 50) * 1000:.1f} ms, p95 {percentile(totals, 95) * 1000:.1f} ms, "
+        f"  frame -> verdict shown p50 {percentile(totals, 50) * 1000:.1f} ms, "
+        f"p95 {percentile(totals, 95) * 1000:.1f} ms, "
         f"max {max(totals) * 1000:.1f} ms"
     )
     print(f"  of which rendering     p50 {statistics.median(renders) * 1000:.1f} ms")

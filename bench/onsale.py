@@ -229,15 +229,18 @@ async def main() -> None:
         f"({stats.sold / elapsed:.1f} over the whole run; {args.buyers / elapsed:.1f} buyers answered/s)"
     )
     print(
-        f"  buyer latency      p50 {percentile(stats.latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.latencies, 99) * 1000:.1f} ms "
+        f"  buyer latency      p50 {percentile(stats.latencies, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(stats.latencies, 99) * 1000:.1f} ms "
         f"(every buyer: create + pay, or the sold-out answer)"
     )
     print(
-        f"  paying buyers      p50 {percentile(stats.buyer_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.buyer_latencies, 99) * 1000:.1f} ms "
+        f"  paying buyers      p50 {percentile(stats.buyer_latencies, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(stats.buyer_latencies, 99) * 1000:.1f} ms "
         f"(create + pay of the {stats.sold} who got a ticket)"
     )
     print(
-        f"  request latency    p50 {percentile(stats.request_latencies, 50) * 1000:.1f} ms, p99 {percentile(stats.request_latencies, 99) * 1000:.1f} ms"
+        f"  request latency    p50 {percentile(stats.request_latencies, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(stats.request_latencies, 99) * 1000:.1f} ms"
     )
     print(f"  sold (paid)        {stats.sold}")
     print(f"  sold out (409)     {stats.sold_out}")

@@ -229,26 +229,31 @@ async def main() -> None:
             admitted, ok_scans = await count_admitted(session)
             lat = result["latencies"]
             print(
-                f"redeem bench: {database}, {args.workers if not args.url else '?'} server workers, {gates} concurrent gates, "
+                f"redeem bench: {database}, {args.workers if not args.url else '?'} server workers, "
+                f"{gates} concurrent gates, "
                 f"{args.tickets} tickets + {result['requests'] - args.tickets} duplicate scans (session {session})"
             )
             print(f"  elapsed           {result['elapsed']:.2f} s")
             print(f"  redeems/second    {result['requests'] / result['elapsed']:.0f}")
             print(
-                f"  latency           p50 {percentile(lat, 50) * 1000:.1f} ms, p99 {percentile(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms"
+                f"  latency           p50 {percentile(lat, 50) * 1000:.1f} ms, p99 {percentile(lat, 99) * 1000:.1f} ms, "
+                f"max {max(lat) * 1000:.1f} ms"
             )
             print(f"  verdicts          {dict(sorted(result['statuses'].items()))}")
             print(
-                f"  ok == tickets     {result['statuses'].get('ok', 0) == args.tickets} (tickets with one ok {result['tickets_ok_once']}, "
+                f"  ok == tickets     {result['statuses'].get('ok', 0) == args.tickets} "
+                f"(tickets with one ok {result['tickets_ok_once']}, "
                 f"with two or more {result['tickets_ok_twice']})"
             )
             print(f"  database          admitted {admitted}, ok scans recorded {ok_scans}")
             print(
                 f"  CPU per redeem    server {server_cpu / result['requests'] * 1000:.2f} ms (all workers), "
-                f"this load generator {client_cpu / result['requests'] * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+                f"this load generator {client_cpu / result['requests'] * 1000:.2f} ms; "
+                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )
             print(
-                f"  5xx               {sum(n for code, n in result['http'].items() if code >= 500)}   http {dict(sorted(result['http'].items()))}"
+                f"  5xx               {sum(n for code, n in result['http'].items() if code >= 500)}   "
+                f"http {dict(sorted(result['http'].items()))}"
             )
     finally:
         if server is not None:

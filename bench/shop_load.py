@@ -227,7 +227,8 @@ async def main() -> None:
     for kind, values in rec.latencies.items():
         total += len(values)
         print(
-            f"{kind:36} {len(values):9d} {len(values) / elapsed:8.1f} {percentile(values, 50) * 1000:8.1f} {percentile(values, 95) * 1000:8.1f}"
+            f"{kind:36} {len(values):9d} {len(values) / elapsed:8.1f} "
+            f"{percentile(values, 50) * 1000:8.1f} {percentile(values, 95) * 1000:8.1f}"
         )
     print(f"{'all':36} {total:9d} {total / elapsed:8.1f}")
     print(f"orders bought by the clients: {sum(r for r in results if isinstance(r, int))}; database: {checks}")

@@ -58,7 +58,10 @@ if TEST_DATABASE == "postgres":
     except Exception as exc:
         if IN_CI:
             raise RuntimeError(f"PostgreSQL is required in CI and not reachable: {exc}") from exc
-        _pg_skip_reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({exc}); skipping the PostgreSQL run (allowed outside CI only)"
+        _pg_skip_reason = (
+            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({exc}); "
+            "skipping the PostgreSQL run (allowed outside CI only)"
+        )
     else:
         os.environ["DATABASE_URL"] = re.sub(r"/[^/]*$", f"/{_pg_database}", POSTGRES_ADMIN_URL)
 else:

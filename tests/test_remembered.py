@@ -11,10 +11,11 @@ from jinja2 import Environment
 from web.i18n import current_language, gettext
 from web.remembered import remembered_plan
 
-TEMPLATE = """
-{%- macro plan(seats) -%}{{ count() }}{% for s in seats %}[{{ s.id }} {{ _("Sold") if s.status == "sold" else _("Free") }}]{% endfor %}{%- endmacro -%}
-{{ remembered_plan(plan, seats) }}
-"""
+TEMPLATE = (
+    "\n{%- macro plan(seats) -%}{{ count() }}{% for s in seats %}"
+    '[{{ s.id }} {{ _("Sold") if s.status == "sold" else _("Free") }}]{% endfor %}{%- endmacro -%}\n'
+    "{{ remembered_plan(plan, seats) }}\n"
+)
 
 
 def _page():

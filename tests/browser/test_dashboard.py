@@ -45,7 +45,8 @@ async def test_dashboard_updates_live_after_redeems_through_the_json_api(page, s
     assert await page.locator("tr[data-gate='G-2'] [data-col='entries']").inner_text() == "2"
     assert await page.locator("tr[data-gate='G-2'] [data-col='rejected']").inner_text() == "1"
     chart_total = await page.evaluate(
-        "() => Chart.getChart(document.getElementById('per-minute-chart')).data.datasets[0].data.reduce((a, b) => a + b, 0)"
+        "() => Chart.getChart(document.getElementById('per-minute-chart'))"
+        ".data.datasets[0].data.reduce((a, b) => a + b, 0)"
     )
     assert chart_total == 2
     await page.screenshot(path="/tmp/gate-dashboard.png", full_page=True)

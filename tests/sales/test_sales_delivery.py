@@ -137,7 +137,10 @@ async def test_pdf_embeds_a_cjk_font_and_each_page_carries_a_readable_qr(tmp_pat
 
 
 def test_qr_images_for_web_pages_decode_to_the_ticket_text():
-    text = "CEAAAAABAAAAAAQABSMQ5UQYLSQ36DSAGGVAO7XXO6BXJYU3MWEBWGG44Z2B5I37A6TSVVTWDRE6Z5GPVU4JEMAK33YZSNTZKE27HNF62YGE67XSCIXTWCY"
+    text = (
+        "CEAAAAABAAAAAAQABSMQ5UQYLSQ36DSAGGVAO7XXO6BXJYU3MWEBWGG44Z2B5I37A6TS"
+        "VVTWDRE6Z5GPVU4JEMAK33YZSNTZKE27HNF62YGE67XSCIXTWCY"
+    )
     assert _decode(qr_png(text)) == [text]
     svg = qr_svg(text)
     assert svg.startswith("<svg") and "path" in svg

@@ -49,7 +49,8 @@ async def test_seller_holds_two_seats_picked_on_the_plan():
 
 
 async def test_seat_labels_follow_the_sellers_language():
-    """One seat format everywhere at the window, in the seller's language: the plan, the order panel and the order page."""
+    """One seat format everywhere at the window, in the seller's language: the plan, the order panel and the
+    order page."""
     ids = await sales_catalog()
     seat = ids["vip_seats"][0]
     base = f"/sales/sessions/{ids['seated_session']}"

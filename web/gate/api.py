@@ -105,7 +105,8 @@ def _optional_str(data: dict[str, Any], name: str, default: str | None = None) -
 
 
 def translated(result: dict[str, Any]) -> dict[str, Any]:
-    """The verdict in the request's language (reason, seat, concession name and attention text), for people at the gate."""
+    """The verdict in the request's language (reason, seat, concession name and attention text), for people at
+    the gate."""
     language, ticket = current_language.get(), result["ticket"]
     out = {k: v for k, v in result.items() if k not in ("reason_params", "offline", "check_sections")}
     out["reason"] = gettext(REASONS[result["reason_code"]], **result["reason_params"])

@@ -56,7 +56,8 @@ def ticket_email(order: dict, sender: str) -> EmailMessage:
     message["To"] = order["buyer_email"]
     codes = "\n".join(f"{chinese_seat_label(t) or t['price_class.name']}: {t['code']}" for t in order["tickets"])
     message.set_content(
-        f"{order['buyer_name']}，您好：\n\n订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。"
+        f"{order['buyer_name']}，您好：\n\n"
+        f"订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。"
         f"\n入场时请出示二维码。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n"
         + ("退换票规则：\n" + "\n".join(order["refund_rules_zh"]) + "\n\n" if order.get("refund_rules_zh") else "")
         + "票务中心"
