@@ -8,6 +8,24 @@ from typing import Any
 from db.audit.tables import AuditEntry
 from db.core.actor import Actor
 from db.core.clock import utcnow
+from db.core.rows import Shape
+
+AUDIT = Shape(
+    AuditEntry,
+    columns=(
+        "at",
+        "actor_id",
+        "actor_name",
+        "actor_role",
+        "action",
+        "object_type",
+        "object_id",
+        "summary",
+        "before",
+        "after",
+    ),
+    defaulted=("chain_seq", "chain_hash"),  # given later by the sealer (db/audit/chain.py)
+)
 
 
 def entry(
@@ -20,7 +38,7 @@ def entry(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The column values of one audit entry, keyed by column name (for hand-written hot-path statements)."""
+    """The column values of one audit entry (shape AUDIT), for `record` and the hot paths' statements."""
     return {
         "at": utcnow(),
         "actor_id": actor.user_id,

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from db.core.actor import Actor
+from db.core.rows import Shape
 from db.finance.tables import LedgerEntry
 
 SALE = "sale"
@@ -34,6 +35,58 @@ class Movement:
     note: str = ""
 
 
+LEDGER = Shape(
+    LedgerEntry,
+    columns=(
+        "at",
+        "kind",
+        "amount_fen",
+        "method",
+        "channel",
+        "order",
+        "partner",
+        "refund_id",
+        "payment_id",
+        "drawer_id",
+        "reference",
+        "actor_id",
+        "actor_name",
+        "note",
+    ),
+)
+
+
+def entry_row(
+    actor: Actor,
+    at: dt.datetime,
+    order_id: int | None,
+    movement: Movement,
+    *,
+    channel: str = "",
+    partner_id: int | None = None,
+    refund_id: int | None = None,
+    payment_id: int | None = None,
+    drawer_id: int | None = None,
+) -> dict:
+    """One ledger entry's row (shape LEDGER), the same for `post` and the on-sale fast path's statement."""
+    return {
+        "at": at,
+        "kind": movement.kind,
+        "amount_fen": movement.amount_fen,
+        "method": movement.method,
+        "channel": channel,
+        "order": order_id,
+        "partner": partner_id,
+        "refund_id": refund_id,
+        "payment_id": payment_id,
+        "drawer_id": drawer_id if movement.method == "cash" else None,
+        "reference": movement.reference,
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "note": movement.note,
+    }
+
+
 async def post(
     actor: Actor,
     at: dt.datetime,
@@ -49,20 +102,17 @@ async def post(
     """Write the entries of one operation (inside its transaction). Zero amounts are not written."""
     rows = [
         LedgerEntry(
-            at=at,
-            kind=m.kind,
-            amount_fen=m.amount_fen,
-            method=m.method,
-            channel=channel,
-            order=order_id,
-            partner=partner_id,
-            refund_id=refund_id,
-            payment_id=payment_id,
-            drawer_id=drawer_id if m.method == "cash" else None,
-            reference=m.reference,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            note=m.note,
+            **entry_row(
+                actor,
+                at,
+                order_id,
+                m,
+                channel=channel,
+                partner_id=partner_id,
+                refund_id=refund_id,
+                payment_id=payment_id,
+                drawer_id=drawer_id,
+            )
         )
         for m in movements
         if m.amount_fen != 0

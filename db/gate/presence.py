@@ -8,7 +8,8 @@ row locks; SQLite's immediate write transactions).
 `connection()` gives one scan one connection: on PostgreSQL an asyncpg connection checked out of the
 engine's pool once per scan, running these statements directly (prepared and cached per connection, no
 ORM objects: the redeem hot path); on SQLite (or without a pool) Piccolo raw queries and an immediate
-write transaction. The statements are written once, with Piccolo's `{}` placeholders."""
+write transaction. The statements are written once, with Piccolo's `{}` placeholders, and the rows they
+insert have one shape each (ADMISSION, SCAN; db/core/rows.py), built by one function each."""
 
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from db.core import pg
 from db.core.clock import utcnow
+from db.core.rows import Shape
 from db.core.transaction import write_transaction
 from db.gate.devices import GateInfo
 from db.gate.live import CHANNEL
 from db.gate.rules import Direction
-from db.gate.tables import Scan
+from db.gate.tables import Admission, Scan
 
 PRESENCE_SQL = """
 SELECT a.inside, a.first_entry_at, g.code AS first_gate, a.first_gate AS first_gate_id
@@ -46,10 +48,43 @@ def _live(engine_is_postgres: bool) -> str:
     return _TICKET_LIVE.replace(" LOCK", " FOR SHARE" if engine_is_postgres else "")
 
 
+ADMISSION = Shape(
+    Admission,
+    columns=(
+        "ticket",
+        "session",
+        "inside",
+        "entries",
+        "exits",
+        "first_entry_at",
+        "first_gate",
+        "last_scan_at",
+        "last_gate",
+    ),
+)
+SCAN = Shape(
+    Scan,
+    columns=(
+        "at",
+        "recorded_at",
+        "gate",
+        "device",
+        "attendant",
+        "session",
+        "ticket",
+        "direction",
+        "status",
+        "reason",
+        "offline",
+        "nonce",
+        "result",
+    ),
+)
+
+
 def _first_entry_sql(postgres: bool) -> str:
     return f"""
-INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
-SELECT {{}}, {{}}, true, 1, 0, {{}}, {{}}, {{}}, {{}} WHERE {_live(postgres)}
+{ADMISSION.insert(where=_live(postgres))}
 ON CONFLICT (ticket) DO NOTHING RETURNING id
 """
 
@@ -66,9 +101,8 @@ UPDATE gate_admission SET inside = false, exits = exits + 1, last_scan_at = {}, 
 WHERE ticket = {} AND inside = true RETURNING id
 """
 
-SCAN_SQL = """
-INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
-VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+SCAN_SQL = f"""
+{SCAN.insert()}
 ON CONFLICT (nonce) DO NOTHING RETURNING id
 """
 
@@ -77,21 +111,65 @@ ON CONFLICT (nonce) DO NOTHING RETURNING id
 # notification (db/gate/live.py, delivered at commit) in ONE statement, atomic without BEGIN/COMMIT. No
 # row back: the ticket was admitted meanwhile (or the nonce is taken, which raises a unique violation and
 # writes nothing); the caller then takes the careful path.
-FIRST_ENTRY_WITH_SCAN_SQL = (
-    """
+FIRST_ENTRY_WITH_SCAN_SQL = f"""
 WITH admitted AS (
-    INSERT INTO gate_admission (ticket, session, inside, entries, exits, first_entry_at, first_gate, last_scan_at, last_gate)
-    SELECT {}, {}, true, 1, 0, {}, {}, {}, {} WHERE """
-    + _live(True)
-    + """
+    {ADMISSION.insert(where=_live(True))}
     ON CONFLICT (ticket) DO NOTHING RETURNING id
 ), scan AS (
-    INSERT INTO gate_scan (at, recorded_at, gate, device, attendant, session, ticket, direction, status, reason, offline, nonce, result)
-    SELECT {}, {}, {}, {}, {}, {}, {}, 'in', 'ok', {}, false, {}, {} FROM admitted RETURNING id
+    {SCAN.insert(source="admitted")} RETURNING id
 )
-SELECT id, pg_notify({}::text, {}::text) IS NULL AS notified FROM scan
+SELECT id, pg_notify({{}}::text, {{}}::text) IS NULL AS notified FROM scan
 """
-)
+
+
+def first_entry_row(ticket_id: int, session_id: int, gate_id: int, at: dt.datetime) -> dict[str, Any]:
+    """The presence a first accepted entry creates."""
+    return {
+        "ticket": ticket_id,
+        "session": session_id,
+        "inside": True,
+        "entries": 1,
+        "exits": 0,
+        "first_entry_at": at,
+        "first_gate": gate_id,
+        "last_scan_at": at,
+        "last_gate": gate_id,
+    }
+
+
+def scan_row(
+    *,
+    at: dt.datetime,
+    gate_id: int,
+    device_id: int | None,
+    attendant_id: int | None,
+    session_id: int | None,
+    ticket_id: int | None,
+    direction: Direction,
+    result: dict[str, Any],
+    offline: bool,
+    nonce: str | None,
+) -> dict[str, Any]:
+    """The record of one scan: when, where, by whom, of what, and the verdict as answered."""
+    return {
+        "at": at,
+        "recorded_at": utcnow(),
+        "gate": gate_id,
+        "device": device_id,
+        "attendant": attendant_id,
+        "session": session_id,
+        "ticket": ticket_id,
+        "direction": direction.value,
+        "status": result["status"],
+        "reason": result["reason_code"],
+        "offline": offline,
+        "nonce": nonce,
+        "result": result,
+    }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 class Replayed(Exception):
@@ -152,7 +230,8 @@ async def write_presence(
     if direction is Direction.OUT:
         rows = await db.fetch(EXIT_SQL, at, gate_id, ticket_id)
     elif first_entry:
-        rows = await db.fetch(FIRST_ENTRY_SQL[db.postgres], ticket_id, session_id, at, gate_id, at, gate_id, ticket_id)
+        admission = first_entry_row(ticket_id, session_id, gate_id, at)
+        rows = await db.fetch(FIRST_ENTRY_SQL[db.postgres], *ADMISSION.values(admission), ticket_id)
     else:
         rows = await db.fetch(REENTRY_SQL, at, gate_id, ticket_id)
     return bool(rows)
@@ -174,25 +253,23 @@ async def first_entry_with_scan(
     import asyncpg
 
     try:
+        scan = scan_row(
+            at=at,
+            gate_id=gate_id,
+            device_id=device_id,
+            attendant_id=attendant_id,
+            session_id=session_id,
+            ticket_id=ticket_id,
+            direction=Direction.IN,
+            result=result,
+            offline=False,
+            nonce=nonce,
+        )
         rows = await db.fetch(
             FIRST_ENTRY_WITH_SCAN_SQL,
-            ticket_id,
-            session_id,
-            at,
-            gate_id,
-            at,
-            gate_id,
-            ticket_id,
-            at,
-            utcnow(),
-            gate_id,
-            device_id,
-            attendant_id,
-            session_id,
-            ticket_id,
-            result["reason_code"],
-            nonce,
-            json.dumps(result, ensure_ascii=False),
+            *ADMISSION.values(first_entry_row(ticket_id, session_id, gate_id, at)),
+            ticket_id,  # still issued
+            *SCAN.values(scan, dumps=_dumps),
             CHANNEL,
             str(session_id),
         )
@@ -215,22 +292,19 @@ async def insert_scan(
     offline: bool,
     nonce: str | None,
 ) -> int:
-    rows = await db.fetch(
-        SCAN_SQL,
-        at,
-        utcnow(),
-        gate.id,
-        device_id,
-        attendant_id,
-        session_id,
-        ticket_id,
-        direction.value,
-        result["status"],
-        result["reason_code"],
-        offline,
-        nonce,
-        json.dumps(result, ensure_ascii=False),
+    row = scan_row(
+        at=at,
+        gate_id=gate.id,
+        device_id=device_id,
+        attendant_id=attendant_id,
+        session_id=session_id,
+        ticket_id=ticket_id,
+        direction=direction,
+        result=result,
+        offline=offline,
+        nonce=nonce,
     )
+    rows = await db.fetch(SCAN_SQL, *SCAN.values(row, dumps=_dumps))
     if not rows:
         raise Replayed
     return rows[0]["id"]

@@ -7,13 +7,12 @@ import datetime as dt
 from collections.abc import Iterable
 
 from db.core.actor import Actor
+from db.sales.rows import event_row
 from db.sales.tables import Order, OrderEvent
 
 
 async def add_event(order_id: int, status: str, actor: Actor, at: dt.datetime, note: str = "") -> None:
-    await OrderEvent.insert(
-        OrderEvent(order=order_id, at=at, status=status, actor_id=actor.user_id, actor_name=actor.name, note=note)
-    )
+    await OrderEvent.insert(OrderEvent(**event_row(order_id, status, actor, at, note)))
 
 
 async def transition(

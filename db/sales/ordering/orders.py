@@ -9,7 +9,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from db.audit.record import record
+from db.audit.record import entry, record
 from db.catalog.tables import SessionSeat
 from db.core.actor import Actor
 from db.core.clock import utcnow
@@ -22,6 +22,7 @@ from db.sales.ordering.buyer import Buyer, clean_buyer, clean_id_check, mask_id
 from db.sales.ordering.context import PriceClassState, sale_context
 from db.sales.ordering.pricing import group_tier, unit_price
 from db.sales.policy import channel_policy, concession_rules
+from db.sales.rows import event_row, item_row
 from db.sales.status import (
     AWAITING_AUDIT,
     AWAITING_PAYMENT,
@@ -73,6 +74,22 @@ class _Line:
     concession: str = ""
     id_type: str = ""
     id_masked: str = ""
+
+
+def _item(order_id: int | None, line: _Line, seat: int | None, quantity: int, unit: int, breakdown: dict) -> dict:
+    """The order line's row (db/sales/rows.py), the same on the careful path and the fast path."""
+    return item_row(
+        order_id,
+        price_class=line.price_class_id,
+        seat=seat,
+        quantity=quantity,
+        list_price_fen=line.list_fen,
+        concession=line.concession,
+        id_type=line.id_type,
+        id_masked=line.id_masked,
+        unit_price_fen=unit,
+        breakdown=breakdown,
+    )
 
 
 def new_order_code() -> str:
@@ -219,19 +236,9 @@ async def create_order(
             order_id = await rush.place_order(
                 actor,
                 order=order_values,
-                created_event=status,
-                audit_after=audit_after,
-                line=dict(
-                    price_class=line.price_class_id,
-                    quantity=line.quantity,
-                    list_price_fen=line.list_fen,
-                    concession=line.concession,
-                    id_type=line.id_type,
-                    id_masked=line.id_masked,
-                    unit_price_fen=unit,
-                    line_total_fen=unit * line.quantity,
-                    breakdown=breakdown,
-                ),
+                item=_item(None, line, None, line.quantity, unit, breakdown),
+                event=event_row(None, status, actor, now),
+                audit=entry(actor, "order.create", "order", code, after=audit_after),
             )
             if order_id is None:
                 # A retry racing its own first attempt for the last tickets: the attempt that took them is the answer.
@@ -254,21 +261,7 @@ async def create_order(
                     )
                 for seat in seats or [None]:
                     quantity = 1 if seat is not None else line.quantity
-                    rows.append(
-                        OrderItem(
-                            order=order_id,
-                            price_class=line.price_class_id,
-                            seat=seat,
-                            quantity=quantity,
-                            list_price_fen=line.list_fen,
-                            concession=line.concession,
-                            id_type=line.id_type,
-                            id_masked=line.id_masked,
-                            unit_price_fen=unit,
-                            line_total_fen=unit * quantity,
-                            breakdown=breakdown,
-                        )
-                    )
+                    rows.append(OrderItem(**_item(order_id, line, seat, quantity, unit, breakdown)))
             await OrderItem.insert(*rows)
             await add_event(order_id, status, actor, now)
             await record(actor, "order.create", "order", code, after=audit_after)

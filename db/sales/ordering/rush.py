@@ -2,7 +2,8 @@
 its payment with every ticket issued in one read and ONE write.
 
 An on-sale rush is thousands of buyers asking for tickets of one price class. The careful path
-(db/sales/ordering/orders.py, db/sales/payments/operations.py) runs a transaction of six to eight ORM statements per step;
+(db/sales/ordering/orders.py, db/sales/payments/operations.py) runs a transaction of six to eight ORM
+statements per step;
 here each step is a single data-modifying statement (PostgreSQL has no SQLite equivalent), atomic without
 BEGIN/COMMIT, sent on a pooled connection directly (db/core/pg.py):
 
@@ -14,7 +15,8 @@ BEGIN/COMMIT, sent on a pooled connection directly (db/core/pg.py):
 
 The callers decide when this applies (one general-admission line; a payable, unexpired order without
 seats) and fall back to the careful path otherwise, or when this path did not win. Both paths write the
-same rows."""
+same rows: built by the same functions and written to the columns of the same shapes (db/sales/rows.py,
+db/audit/record.py AUDIT, db/finance/ledger.py LEDGER), from which the statements below are generated."""
 
 from __future__ import annotations
 
@@ -24,52 +26,50 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.utils.encoding import dump_json
 
-from db.audit.record import entry
+from db.audit.record import AUDIT, entry
 from db.core import pg
 from db.core.actor import Actor
+from db.finance import ledger
+from db.finance.ledger import LEDGER
 from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
-from db.sales.status import PAID, PAYABLE
+from db.sales.rows import (
+    ORDER,
+    ORDER_EVENT,
+    ORDER_ITEM,
+    PAID_PAYMENT,
+    TICKET,
+    TICKET_FROM_ITEM,
+    event_row,
+    paid_payment_row,
+)
+from db.sales.status import PAID, PAYABLE, TICKET_ISSUED
 from db.sales.tables import Order
 from db.sales.tickets.codes import keyring
 
-_AUDIT_INSERT = """
-    INSERT INTO audit_entry (at, actor_id, actor_name, actor_role, action, object_type, object_id, summary, before, after)
-    SELECT {}::timestamptz, {}::int, {}::varchar, {}::varchar, {}::varchar, {}::varchar, {}::varchar, {}::text, {}::json, {}::json
-"""
+_BY_ORDER = {"order": "id"}  # the order's id, from the statement's first step
 
-PLACE_SQL = (
-    """
+PLACE_SQL = f"""
 WITH stock AS (
-    UPDATE price_class SET available = available - {}::int WHERE id = {}::int AND available >= {}::int RETURNING id
+    UPDATE price_class SET available = available - {{}}::int WHERE id = {{}}::int AND available >= {{}}::int RETURNING id
 ), new_order AS (
-    INSERT INTO sales_order (code, session, channel, status, buyer_name, buyer_phone, buyer_email, buyer_id_masked,
-                             total_fen, subtotal_fen, seller, outlet, partner, idempotency_key, needs_audit, group_size,
-                             group_percent_off, created_at, expires_at)
-    SELECT {}::varchar, {}::int, {}::varchar, {}::varchar, {}::varchar, {}::varchar, {}::varchar, {}::varchar,
-           {}::int, {}::int, {}::int, {}::varchar, {}::int, {}::varchar, {}::boolean, {}::int,
-           {}::int, {}::timestamptz, {}::timestamptz
-    FROM stock RETURNING id
+    {ORDER.insert(source="stock", cast=True)} RETURNING id
 ), line AS (
-    INSERT INTO sales_order_item ("order", price_class, quantity, list_price_fen, concession, id_type, id_masked,
-                                  unit_price_fen, line_total_fen, breakdown)
-    SELECT id, {}::int, {}::int, {}::int, {}::varchar, {}::varchar, {}::varchar, {}::int, {}::int, {}::json FROM new_order
+    {ORDER_ITEM.insert(source="new_order", linked=_BY_ORDER, cast=True)}
 ), event AS (
-    INSERT INTO sales_order_event ("order", at, status, actor_id, actor_name, note)
-    SELECT id, {}::timestamptz, {}::varchar, {}::int, {}::varchar, '' FROM new_order
-), audit AS ("""
-    + _AUDIT_INSERT
-    + """ FROM new_order
+    {ORDER_EVENT.insert(source="new_order", linked=_BY_ORDER, cast=True)}
+), audit AS (
+    {AUDIT.insert(source="new_order", cast=True)}
 )
 SELECT id FROM new_order
 """
-)
 
 # The order and its lines; when this path can pay it (a payable, unexpired order of this partner without
 # seats), each line also reserves the ids of the tickets it will become.
 PAYMENT_READ_SQL = """
 SELECT o.id, o.session, o.status, o.total_fen, o.partner, o.expires_at,
        it.price_class, it.seat, it.quantity, it.unit_price_fen, it.concession,
-       CASE WHEN o.partner = {}::int AND o.status = ANY({}::varchar[]) AND (o.expires_at IS NULL OR o.expires_at >= {}::timestamptz)
+       CASE WHEN o.partner = {}::int AND o.status = ANY({}::varchar[])
+                 AND (o.expires_at IS NULL OR o.expires_at >= {}::timestamptz)
                  AND NOT EXISTS (SELECT 1 FROM sales_order_item s WHERE s."order" = o.id AND s.seat IS NOT NULL)
             THEN ARRAY(SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, it.quantity))
        END AS ticket_ids
@@ -78,38 +78,43 @@ WHERE o.code = {}
 ORDER BY it.id
 """
 
-PAY_SQL = (
-    """
+# Each ticket's own values come as arrays (unnested into `t`, with the reserved ids); the rest are the same
+# for every ticket of the order, the after-sale rules in force for the session among them.
+_PER_TICKET = ("price_class", "seat", "price_fen", "concession", "code")
+_ARRAYS = ", ".join(f"{{}}::{TICKET.cast(c)}[]" for c in _PER_TICKET)
+_POLICY = IN_FORCE_FOR_SESSION_SQL.replace("{}", "{}::int", 1)
+_TICKETS = TICKET.insert(
+    source=f"paid, (SELECT {_POLICY} AS id) AS policy, unnest({{}}::int[], {_ARRAYS}) AS t(id, {', '.join(_PER_TICKET)})",
+    linked={"order": "paid.id", "policy_version": "policy.id", **{c: f"t.{c}" for c in _PER_TICKET}},
+    extra={"id": "t.id"},
+    cast=True,
+)
+# The ledger's two entries of a payment (the sale and the money), alike but for kind and method.
+_PER_ENTRY = ("kind", "method")
+_LEDGER = LEDGER.insert(
+    source="paid, payment, (VALUES ({}::varchar, {}::varchar), ({}::varchar, {}::varchar)) AS k(kind, method)",
+    linked={"order": "paid.id", "payment_id": "payment.id", **{c: f"k.{c}" for c in _PER_ENTRY}},
+    cast=True,
+)
+
+PAY_SQL = f"""
 WITH paid AS (
-    UPDATE sales_order SET status = 'paid', paid_at = {}::timestamptz
-    WHERE id = {}::int AND status = ANY({}::varchar[]) AND (expires_at IS NULL OR expires_at >= {}::timestamptz)
+    UPDATE sales_order SET status = 'paid', paid_at = {{}}::timestamptz
+    WHERE id = {{}}::int AND status = ANY({{}}::varchar[]) AND (expires_at IS NULL OR expires_at >= {{}}::timestamptz)
     RETURNING id
 ), status_event AS (
-    INSERT INTO sales_order_event ("order", at, status, actor_id, actor_name, note)
-    SELECT id, {}::timestamptz, 'paid', {}::int, {}::varchar, '' FROM paid
+    {ORDER_EVENT.insert(source="paid", linked=_BY_ORDER, cast=True)}
 ), payment AS (
-    INSERT INTO sales_payment ("order", method, amount_fen, status, outcome, created_at, confirmed_at, confirmed_by)
-    SELECT id, {}::varchar, {}::int, 'succeeded', 'accepted', {}::timestamptz, {}::timestamptz, {}::int FROM paid
-    RETURNING id
+    {PAID_PAYMENT.insert(source="paid", linked=_BY_ORDER, cast=True)} RETURNING id
 ), issued AS (
-    INSERT INTO ticket (id, "order", session, price_class, price_fen, concession, status, code, issued_at, policy_version)
-    SELECT t.id, paid.id, {}::int, t.price_class, t.price_fen, t.concession, 'issued', t.code, {}::timestamptz, policy.id
-    FROM paid, (SELECT """
-    + IN_FORCE_FOR_SESSION_SQL.replace("{}", "{}::int", 1)
-    + """ AS id) AS policy,
-        unnest({}::int[], {}::int[], {}::int[], {}::varchar[], {}::varchar[]) AS t(id, price_class, price_fen, concession, code)
+    {_TICKETS}
 ), ledger AS (
-    INSERT INTO finance_ledger (at, kind, amount_fen, method, channel, "order", partner, payment_id, actor_id, actor_name,
-                                reference, note)
-    SELECT {}::timestamptz, k.kind, {}::int, k.method, 'partner', paid.id, {}::int, payment.id, {}::int, {}::varchar, '', ''
-    FROM paid, payment, (VALUES ('sale', ''), ('payment', {}::varchar)) AS k(kind, method)
-), audit AS ("""
-    + _AUDIT_INSERT
-    + """ FROM paid
+    {_LEDGER}
+), audit AS (
+    {AUDIT.insert(source="paid", cast=True)}
 )
 SELECT id FROM payment
 """
-)
 
 
 def enabled() -> bool:
@@ -119,74 +124,25 @@ def enabled() -> bool:
     return isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None
 
 
-def _audit_values(values: dict[str, Any]) -> list[Any]:
-    return [
-        values["at"],
-        values["actor_id"],
-        values["actor_name"],
-        values["actor_role"],
-        values["action"],
-        values["object_type"],
-        values["object_id"],
-        values["summary"],
-        _json(values["before"]),
-        _json(values["after"]),
-    ]
-
-
-def _json(value: Any) -> str | None:
+def _json(value: Any) -> str:
     """JSON text as Piccolo's JSON columns write it on the careful path."""
-    return None if value is None else dump_json(value)
+    return dump_json(value)
 
 
 async def place_order(
-    actor: Actor,
-    *,
-    order: dict[str, Any],
-    line: dict[str, Any],
-    created_event: str,
-    audit_after: dict[str, Any],
+    actor: Actor, *, order: dict[str, Any], item: dict[str, Any], event: dict[str, Any], audit: dict[str, Any]
 ) -> int | None:
-    """Take `line["quantity"]` tickets of `line["price_class"]` and write the order: its id, or None (nothing
-    written) when fewer tickets are left. `order` and `line` hold the column values of the careful path."""
-    audit = entry(actor, "order.create", "order", order["code"], after=audit_after)
+    """Take `item["quantity"]` tickets of `item["price_class"]` and write the order: its id, or None (nothing
+    written) when fewer tickets are left. The rows are those the careful path writes (db/sales/rows.py), their
+    "order" column left to this statement."""
     args = [
-        line["quantity"],
-        line["price_class"],
-        line["quantity"],
-        order["code"],
-        order["session"],
-        order["channel"],
-        order["status"],
-        order["buyer_name"],
-        order["buyer_phone"],
-        order["buyer_email"],
-        order["buyer_id_masked"],
-        order["total_fen"],
-        order["subtotal_fen"],
-        order["seller"],
-        order["outlet"],
-        order["partner"],
-        order["idempotency_key"],
-        order["needs_audit"],
-        order["group_size"],
-        order["group_percent_off"],
-        order["created_at"],
-        order["expires_at"],
-        line["price_class"],
-        line["quantity"],
-        line["list_price_fen"],
-        line["concession"],
-        line["id_type"],
-        line["id_masked"],
-        line["unit_price_fen"],
-        line["line_total_fen"],
-        _json(line["breakdown"]),
-        order["created_at"],
-        created_event,
-        actor.user_id,
-        actor.name,
-        *_audit_values(audit),
+        item["quantity"],
+        item["price_class"],
+        item["quantity"],
+        *ORDER.values(order, dumps=_json),
+        *ORDER_ITEM.values(item, linked=_BY_ORDER, dumps=_json),
+        *ORDER_EVENT.values(event, linked=_BY_ORDER),
+        *AUDIT.values(audit, dumps=_json),
     ]
     async with pg.pooled_connection(Order) as conn:
         rows = await pg.fetch(conn, PLACE_SQL, *args)
@@ -202,27 +158,30 @@ async def pay(actor: Actor, code: str, partner_id: int, method: str, now: dt.dat
             return None
         order = lines[0]
         ring = keyring()
-        ids, classes, prices, concessions, codes = [], [], [], [], []
+        ids: list[int] = []
+        arrays: dict[str, list[Any]] = {c: [] for c in _PER_TICKET}
         for line in lines:
             for ticket_id in line["ticket_ids"]:
                 ids.append(ticket_id)
-                classes.append(line["price_class"])
-                prices.append(line["unit_price_fen"])
-                concessions.append(line["concession"])
-                codes.append(ring.sign(ticket_id, order["session"], bool(line["concession"])))
+                for column, item_column in TICKET_FROM_ITEM.items():
+                    if column in arrays:
+                        arrays[column].append(line[item_column])
+                arrays["code"].append(ring.sign(ticket_id, order["session"], bool(line["concession"])))
+        tickets = dict.fromkeys(TICKET.columns) | {"session": order["session"], "status": TICKET_ISSUED}
+        tickets["issued_at"] = now
+        total = order["total_fen"]
+        payment = paid_payment_row(None, method=method, amount_fen=total, outcome="accepted", actor=actor, now=now)
+        sale, money = (
+            ledger.entry_row(actor, now, None, m, channel="partner", partner_id=partner_id)
+            for m in (ledger.Movement(ledger.SALE, total), ledger.Movement(ledger.PAYMENT, total, method))
+        )
         audit = entry(
             actor,
             "order.pay",
             "order",
             code,
             before={"status": order["status"]},
-            after={
-                "status": PAID,
-                "method": method,
-                "amount_fen": order["total_fen"],
-                "outcome": "accepted",
-                "tickets": len(ids),
-            },
+            after={"status": PAID, "method": method, "amount_fen": total, "outcome": "accepted", "tickets": len(ids)},
         )
         rows = await pg.fetch(
             conn,
@@ -231,28 +190,14 @@ async def pay(actor: Actor, code: str, partner_id: int, method: str, now: dt.dat
             order["id"],
             list(PAYABLE),
             now,
-            now,
-            actor.user_id,
-            actor.name,
-            method,
-            order["total_fen"],
-            now,
-            now,
-            actor.user_id,
-            order["session"],
-            now,
+            *ORDER_EVENT.values(event_row(None, PAID, actor, now), linked=_BY_ORDER),
+            *PAID_PAYMENT.values(payment, linked=_BY_ORDER),
+            *TICKET.values(tickets, linked=("order", "policy_version", *_PER_TICKET)),
             order["session"],
             ids,
-            classes,
-            prices,
-            concessions,
-            codes,
-            now,
-            order["total_fen"],
-            partner_id,
-            actor.user_id,
-            actor.name,
-            method,
-            *_audit_values(audit),
+            *(arrays[c] for c in _PER_TICKET),
+            *LEDGER.values(sale, linked=("order", "payment_id", *_PER_ENTRY)),
+            *(row[c] for row in (sale, money) for c in _PER_ENTRY),
+            *AUDIT.values(audit, dumps=_json),
         )
     return (rows[0]["id"], ids) if rows else None

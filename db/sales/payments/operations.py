@@ -25,6 +25,7 @@ from db.inventory import stock as holds
 from db.sales.history import add_event, transition
 from db.sales.ordering import rush
 from db.sales.payments.providers import Checkout, provider
+from db.sales.rows import paid_payment_row
 from db.sales.status import (
     AWAITING_AUDIT,
     AWAITING_PAYMENT,
@@ -155,22 +156,21 @@ async def _take_payment(
 async def _record_paid(
     actor: Actor, order: dict, money: _Money, outcome: str, now: dt.datetime, payment_id: int | None = None
 ) -> PaymentResult:
-    values = dict(
+    row = paid_payment_row(
+        order["id"],
         method=money.method,
         amount_fen=money.amount_fen,
+        outcome=outcome,
+        actor=actor,
+        now=now,
         tendered_fen=money.tendered_fen,
         change_fen=money.change_fen,
-        status="succeeded",
-        outcome=outcome,
-        confirmed_at=now,
-        confirmed_by=actor.user_id,
     )
     if payment_id is None:
-        payment_id = (await Payment.insert(Payment(order=order["id"], created_at=now, **values)).returning(Payment.id))[
-            0
-        ]["id"]
-    else:
-        await Payment.update({getattr(Payment, k): v for k, v in values.items()}).where(Payment.id == payment_id)
+        payment_id = (await Payment.insert(Payment(**row)).returning(Payment.id))[0]["id"]
+    else:  # an online payment, pending since it started, settles (keeping its reference and start time)
+        settled = {getattr(Payment, k): v for k, v in row.items() if k not in ("order", "created_at")}
+        await Payment.update(settled).where(Payment.id == payment_id)
     ticket_ids = await issue_tickets(order["id"], order["code"], order["session"], now)
     await ledger.post(
         actor,

@@ -9,16 +9,23 @@ from db.catalog.tables import SessionSeat
 from db.core.errors import Conflict
 from db.sales.aftersale.policies import IN_FORCE_FOR_SESSION_SQL
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
+from db.sales.rows import TICKET, TICKET_FROM_ITEM
+from db.sales.status import TICKET_ISSUED
 from db.sales.tables import Ticket
 from db.sales.tickets.codes import keyring
 
 # One statement creates every ticket of the order: one row per seat line, `quantity` rows per
-# general-admission line (a recursive CTE counts the units; it works on SQLite and PostgreSQL).
+# general-admission line (a recursive CTE counts the units; it works on SQLite and PostgreSQL). The columns
+# are the ticket's shape (db/sales/rows.py), taken from the order line as the fast path takes them, with the
+# after-sale rules in force for the session; the signed code follows once the ids are known.
+_FROM_ITEM = {column: f'it."{item_column}"' for column, item_column in TICKET_FROM_ITEM.items()}
+_TICKETS = TICKET.insert(
+    source="sales_order_item it JOIN unit ON unit.n <= it.quantity",
+    linked={**_FROM_ITEM, "code": "NULL", "policy_version": IN_FORCE_FOR_SESSION_SQL},
+)
 _ISSUE_SQL = f"""
 WITH RECURSIVE unit(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM unit WHERE n < {MAX_TICKETS_PER_ORDER})
-INSERT INTO ticket ("order", session, price_class, seat, price_fen, concession, status, issued_at, policy_version)
-SELECT it."order", {{}}, it.price_class, it.seat, it.unit_price_fen, it.concession, 'issued', {{}}, {IN_FORCE_FOR_SESSION_SQL}
-FROM sales_order_item it JOIN unit ON unit.n <= it.quantity
+{_TICKETS}
 WHERE it."order" = {{}}
 ORDER BY it.id, unit.n
 RETURNING id, seat, concession
@@ -28,7 +35,8 @@ RETURNING id, seat, concession
 async def issue_tickets(order_id: int, code: str, session_id: int, now: dt.datetime) -> list[int]:
     """Create the order's tickets with their signed QR texts and turn its held seats into sold ones;
     returns the ticket ids."""
-    rows = sorted(await Ticket.raw(_ISSUE_SQL, session_id, now, session_id, order_id), key=lambda r: r["id"])
+    args = (session_id, TICKET_ISSUED, now, session_id, order_id)  # session, status, issued_at, policy, order
+    rows = sorted(await Ticket.raw(_ISSUE_SQL, *args), key=lambda r: r["id"])
     seats = {r["seat"] for r in rows if r["seat"] is not None}
     if seats:
         sold = (
