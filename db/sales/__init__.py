@@ -20,7 +20,8 @@ Inquiry (db.sales.queries) - expired holds are released before anything is count
         "price_class_id", "status": free|held|sold}]
     events_on_sale() -> [{"id", "name", "kind", "sessions": [{"id", "starts_at", "ends_at", "seated", "venue",
         "gates": [{"code", "name"}]}]}]
-    get_order(code, partner_id=None) -> the order row + "items" (price breakdown, concession, id_type,
+    get_order(code, partner_id=None, contact=False) -> the order row (the buyer's phone and e-mail only with
+        contact=True) + "items" (price breakdown, concession, id_type,
         id_masked, "seat.section", "seat.row_label", "seat.number"), "tickets" ({"id", "code" = QR text, "status",
         "seat", "seat.section", "seat.row_label", "seat.number", ...}), "events"
         (status history: at, status, actor_name, note), "payments", "refunds", "deliveries". NotFound.

@@ -153,12 +153,16 @@ async def events_on_sale(now: dt.datetime | None = None) -> list[dict]:
     return sorted(by_event.values(), key=lambda e: e["sessions"][0]["starts_at"])
 
 
-async def get_order(code: str, partner_id: int | None = None) -> dict:
-    """The whole order: buyer, lines with price breakdown, tickets (with their QR text), status history,
-    payments, refunds and deliveries. With `partner_id`, only that partner's own orders are found."""
+async def get_order(code: str, partner_id: int | None = None, *, contact: bool = False) -> dict:
+    """The whole order: buyer's name, lines with price breakdown, tickets (with their QR text), status history,
+    payments, refunds and deliveries. With `partner_id`, only that partner's own orders are found.
+
+    The buyer's phone and e-mail only with `contact=True`, for the operations that use them (delivery);
+    staff see them through db/sales/ordering/buyer_details.py, which checks the permission and audits it."""
+    hidden = [] if contact else [Order.buyer_phone, Order.buyer_email]
     order = (
         await Order.select(
-            *Order.all_columns(),
+            *Order.all_columns(exclude=hidden),
             Order.session.starts_at,
             Order.session.event.name,
             Order.session.venue.name,

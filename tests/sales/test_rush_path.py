@@ -62,7 +62,7 @@ async def test_a_partner_order_placed_and_paid_leaves_the_whole_record():
         "available"
     ] == before - 3
 
-    order = await get_order(placed.code)
+    order = await get_order(placed.code, contact=True)
     assert (order["status"], order["channel"], order["outlet"], order["partner"], order["idempotency_key"]) == (
         "held",
         "partner",

@@ -341,3 +341,21 @@ async def test_bad_buyer_details_are_refused_before_anything_is_held():
         await create_order(ADMIN_ACTOR, session_id=ids["ga_session"], channel="box_office", buyer=BUYER, items=[])
     assert await Order.count() == 0
     assert (await availability(ids["ga_session"]))["price_classes"][0]["available"] == 50
+
+
+async def test_the_order_view_carries_the_buyers_contact_only_when_asked_for():
+    """get_order gives the phone and e-mail only to the operations that use them (delivery, contact=True);
+    staff pages see them through the audited buyer-details reveal (R6.3)."""
+    ids = await sales_catalog()
+    placed = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["ga_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=ids["ga_class"], quantity=1)],
+    )
+    view = await get_order(placed.code)
+    assert view["buyer_name"] == BUYER.name and "buyer_phone" not in view and "buyer_email" not in view
+    assert BUYER.phone not in repr(view)
+    full = await get_order(placed.code, contact=True)
+    assert (full["buyer_phone"], full["buyer_email"]) == (BUYER.phone, BUYER.email)

@@ -39,7 +39,8 @@ def refund_email(order: dict, refund: RefundResult, sender: str) -> EmailMessage
     message.set_content(
         f"{order['buyer_name']}，您好：\n\n订单 {order['code']} 的 {len(refund.ticket_ids)} 张门票已退票，门票已作废。"
         f"\n退票编号：{refund.number}\n状态：{STATES_ZH.get(refund.status, refund.status)}"
-        f"\n手续费：¥{refund.fee_fen / 100:.2f}\n退还金额：¥{refund.refund_fen / 100:.2f}，退回{METHODS_ZH.get(refund.method, refund.method)}。"
+        f"\n手续费：¥{refund.fee_fen / 100:.2f}\n退还金额：¥{refund.refund_fen / 100:.2f}，"
+        f"退回{METHODS_ZH.get(refund.method, refund.method)}。"
         f"\n订单详情：{order_link(order['code'])}\n\n票务中心"
     )
     return message
@@ -48,7 +49,7 @@ def refund_email(order: dict, refund: RefundResult, sender: str) -> EmailMessage
 async def send_refund_email(actor: Actor, refund: RefundResult) -> bool:
     """E-mail the buyer about a refund; False (logged, recorded as a failed delivery) when it failed or there is
     no address."""
-    order = await get_order(refund.order_code)
+    order = await get_order(refund.order_code, contact=True)  # the address it goes to
     if not order["buyer_email"]:
         return False
     message = refund_email(order, refund, os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn"))

@@ -35,7 +35,7 @@ def order_link(code: str) -> str:
 
 
 async def _paid_order(code: str) -> dict:
-    order = await get_order(code)
+    order = await get_order(code, contact=True)  # the address it goes to
     if order["status"] != PAID or not order["tickets"]:
         raise Conflict("Tickets are delivered only for a paid order.")
     return order
