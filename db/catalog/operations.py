@@ -27,9 +27,9 @@ from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.engine import engine_name
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.text import one_line
 from db.core.transaction import write_transaction
 from db.staff.permissions import Permission, role_allows
-from db.text import one_line
 
 EVENT_KINDS = ("performance", "film", "sport", "attraction")
 DEFAULT_ADMISSION_BEFORE = dt.timedelta(minutes=90)

@@ -20,11 +20,11 @@ from db.audit.record import record
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.text import one_line
 from db.core.transaction import write_transaction
 from db.staff import password_policy, throttle, two_factor
 from db.staff.permissions import Permission, Role, permissions_of
 from db.staff.tables import StaffSession, StaffUser
-from db.text import one_line
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 IDLE_TIMEOUT = dt.timedelta(minutes=float(os.environ.get("STAFF_IDLE_MINUTES", "30")))

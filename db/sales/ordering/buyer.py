@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from db.core.errors import InvalidInput
-from db.text import one_line
+from db.core.text import one_line
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
