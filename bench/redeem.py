@@ -236,7 +236,8 @@ async def main() -> None:
             print(f"  elapsed           {result['elapsed']:.2f} s")
             print(f"  redeems/second    {result['requests'] / result['elapsed']:.0f}")
             print(
-                f"  latency           p50 {percentile(lat, 50) * 1000:.1f} ms, p99 {percentile(lat, 99) * 1000:.1f} ms, "
+                f"  latency           p50 {percentile(lat, 50) * 1000:.1f} ms, "
+                f"p99 {percentile(lat, 99) * 1000:.1f} ms, "
                 f"max {max(lat) * 1000:.1f} ms"
             )
             print(f"  verdicts          {dict(sorted(result['statuses'].items()))}")

@@ -9,7 +9,8 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
     scanned text, `gate` a gate code ("MC-1") or a devices.GateInfo, `nonce` makes a retried scan
     idempotent (the same nonce at the same gate, for the same ticket from the same device or attendant,
     returns the first answer with "replayed": True and records nothing twice; the nonce with another code
-    or device raises Conflict, admits nobody and is recorded as an invalid scan "nonce_reused"), `direction` "in" or "out", `session_id` the session the scanner is set to
+    or device raises Conflict, admits nobody and is recorded as an invalid scan "nonce_reused"), `direction`
+    "in" or "out", `session_id` the session the scanner is set to
     (None: any session the gate admits), `device_id` the GateDevice, `attendant` an Actor (staff),
     `at` the scan time (default now; journal uploads pass the original time).
     Raises InvalidInput (bad code type/direction/nonce), NotFound (unknown gate) or Conflict (a reused

@@ -101,7 +101,8 @@ async def create(role: str, password: str | None, url: str | None = None) -> str
     finally:
         await conn.close()
     host = parts.hostname or "localhost"
-    netloc = f"{role}{':' + quote(password, safe='') if password else ''}@{host}{':' + str(parts.port) if parts.port else ''}"
+    secret = ":" + quote(password, safe="") if password else ""
+    netloc = f"{role}{secret}@{host}{':' + str(parts.port) if parts.port else ''}"
     return urlunsplit(parts._replace(netloc=netloc))
 
 

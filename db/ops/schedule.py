@@ -22,7 +22,8 @@ async def claim(name: str, every: dt.timedelta, now: dt.datetime | None = None) 
     await Job.raw("INSERT INTO ops_job (name, outcome) VALUES ({}, '') ON CONFLICT (name) DO NOTHING", name).run()
     taken = await Job.raw(
         "UPDATE ops_job SET started_at = {}, finished_at = NULL WHERE name = {} AND ("
-        "started_at IS NULL OR (finished_at IS NOT NULL AND started_at <= {}) OR (finished_at IS NULL AND started_at <= {})"
+        "started_at IS NULL OR (finished_at IS NOT NULL AND started_at <= {})"
+        " OR (finished_at IS NULL AND started_at <= {})"
         ") RETURNING id",
         now,
         name,

@@ -50,7 +50,8 @@ _BY_ORDER = {"order": "id"}  # the order's id, from the statement's first step
 
 PLACE_SQL = f"""
 WITH stock AS (
-    UPDATE price_class SET available = available - {{}}::int WHERE id = {{}}::int AND available >= {{}}::int RETURNING id
+    UPDATE price_class SET available = available - {{}}::int
+    WHERE id = {{}}::int AND available >= {{}}::int RETURNING id
 ), new_order AS (
     {ORDER.insert(source="stock", cast=True)} RETURNING id
 ), line AS (
@@ -84,7 +85,8 @@ _PER_TICKET = ("price_class", "seat", "price_fen", "concession", "code")
 _ARRAYS = ", ".join(f"{{}}::{TICKET.cast(c)}[]" for c in _PER_TICKET)
 _POLICY = IN_FORCE_FOR_SESSION_SQL.replace("{}", "{}::int", 1)
 _TICKETS = TICKET.insert(
-    source=f"paid, (SELECT {_POLICY} AS id) AS policy, unnest({{}}::int[], {_ARRAYS}) AS t(id, {', '.join(_PER_TICKET)})",
+    source=f"paid, (SELECT {_POLICY} AS id) AS policy, "
+    f"unnest({{}}::int[], {_ARRAYS}) AS t(id, {', '.join(_PER_TICKET)})",
     linked={"order": "paid.id", "policy_version": "policy.id", **{c: f"t.{c}" for c in _PER_TICKET}},
     extra={"id": "t.id"},
     cast=True,
