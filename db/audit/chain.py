@@ -25,10 +25,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-
 from db.audit.tables import AuditEntry, AuditSeal
-from db.core.engine import secret
+from db.core.engine import is_postgres, secret
 from db.core.transaction import write_transaction
 
 GENESIS = "0" * 64
@@ -86,7 +84,7 @@ def entry_hash(previous: str, seq: int, row: dict[str, Any]) -> str:
 
 
 def _is_postgres() -> bool:
-    return isinstance(AuditEntry._meta.db, PostgresEngine)
+    return is_postgres(AuditEntry._meta.db)
 
 
 async def _seal_batch(limit: int) -> int:

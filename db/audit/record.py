@@ -8,6 +8,7 @@ from typing import Any
 from db.audit.tables import AuditEntry
 from db.core.actor import Actor
 from db.core.clock import utcnow
+from db.core.engine import case_insensitive_like
 from db.core.rows import Shape
 
 AUDIT = Shape(
@@ -58,11 +59,6 @@ async def record(actor: Actor, action: str, object_type: str, object_id: object 
     await AuditEntry.insert(AuditEntry(**entry(actor, action, object_type, object_id, **details))).run()
 
 
-def _case_insensitive_like(column, pattern: str):
-    """ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive (and Piccolo warns on ilike there)."""
-    return column.ilike(pattern) if column._meta.engine_type == "postgres" else column.like(pattern)
-
-
 async def search(
     *,
     action: str | None = None,
@@ -79,7 +75,7 @@ async def search(
     if action:
         query = query.where(AuditEntry.action.like(f"{action}%"))
     if actor:
-        query = query.where(_case_insensitive_like(AuditEntry.actor_name, f"%{actor}%"))
+        query = query.where(case_insensitive_like(AuditEntry.actor_name, f"%{actor}%"))
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if since:

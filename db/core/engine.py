@@ -58,8 +58,19 @@ def run_tool(main: Coroutine[Any, Any, None]) -> None:
     asyncio.run(run_and_close())
 
 
+def is_postgres(engine: Engine) -> bool:
+    """The one question domain code asks about the engine (the seam between the two engines): PostgreSQL, or
+    the embedded SQLite."""
+    return isinstance(engine, PostgresEngine)
+
+
 def engine_name(engine: Engine) -> str:
-    return "postgresql" if isinstance(engine, PostgresEngine) else "sqlite"
+    return "postgresql" if is_postgres(engine) else "sqlite"
+
+
+def case_insensitive_like(column, pattern: str):
+    """ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive (and Piccolo warns on ilike there)."""
+    return column.ilike(pattern) if is_postgres(column._meta.table._meta.db) else column.like(pattern)
 
 
 def secret(env_name: str, filename: str) -> str:

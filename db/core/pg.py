@@ -34,5 +34,12 @@ async def pooled_connection(table: type[Table]) -> AsyncIterator[Any | None]:
         yield None
 
 
+def fast_path_ready(table: type[Table]) -> bool:
+    """True on PostgreSQL with the pool open and no transaction open in this context: a hot path's own pooled
+    connection would not roll back with the caller's transaction."""
+    engine = table._meta.db
+    return isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None
+
+
 async def fetch(conn, sql: str, *args: Any) -> list[dict[str, Any]]:
     return [dict(row) for row in await conn.fetch(numbered(sql), *args)]

@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-
 from db.catalog.tables import EventSession, Gate, PriceClass, SessionGate, SessionSeat
 from db.core.clock import utcnow
+from db.core.engine import engine_name
 from db.core.errors import NotFound
 from db.gate.tables import GateConflict, GateDevice, Scan
 from db.sales.tables import Ticket
@@ -40,7 +39,7 @@ WHERE session = {{}} AND status = 'ok' AND direction = 'in' AND at >= {{}} GROUP
 
 
 def _engine() -> str:
-    return "postgresql" if isinstance(Scan._meta.db, PostgresEngine) else "sqlite"
+    return engine_name(Scan._meta.db)
 
 
 async def _session(session_id: int) -> dict[str, Any]:

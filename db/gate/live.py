@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Max
 
+from db.core.engine import is_postgres
 from db.gate.tables import Scan
 
 CHANNEL = "gate_scan"
@@ -102,7 +103,7 @@ class _Hub:
     async def add(self, subscription: Subscription) -> None:
         async with self._lock:
             engine = Scan._meta.db
-            if isinstance(engine, PostgresEngine) and not self.listening:
+            if is_postgres(engine) and not self.listening:
                 await self._listen(engine)
             if not self.listening:
                 await subscription._newest_scan_changed()  # where polling starts from
@@ -144,7 +145,7 @@ async def announce(session_id: int | None) -> None:
     """Tell every watcher of `session_id` (None: a scan of no known session, e.g. an unreadable code)
     that a scan was recorded. Call it after the scan's transaction committed."""
     engine = Scan._meta.db
-    if not isinstance(engine, PostgresEngine):
+    if not is_postgres(engine):
         _hub.wake(session_id)
         return
     payload = "" if session_id is None else str(session_id)

@@ -21,10 +21,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from piccolo.engine.sqlite import SQLiteEngine
-
 from db.core import pg
 from db.core.clock import utcnow
+from db.core.engine import is_postgres
 from db.core.rows import Shape
 from db.core.transaction import write_transaction
 from db.gate.devices import GateInfo
@@ -198,7 +197,7 @@ class _Piccolo:
     one_statement_entry = False
 
     def __init__(self) -> None:
-        self.postgres = not isinstance(Scan._meta.db, SQLiteEngine)
+        self.postgres = is_postgres(Scan._meta.db)
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         return await Scan.raw(sql, *args)

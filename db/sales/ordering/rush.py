@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
 from piccolo.utils.encoding import dump_json
 
 from db.audit.record import AUDIT, entry
@@ -122,8 +121,7 @@ SELECT id FROM payment
 def enabled() -> bool:
     """True on PostgreSQL with the connection pool open (web workers, tests) and no transaction open in this
     context (this path runs on a connection of its own); the careful path otherwise."""
-    engine = Order._meta.db
-    return isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None
+    return pg.fast_path_ready(Order)
 
 
 def _json(value: Any) -> str:
