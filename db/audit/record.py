@@ -7,6 +7,7 @@ from typing import Any
 
 from db.actor import Actor
 from db.audit.tables import AuditEntry
+from db.config import reports_node
 
 
 def utcnow() -> dt.datetime:
@@ -71,9 +72,14 @@ async def search(
         query = query.where(AuditEntry.at >= since)
     if until:
         query = query.where(AuditEntry.at < until)
-    return await query.output(load_json=True).run()
+    return await query.output(load_json=True).run(node=reports_node())
 
 
 async def object_types() -> list[str]:
-    rows = await AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+    rows = (
+        await AuditEntry.select(AuditEntry.object_type)
+        .distinct()
+        .order_by(AuditEntry.object_type)
+        .run(node=reports_node())
+    )
     return [r["object_type"] for r in rows]

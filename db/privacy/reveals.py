@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from db.actor import Actor
 from db.audit.record import record
+from db.config import reports_node
 from db.errors import InvalidInput, NotFound, PermissionDenied
 from db.privacy.masking import FIELDS
 from db.privacy.tables import Reveal
@@ -71,7 +72,7 @@ async def reveal_log(*, staff: str | None = None, since: dt.datetime | None = No
         query = query.where(Reveal.staff_name.like(f"%{staff}%"))
     if since:
         query = query.where(Reveal.at >= since)
-    return await query
+    return await query.run(node=reports_node())
 
 
 async def staff_who_revealed() -> list[str]:
