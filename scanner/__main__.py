@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--probe-interval", type=float, default=1.0, help="seconds between reconnection attempts while offline"
     )
+    parser.add_argument(
+        "--revocation-max-age",
+        type=float,
+        default=300.0,
+        help="seconds after which an offline revocation list is shown as stale (screen and --headless)",
+    )
     parser.add_argument("--journal", help="offline journal (JSON lines); default var/scanner/GATE.journal.jsonl")
     parser.add_argument("--cache", help="offline cache file; default var/scanner/GATE.cache.json")
     parser.add_argument(
@@ -67,6 +73,7 @@ def headless_line(verdict: dict, t: float) -> str:
             "attention": verdict["attention"],
             "attention_text": verdict["attention_text"],
             "offline": verdict["offline"],
+            "revocation_list_stale": bool(verdict.get("revocation_list_stale")),
             "t": round(t, 3),
         },
         ensure_ascii=False,
@@ -93,6 +100,7 @@ async def run_camera(args: argparse.Namespace) -> int:
         journal_path=Path(args.journal or state_dir / f"{args.gate.upper()}.journal.jsonl"),
         cache_path=Path(args.cache or state_dir / f"{args.gate.upper()}.cache.json"),
         token=args.token,
+        revocation_max_age=args.revocation_max_age,
     )
     engine = Scan._meta.db
     if isinstance(engine, PostgresEngine):  # min_size 0: starting must not need the database

@@ -26,7 +26,7 @@ from db.core.errors import DomainError
 from db.gate.devices import DeviceInfo, GateInfo, device_for_token, gate_by_code
 from db.gate.redeem import redeem, verdict_dict
 from db.gate.rules import Direction, Presence, Status
-from db.gate.sync import apply_journal, snapshot
+from db.gate.sync import apply_journal, revocations, snapshot
 from db.gate.tables import Scan
 from scanner.decode import decode_frame
 from scanner.offline import OFFLINE_CONCESSION, Journal, OfflineCache, judge, remember, replay_journal
@@ -112,6 +112,7 @@ class GateClient:
         journal_path: Path,
         cache_path: Path,
         token: str | None = None,
+        revocation_max_age: float = 300.0,
     ) -> None:
         self.gate_code = gate.strip().upper()
         self.session_id = session_id
@@ -120,6 +121,7 @@ class GateClient:
         self.background_timeout = max(10.0, 5 * offline_timeout)
         self.probe_interval = probe_interval
         self.sync_interval = sync_interval
+        self.revocation_max_age = dt.timedelta(seconds=revocation_max_age)
         self.journal = Journal(journal_path)
         self.cache_path = cache_path
         self.cache = OfflineCache.load(cache_path)
@@ -165,6 +167,16 @@ class GateClient:
         self.local = replay_journal(self.journal.pending(), self.cache, self.gate_code)
         self._last_sync = time.monotonic()
 
+    async def refresh_revocations(self) -> None:
+        """The revocations since the cache's number (a small delta, every probe while online, issue 11)."""
+        if self.cache is None or self.gate is None:
+            return
+        at = utcnow()
+        delta = await self._call(revocations(self.gate, self.cache.revocation_seq), self.background_timeout)
+        self.cache.add_revocations(delta, at)
+        if delta["revoked"]:
+            self.cache.save(self.cache_path)
+
     async def _upload(self) -> None:
         entries = self.journal.pending()
         if not entries:
@@ -201,6 +213,8 @@ class GateClient:
                     log.warning("database reachable again: back online at gate %s", self.gate_code)
                 elif time.monotonic() - self._last_sync >= self.sync_interval:
                     await self._sync()
+                else:
+                    await self.refresh_revocations()
             except DatabaseUnavailable as exc:
                 self._go_offline(str(exc))
 
@@ -246,7 +260,11 @@ class GateClient:
         if decision.admits:
             remember(self.local, ticket_id, self.gate_code, at, direction, presence)
         self.journal.append(_entry(nonce, code, direction, at, decision.status, decision.reason_key, ticket_id))
-        return verdict_dict(decision, _offline_ticket(claim, ticket_id), presence, offline=True)
+        verdict = verdict_dict(decision, _offline_ticket(claim, ticket_id), presence, offline=True)
+        verdict["revocation_list_stale"] = self.cache is None or self.cache.revocations_stale(
+            at, self.revocation_max_age
+        )
+        return verdict
 
 
 async def run_frames(

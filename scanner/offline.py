@@ -80,6 +80,24 @@ class OfflineCache:
             for a in data["admitted"]
         }
 
+    @property
+    def revocation_seq(self) -> int:
+        return int(self.data.get("revocation_seq", 0))
+
+    def add_revocations(self, delta: dict[str, Any], at: dt.datetime) -> None:
+        """Merge a revocation delta (db.gate.sync.revocations) received at `at`."""
+        self.revoked |= set(delta["revoked"])
+        self.unpaid -= set(delta["revoked"])
+        self.data["revoked"] = sorted(self.revoked)
+        self.data["unpaid"] = sorted(self.unpaid)
+        self.data["revocation_seq"] = max(self.revocation_seq, int(delta["upto"]))
+        self.data["revocations_at"] = at.isoformat()
+
+    def revocations_stale(self, now: dt.datetime, max_age: dt.timedelta) -> bool:
+        """The revocation list is older than `max_age`: a refunded ticket may still look valid here."""
+        at = self.data.get("revocations_at") or self.data.get("synced_at")
+        return at is None or now - dt.datetime.fromisoformat(at) > max_age
+
     @classmethod
     def load(cls, path: Path) -> OfflineCache | None:
         if not path.exists():

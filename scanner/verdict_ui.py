@@ -36,6 +36,7 @@ TITLES = {
     "invalid_time": "Not admission time",
 }
 OFFLINE_BANNER = "OFFLINE: scans are kept on this device and uploaded when the database is back"
+STALE_BANNER = "Revocation list stale: refunded tickets may still pass. Check doubtful tickets at the box office."
 READY = "Ready: show the ticket's QR code"
 SEAT_LINE = "Seat: {seat}"
 CLASS_LINE = "Class: {name}"
@@ -93,6 +94,8 @@ class VerdictScreen:
     def render(self, verdict: dict[str, Any] | None, offline: bool) -> np.ndarray:
         colour, lines = self.lines(verdict, offline)
         banner = self._(OFFLINE_BANNER) if offline else ""
+        if verdict and verdict.get("revocation_list_stale"):
+            banner = self._(STALE_BANNER)
         if self.language == "en" or _font_path() is None:
             return self._render_cv2(np.full((self.height, self.width, 3), colour, np.uint8), lines, banner)
         pil = Image.new("RGB", (self.width, self.height), colour[::-1])

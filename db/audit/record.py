@@ -8,7 +8,7 @@ from typing import Any
 from db.audit.tables import AuditEntry
 from db.core.actor import Actor
 from db.core.clock import utcnow
-from db.core.engine import case_insensitive_like
+from db.core.engine import case_insensitive_like, reports_node
 from db.core.rows import Shape
 
 AUDIT = Shape(
@@ -82,9 +82,14 @@ async def search(
         query = query.where(AuditEntry.at >= since)
     if until:
         query = query.where(AuditEntry.at < until)
-    return await query.output(load_json=True).run()
+    return await query.output(load_json=True).run(node=reports_node())
 
 
 async def object_types() -> list[str]:
-    rows = await AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+    rows = (
+        await AuditEntry.select(AuditEntry.object_type)
+        .distinct()
+        .order_by(AuditEntry.object_type)
+        .run(node=reports_node())
+    )
     return [r["object_type"] for r in rows]

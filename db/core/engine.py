@@ -23,10 +23,21 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
 
 
+REPORTS_NODE = "replica"
+
+
+def reports_node() -> str | None:
+    """The Piccolo node read-only reports run on: the standby named by DATABASE_REPLICA_URL (PostgreSQL
+    only), else None (the primary). `query.run(node=reports_node())`."""
+    return REPORTS_NODE if os.environ.get("DATABASE_REPLICA_URL") and database_url().startswith("postgres") else None
+
+
 def engine_from_url(url: str) -> Engine:
     """Build the Piccolo engine for a `postgres://`, `postgresql://` or `sqlite:///PATH` URL."""
     if url.startswith(("postgres://", "postgresql://")):
-        return PostgresEngine(config={"dsn": url})
+        replica = os.environ.get("DATABASE_REPLICA_URL")
+        extra = {REPORTS_NODE: PostgresEngine(config={"dsn": replica})} if replica else None
+        return PostgresEngine(config={"dsn": url}, extra_nodes=extra)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)

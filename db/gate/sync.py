@@ -22,6 +22,7 @@ from db.gate.live import announce
 from db.gate.presence import Replayed, connection, insert_scan, presence_row, write_presence
 from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status, parse_sections
 from db.gate.tables import Admission
+from db.sales.aftersale.tables import Revocation
 from db.sales.tables import Ticket
 from db.sales.tickets.codes import keyring
 
@@ -52,10 +53,32 @@ def _ticket_sections(tickets: list[dict], session_ids: set[int]) -> dict[int, di
     }
 
 
+async def _revocation_seq() -> int:
+    row = await Revocation.select(Revocation.id).order_by(Revocation.id, ascending=False).first()
+    return row["id"] if row else 0
+
+
+async def revocations(gate: GateInfo, since: int) -> dict[str, Any]:
+    """The tickets revoked after number `since` in the numbered revocation log, of the sessions this gate
+    admits: {"since", "upto", "revoked": [ticket ids]}. A scanner asks with the `upto` of its last answer (or
+    its snapshot's `revocation_seq`) on every sync, so a refund reaches it within one sync."""
+    rows = (
+        await Revocation.select(Revocation.id, Revocation.ticket)
+        .where(
+            (Revocation.id > since)
+            & Revocation.session.is_in(SessionGate.select(SessionGate.session).where(SessionGate.gate == gate.id))
+        )
+        .order_by(Revocation.id)
+    )
+    upto = max([since, await _revocation_seq()])
+    return {"since": since, "upto": upto, "revoked": sorted({r["ticket"] for r in rows})}
+
+
 async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, Any]:
     """The offline cache of one gate (JSON-ready). Sessions: those the gate admits whose admission has
     not closed more than SYNC_HORIZON ago. Three queries whatever the number of tickets."""
     now = now or utcnow()
+    revocation_seq = await _revocation_seq()  # read first: a delta since it covers whatever the snapshot misses
     sessions = await SessionGate.select(
         SessionGate.session.id,
         SessionGate.sections,
@@ -86,6 +109,8 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
         "gate": gate.code,
         "venue_id": gate.venue_id,
         "synced_at": now.isoformat(),
+        "revocation_seq": revocation_seq,
+        "revocations_at": now.isoformat(),
         "public_keys": {str(k): v for k, v in keyring().export_public().items()},
         "sessions": [
             {

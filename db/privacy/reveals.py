@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from db.audit.record import record
 from db.core.actor import Actor
+from db.core.engine import reports_node
 from db.core.errors import InvalidInput, NotFound, PermissionDenied
 from db.core.transaction import write_transaction
 from db.privacy.masking import FIELDS
@@ -71,7 +72,7 @@ async def reveal_log(*, staff: str | None = None, since: dt.datetime | None = No
         query = query.where(Reveal.staff_name.like(f"%{staff}%"))
     if since:
         query = query.where(Reveal.at >= since)
-    return await query
+    return await query.run(node=reports_node())
 
 
 async def staff_who_revealed() -> list[str]:

@@ -4,7 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from db.sales.aftersale.tables import AftersalePolicy, Refund, RefundTicket
+from db.sales.aftersale.tables import AftersalePolicy, Refund, RefundTicket, Revocation
 from db.sales.tables import (
     ChannelPolicy,
     ConcessionKind,
@@ -41,6 +41,7 @@ APP_CONFIG = AppConfig(
         AftersalePolicy,
         Refund,
         RefundTicket,
+        Revocation,
     ],
     migration_dependencies=["db.catalog.piccolo_app", "db.staff.piccolo_app"],
     commands=[],

@@ -27,14 +27,14 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
-from litestar.params import JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from db.core.actor import Actor
 from db.core.errors import InvalidInput
 from db.gate.devices import DeviceInfo, device_for_token
 from db.gate.redeem import redeem
 from db.gate.rules import REASONS, attention_text, concession_name
-from db.gate.sync import MAX_JOURNAL_ENTRIES, apply_journal, snapshot
+from db.gate.sync import MAX_JOURNAL_ENTRIES, apply_journal, revocations, snapshot
 from db.staff.accounts import StaffPrincipal
 from db.staff.permissions import Permission
 from web.errors import problem_responses
@@ -156,9 +156,13 @@ async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[
 
 
 @get("/api/v1/checkin/sync", opt=DEVICE, tags=["check-in"], responses=problem_responses(401))
-async def sync(request: Request) -> dict[str, Any]:
-    """The device's gate's offline cache: public keys, sessions, refused and admitted tickets."""
+async def sync(request: Request, since: FromQuery[str | None] = None) -> dict[str, Any]:
+    """The device's gate's offline cache: public keys, sessions, refused and admitted tickets, and
+    `revocation_seq`. With `since=N` (a `revocation_seq` or an earlier `upto`): only the revocations after N,
+    {"since", "upto", "revoked"}; ask with it on every sync between full snapshots."""
     device = await _require_device(request)
+    if since is not None:
+        return await revocations(device.gate, whole_number(since, field="since", maximum=2**31 - 1))
     return await snapshot(device.gate)
 
 

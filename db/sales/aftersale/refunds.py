@@ -44,7 +44,7 @@ from db.sales.aftersale.rules import (
     better,
     quote,
 )
-from db.sales.aftersale.tables import Refund, RefundTicket
+from db.sales.aftersale.tables import Refund, RefundTicket, Revocation
 from db.sales.history import add_event, transition
 from db.sales.ordering.buyer import mask_id
 from db.sales.payments.providers import provider
@@ -381,6 +381,8 @@ async def _request(actor, code, ticket_ids, channel, proof, id_number, reference
     # A new statement: it sees an entry committed while the UPDATE waited for a gate's lock on the ticket.
     if await Admission.exists().where(Admission.ticket.is_in(ids)):
         raise RefundRefused(ALREADY_USED)
+    session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
+    await Revocation.insert(*(Revocation(ticket=t, session=session, at=now) for t in ids))
     await _give_back_stock(chosen, order)
     version = await policies.get_version(q.policy_version) if q.policy_version else None
     needs_approval = bool(version and version.rules.needs_approval(q.refund_fen)) and not waived

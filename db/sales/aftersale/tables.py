@@ -56,6 +56,15 @@ class Refund(Table, tablename="aftersale_refund"):
     failure = Text(default="")
 
 
+class Revocation(Table, tablename="ticket_revocation"):
+    """The numbered log of revoked tickets (issue 11, R5.3): offline gates fetch it as a delta `since=N` on
+    every sync (db/gate/sync.py). Written in the transaction that revokes the ticket."""
+
+    ticket = ForeignKey(references=Ticket, on_delete=OnDelete.restrict, null=False, index=True)
+    session = Integer(index=True)
+    at = Timestamptz()
+
+
 class RefundTicket(Table, tablename="aftersale_refund_ticket"):
     refund = ForeignKey(references=Refund, on_delete=OnDelete.restrict, null=False, index=True)
     ticket = ForeignKey(references=Ticket, on_delete=OnDelete.restrict, null=False, unique=True)
