@@ -22,9 +22,10 @@ from piccolo.conf.apps import Finder
 
 from db.core.engine import database_url
 
-# Read in full: the catalog (venues, seats, events, sessions, gates, prices) and the concession names.
+# Read in full: the catalog (venues, seats, events, sessions, gates, prices), the concession names and the
+# numbered log of revoked tickets (offline gates sync it as a delta).
 READ_APPS = ("catalog",)
-READ_TABLES = ("sales_concession_kind",)
+READ_TABLES = ("sales_concession_kind", "ticket_revocation")
 # Read, insert, update: everything the gate app owns (devices, admissions, scans, conflicts).
 WRITE_APPS = ("gate",)
 # Only these columns: a ticket and whether its order is paid, never who bought it.
