@@ -133,3 +133,10 @@ async def test_checkin_api_refuses_deep_json_and_ids_out_of_range():
         journal = {"entries": [{}] * 5001}
         response = await client.post("/api/v1/checkin/journal", json=journal, headers=token)
         assert response.status_code == 422 and "5000" in response.json()["detail"]
+
+
+async def test_a_refund_policy_for_a_superscript_event_id_is_a_form_error():
+    await sales_catalog()
+    async with staff_client("supervisor", "sup_policy") as client:
+        response = await post_form(client, "/aftersale/policy", {"scope": "event:²"})
+    assert response.status_code == 422, response.status_code

@@ -16,7 +16,7 @@ from db.sales.aftersale import policies
 from db.sales.aftersale.rules import DEFAULT_RULES
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.forms import Form, failure, field_text, id_suffixes
+from web.forms import MAX_ID, Form, failure, field_text, id_suffixes, whole_number
 from web.i18n import gettext
 from web.templating import render
 
@@ -96,7 +96,7 @@ async def save_policy(request: Request, data: Form) -> Template:
         if scope.startswith("kind:"):
             kind = scope[5:]
         elif scope.startswith("event:"):
-            event_id = int(scope[6:]) if scope[6:].isdigit() and len(scope) < 20 else -1
+            event_id = whole_number(scope[6:], field="scope", minimum=1, maximum=MAX_ID)
         raw = {
             "refund_tiers": _tiers(data, "refund"),
             "free_window_hours": field_text(data, "free_window_hours") or 0,
