@@ -155,7 +155,7 @@ async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[
     return translated(result)
 
 
-@get("/api/v1/checkin/sync", opt=DEVICE, tags=["check-in"], responses=problem_responses(401))
+@get("/api/v1/checkin/sync", opt=DEVICE, tags=["check-in"], responses=problem_responses(401, 422))
 async def sync(request: Request, since: FromQuery[str | None] = None) -> dict[str, Any]:
     """The device's gate's offline cache: public keys, sessions, refused and admitted tickets, and
     `revocation_seq`. With `since=N` (a `revocation_seq` or an earlier `upto`): only the revocations after N,
