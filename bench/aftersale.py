@@ -32,15 +32,15 @@ PARTNER_KEY = "demo-partner-key"
 
 async def prepare(orders: int) -> list[str]:
     """A fresh session 30 days ahead with `orders` paid partner orders of one ticket: their codes."""
-    from db.actor import Actor
     from db.catalog import operations as catalog
     from db.catalog.tables import PriceClass
+    from db.core.actor import Actor
     from db.migrate import migrate
     from db.sales import demo as sales_demo
-    from db.sales.buyer import Buyer
-    from db.sales.orders import ItemRequest, create_order
-    from db.sales.partners import partner_for_key
-    from db.sales.payments import pay_prepaid
+    from db.sales.channels.partners import partner_for_key
+    from db.sales.ordering.buyer import Buyer
+    from db.sales.ordering.orders import ItemRequest, create_order
+    from db.sales.payments.operations import pay_prepaid
     from db.staff import demo as staff_demo
 
     await migrate()
@@ -164,11 +164,13 @@ async def main() -> None:
         await engine.close_connection_pool()
     errors = sum(n for status, n in statuses.items() if status != 201)
     print(
-        f"partner refund bench: {args.database_url.split('://')[0]}, {args.workers} workers, {args.refunds} concurrent refunds"
+        f"partner refund bench: {args.database_url.split('://')[0]}, {args.workers} workers, "
+        f"{args.refunds} concurrent refunds"
     )
     print(f"  elapsed            {elapsed:.2f} s ({len(latencies) / elapsed:.1f} refunds/s)")
     print(
-        f"  latency            p50 {percentile(latencies, 50) * 1000:.1f} ms, p99 {percentile(latencies, 99) * 1000:.1f} ms, "
+        f"  latency            p50 {percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(latencies, 99) * 1000:.1f} ms, "
         f"max {max(latencies) * 1000:.1f} ms"
     )
     print(f"  status codes       {dict(sorted(statuses.items()))}   errors {errors}")
