@@ -31,7 +31,10 @@ IDLE_TIMEOUT = dt.timedelta(minutes=float(os.environ.get("STAFF_IDLE_MINUTES", "
 SEEN_GRANULARITY = dt.timedelta(seconds=60)  # a session's last use is written at most once a minute
 MAX_PASSWORD_LENGTH = password_policy.MAX_LENGTH
 
-_hasher = PasswordHasher()
+# One lane (argon2-cffi's default is 4 threads per hash): with 4, a burst of sign-ins filled both cores of a small
+# box-office server and gate redeem p99 rose to 64-66 ms; with 1 it stays at 30-36 ms (bench/login_burst.py).
+# Hashes made with other parameters keep verifying: they carry their own.
+_hasher = PasswordHasher(parallelism=1)
 # Verifying against this keeps an unknown username as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
