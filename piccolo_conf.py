@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "db.ops.piccolo_app",
         "db.finance.piccolo_app",
         "db.privacy.piccolo_app",
+        "db.sessionchange.piccolo_app",
     ]
 )

@@ -9,7 +9,9 @@ next turn.
   (default 24; 0 = never); it is claimed (db/ops/schedule.py) so that one worker makes it.
 - anonymise the customer details of old sessions (db/privacy/retention.py), claimed once a day (checked every
   minute).
-- forget rate-limit attempts older than db.core.throttle.KEEP_ATTEMPTS, every hour."""
+- forget rate-limit attempts older than db.core.throttle.KEEP_ATTEMPTS, every hour.
+- carry out approved session changes, cancellations and postponements (db/sessionchange/job.py), checked
+  every second; a change is leased by one worker, and a killed server's lease runs out for another."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from db.core.throttle import forget_old_attempts
 from db.ops import backup, schedule
 from db.privacy import retention
 from db.sales.ordering.orders import release_expired_holds
+from db.sessionchange import job as session_change_job
 
 BACKUP_JOB = "backup"
 RETENTION_JOB = "retention"
@@ -97,6 +100,7 @@ JOBS = [
     Job("the scheduled backup", 60, _backup_if_due),
     Job("anonymising old customer details", 60, _retention_if_due),
     Job("forgot old rate-limit attempts", 3600, forget_old_attempts),
+    Job("session change orders done", 1, session_change_job.run_due),
 ]
 _tasks: set[asyncio.Task] = set()
 

@@ -200,6 +200,30 @@ def _validate_session(spec: SessionSpec) -> None:
             raise InvalidInput("A general-admission class needs a capacity above zero.", field="capacity")
 
 
+async def refuse_overlap(
+    venue_id: int, starts_at: dt.datetime, ends_at: dt.datetime, *, other_than: int | None = None
+) -> None:
+    """Conflict if another session (not `other_than`) uses the venue in that time; call in a write transaction."""
+    await _lock_venue(venue_id)
+    query = EventSession.select(EventSession.starts_at, EventSession.ends_at, EventSession.venue.timezone).where(
+        (EventSession.venue == venue_id)
+        & (EventSession.status != "cancelled")
+        & (EventSession.starts_at < ends_at)
+        & (EventSession.ends_at > starts_at)
+    )
+    if other_than is not None:
+        query = query.where(EventSession.id != other_than)
+    overlapping = await query.first()
+    if overlapping:
+        zone = ZoneInfo(overlapping["venue.timezone"])
+        raise Conflict(
+            "Another session uses this venue from {starts} to {ends}; choose another time or venue.",
+            field="starts_at",
+            starts=overlapping["starts_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            ends=overlapping["ends_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        )
+
+
 async def create_session(actor: Actor, spec: SessionSpec) -> int:
     """Create a 场次 with its price classes, its seat stock (one row per seat of each priced seat class)
     and its gates. Refuses overlapping sessions at the same venue. A session's first prices are prices
@@ -213,25 +237,7 @@ async def create_session(actor: Actor, spec: SessionSpec) -> int:
             raise NotFound("No such event.")
         if not await Venue.exists().where(Venue.id == spec.venue_id):
             raise NotFound("No such venue.")
-        await _lock_venue(spec.venue_id)
-        overlapping = (
-            await EventSession.select(EventSession.starts_at, EventSession.ends_at, EventSession.venue.timezone)
-            .where(
-                (EventSession.venue == spec.venue_id)
-                & (EventSession.status != "cancelled")
-                & (EventSession.starts_at < spec.ends_at)
-                & (EventSession.ends_at > spec.starts_at)
-            )
-            .first()
-        )
-        if overlapping:
-            zone = ZoneInfo(overlapping["venue.timezone"])
-            raise Conflict(
-                "Another session uses this venue from {starts} to {ends}; choose another time or venue.",
-                field="starts_at",
-                starts=overlapping["starts_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                ends=overlapping["ends_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            )
+        await refuse_overlap(spec.venue_id, spec.starts_at, spec.ends_at)
         seat_classes = {pc.seat_class for pc in spec.price_classes if pc.seat_class}
         seats = (
             await Seat.select(Seat.id, Seat.seat_class).where(

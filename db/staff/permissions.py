@@ -31,6 +31,9 @@ class Permission(StrEnum):
     # after-sale (issue 11: R5, R6.1, R9.3)
     AFTERSALE_POLICY_EDIT = "aftersale.policy"
     REFUND_APPROVE = "aftersale.approve"
+    SESSION_CHANGE = "session.change"  # change a sold session's time or venue, once, with a reason (R6.1)
+    SESSION_BULK = "session.bulk"  # propose a session's cancellation or postponement in bulk (R9.3)
+    SESSION_BULK_APPROVE = "session.bulk_approve"  # the second person who approves it (never the proposer)
     # gate (R9.2 and the gate issue)
     GATE_SCAN = "gate.scan"
     GATE_MONITOR = "gate.monitor"
@@ -74,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMER_DATA_VIEW,
             Permission.CUSTOMER_DATA_REVEAL,
             Permission.DATA_USE_REQUEST,
+            Permission.SESSION_BULK_APPROVE,
         }
     ),
     Role.ADMIN: frozenset(

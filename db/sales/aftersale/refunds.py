@@ -388,6 +388,8 @@ async def _request(actor, code, ticket_ids, channel, proof, id_number, reference
     needs_approval = bool(version and version.rules.needs_approval(q.refund_fen)) and not waived
     status = REQUESTED if needs_approval else APPROVED
     settle = status == APPROVED and (method in IMMEDIATE_METHODS or (method in REFERENCE_METHODS and bool(reference)))
+    if method == "cash" and channel == "bulk":
+        settle = False  # a cancelled session's cash is paid out at the window (pay_out), not by the job
     if method in REFERENCE_METHODS and not settle and status == APPROVED and channel == "box_office":
         raise InvalidInput("Enter the reference of the card or mobile reversal.", field="reference")
     number = "RF" + now.strftime("%y%m%d") + secrets.token_hex(5).upper()
@@ -637,7 +639,13 @@ async def send_to_provider(refund_id: int, now: dt.datetime | None = None) -> st
 async def customer_refund(actor: Actor, code: str, now: dt.datetime | None = None) -> RefundResult:
     """The customer refunds the whole order from the order page (their lookup grant is the identity): the
     codes are void at once, then an online payment's refund goes to the provider after the commit."""
-    refund = await request_refund(actor, code, channel="web_shop", proof="online lookup grant", now=now)
+    return await to_provider(
+        await request_refund(actor, code, channel="web_shop", proof="online lookup grant", now=now)
+    )
+
+
+async def to_provider(refund: RefundResult) -> RefundResult:
+    """After the refund's commit: an approved online payment's refund goes to the provider at once."""
     if refund.status == APPROVED and refund.method in PROVIDER_METHODS:
         status = await send_to_provider(refund.id)
         refund = RefundResult(**{**{f: getattr(refund, f) for f in refund.__slots__}, "status": status})
