@@ -66,6 +66,10 @@ EVENT_KIND = {
     "sport": "Sports match",
     "attraction": "Attraction admission",
 }
+# Session changes (db/sessionchange): kinds, states and the buyers' answers.
+CHANGE_KIND = {"change": "Time or venue change", "cancel": "Cancellation", "postpone": "Postponement"}
+CHANGE_STATUS = {"proposed": "Awaiting approval", "running": "Running", "done": "Finished", "rejected": "Rejected"}
+CHANGE_CHOICE = {"keep": "Keep the tickets", "exchange": "Exchange", "refund": "Free refund"}
 ROLE: dict[Role, str] = {
     Role.SUPERVISOR: "Supervisor",
     Role.SELLER: "Seller",
@@ -84,4 +88,7 @@ ALL = {
     "DELIVERY": DELIVERY,
     "EVENT_KIND": EVENT_KIND,
     "ROLE": ROLE,
+    "CHANGE_KIND": CHANGE_KIND,
+    "CHANGE_STATUS": CHANGE_STATUS,
+    "CHANGE_CHOICE": CHANGE_CHOICE,
 }

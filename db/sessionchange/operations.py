@@ -45,9 +45,6 @@ KEEP = "keep"
 EXCHANGE = "exchange"
 REFUND = "refund"
 CHOICES = (KEEP, EXCHANGE, REFUND)
-KIND_LABELS = {CHANGE: "Time or venue change", CANCEL: "Cancellation", POSTPONE: "Postponement"}
-STATUS_LABELS = {PROPOSED: "Awaiting approval", RUNNING: "Running", DONE: "Finished", REJECTED: "Rejected"}
-CHOICE_LABELS = {KEEP: "Keep the tickets", EXCHANGE: "Exchange", REFUND: "Free refund"}
 MAX_REASON = 500
 MAX_DEADLINE = dt.timedelta(days=90)
 
@@ -469,6 +466,7 @@ async def report(change_id: int, status: str | None = None, limit: int | None = 
             ChangeOrder.attempts,
             ChangeOrder.done_at,
             ChangeOrder.notified_at,
+            ChangeOrder.mail_status,
             ChangeOrder.choice,
             ChangeOrder.order.code,
             ChangeOrder.order.channel,

@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from db.core.errors import NotFound
 from db.gate import dashboard
+from db.sessionchange import operations as session_changes
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.forms import QueryId
@@ -35,12 +36,15 @@ async def scan_page(
             "Gate {code} admits no current session with the number {session}.", code=gate["code"], session=session
         )
     reentry = chosen["reentry_allowed"] if chosen else any(s["reentry_allowed"] for s in gate["sessions"])
+    shown = [chosen] if chosen else gate["sessions"]
+    session_notices = [n for s in shown for n in await session_changes.notices(s["id"])]
     return render(
         request,
         "gate/scan.html",
         gate=gate,
         chosen=chosen,
         reentry=reentry,
+        session_notices=session_notices,
         hold_ms=min(max(hold or HOLD_MS, HOLD_RANGE[0]), HOLD_RANGE[1]),
     )
 

@@ -16,6 +16,7 @@ from db.core.errors import DomainError, InvalidInput
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
 from db.sales.ordering.preview import suggest_seats
 from db.sales.queries import availability, events_on_sale, seat_plan
+from db.sessionchange import operations as session_changes
 from db.staff.permissions import Permission
 from web import labels
 from web.auth import requires
@@ -88,6 +89,7 @@ async def session_context(session_id: int, picked: list[int] | None = None, **ex
         "prices": live["price_classes"],
         "seats": await seat_plan(session_id),
         "gates": await catalog.session_gates(session_id),
+        "session_notices": await session_changes.notices(session_id),
         "kinds": labels.EVENT_KIND,
         "picked": picked or [],
         "refresh": REFRESH_SECONDS,
