@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "db.finance.piccolo_app",
         "db.privacy.piccolo_app",
         "db.sessionchange.piccolo_app",
+        "db.reports.piccolo_app",
     ]
 )

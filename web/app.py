@@ -19,7 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.core.engine import ROOT, close_engine
 from db.core.transaction import enable_wal
-from web import admin, aftersale, catalog, gate, health, jobs, sales, sessionchange, shop
+from web import admin, aftersale, catalog, gate, health, jobs, reports, sales, sessionchange, shop
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
@@ -47,6 +47,7 @@ AREAS = [
     sales,
     aftersale,
     sessionchange,
+    reports,
 ]
 
 VENDOR = {

@@ -70,6 +70,7 @@ EVENT_KIND = {
 CHANGE_KIND = {"change": "Time or venue change", "cancel": "Cancellation", "postpone": "Postponement"}
 CHANGE_STATUS = {"proposed": "Awaiting approval", "running": "Running", "done": "Finished", "rejected": "Rejected"}
 CHANGE_CHOICE = {"keep": "Keep the tickets", "exchange": "Exchange", "refund": "Free refund"}
+TICKET_STATUS = {"issued": "Issued", "revoked": "Revoked"}
 ROLE: dict[Role, str] = {
     Role.SUPERVISOR: "Supervisor",
     Role.SELLER: "Seller",
@@ -87,6 +88,7 @@ ALL = {
     "PAYMENT_STATE": PAYMENT_STATE,
     "DELIVERY": DELIVERY,
     "EVENT_KIND": EVENT_KIND,
+    "TICKET_STATUS": TICKET_STATUS,
     "ROLE": ROLE,
     "CHANGE_KIND": CHANGE_KIND,
     "CHANGE_STATUS": CHANGE_STATUS,

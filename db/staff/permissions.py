@@ -48,6 +48,11 @@ class Permission(StrEnum):
     CUSTOMER_DATA_REVEAL = "customer.reveal"  # show a masked phone / e-mail in full, with a purpose
     DATA_USE_REQUEST = "datause.request"  # ask to use customer data outside routine work
     PRIVACY_OVERSEE = "privacy.oversee"  # read the reveal log, approve data-use requests (supervisor)
+    # reports and risk alerts (issue 12: R6.2, R8.4)
+    REPORTS_VIEW = "reports.view"  # sales, inventory, attendance and customer counts; their exports
+    REPORTS_CUSTOMERS = "reports.customers"  # reports that list buyers (customer data, exports audited)
+    REPORTS_SCHEDULE = "reports.schedule"  # e-mail a report every day or week
+    RISK_ALERTS = "risk.alerts"  # see and acknowledge risk alerts, set the rules' thresholds
 
 
 _ALL = frozenset(Permission)
@@ -72,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_VIEW,
             Permission.SALES_INQUIRE,
             Permission.SALES_AUDIT,
+            Permission.REPORTS_VIEW,
             Permission.AUDIT_LOG_VIEW,
             Permission.AUDIT_CHAIN_VERIFY,
             Permission.CUSTOMER_DATA_VIEW,

@@ -1,0 +1,58 @@
+"""The inventory report (R6.2): per session and price class, capacity, allocated, held, sold and free.
+
+Seated classes count their session seats by status; general-admission classes their quota (capacity, what is
+left, tickets issued; held = the rest). Per-channel allocations do not exist yet (issue 12's allocations
+part): every place is in the open pool that all channels sell from, so `channel` is "open pool" and
+`allocated` is 0."""
+
+from __future__ import annotations
+
+from db.reports.filters import Filters
+from db.reports.sql import local_minute, select, where
+
+OPEN_POOL = "open pool"
+
+
+async def stock(filters: Filters) -> list[dict]:
+    """Sessions playing in the period (the period is always by event date here)."""
+    args: list = []
+    conditions = where(filters, "s.starts_at", args, channel=False)
+    seated = await select(
+        f"SELECT s.id AS session_id, e.name AS event, {local_minute('s.starts_at')} AS session, "
+        "pc.name AS price_class, COUNT(*) AS capacity, "
+        "SUM(CASE WHEN ss.status = 'held' THEN 1 ELSE 0 END) AS held, "
+        "SUM(CASE WHEN ss.status = 'sold' THEN 1 ELSE 0 END) AS sold, "
+        "SUM(CASE WHEN ss.status = 'free' THEN 1 ELSE 0 END) AS free "
+        "FROM session_seat ss JOIN price_class pc ON pc.id = ss.price_class "
+        "JOIN event_session s ON s.id = ss.session JOIN event e ON e.id = s.event "
+        f"WHERE s.seated AND {conditions} GROUP BY s.id, e.name, s.starts_at, pc.id, pc.name",
+        *args,
+    )
+    args = []
+    conditions = where(filters, "s.starts_at", args, channel=False)
+    quota = await select(
+        f"SELECT s.id AS session_id, e.name AS event, {local_minute('s.starts_at')} AS session, "
+        "pc.name AS price_class, pc.capacity AS capacity, pc.available AS free, "
+        "(SELECT COUNT(*) FROM ticket t WHERE t.price_class = pc.id AND t.status = 'issued') AS sold "
+        "FROM price_class pc JOIN event_session s ON s.id = pc.session JOIN event e ON e.id = s.event "
+        f"WHERE NOT s.seated AND {conditions}",
+        *args,
+    )
+    for row in quota:
+        row["held"] = max(int(row["capacity"]) - int(row["free"]) - int(row["sold"]), 0)
+    rows = []
+    for r in seated + quota:
+        rows.append(
+            {
+                "event": r["event"],
+                "session": r["session"],
+                "price_class": r["price_class"],
+                "channel": OPEN_POOL,
+                "capacity": int(r["capacity"]),
+                "allocated": 0,
+                "held": int(r["held"]),
+                "sold": int(r["sold"]),
+                "free": int(r["free"]),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["session"], r["event"], r["price_class"]))
