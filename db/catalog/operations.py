@@ -64,6 +64,7 @@ async def _insert_seats(venue_id: int, seats: list[SeatRow]) -> None:
                     seat_class=s.seat_class,
                     x=s.x,
                     y=s.y,
+                    obstructed=s.obstructed,
                 )
                 for s in seats[start : start + INSERT_BATCH]
             ]

@@ -93,6 +93,7 @@ async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dic
             SessionSeat.seat.x,
             SessionSeat.seat.y,
             SessionSeat.seat.seat_class,
+            SessionSeat.seat.obstructed,
         )
         .where(SessionSeat.session == session_id)
         .order_by(SessionSeat.seat)
@@ -106,6 +107,7 @@ async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dic
             "x": r["seat.x"],
             "y": r["seat.y"],
             "seat_class": r["seat.seat_class"],
+            "obstructed": bool(r["seat.obstructed"]),
             "price_class_id": r["price_class"],
             "status": r["status"],
         }
