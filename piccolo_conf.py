@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "db.privacy.piccolo_app",
         "db.sessionchange.piccolo_app",
         "db.reports.piccolo_app",
+        "db.inventory.piccolo_app",
     ]
 )

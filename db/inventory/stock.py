@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from piccolo.query.functions.aggregate import Count
+
 from db.audit.record import record
 from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.core.errors import Conflict
+from db.inventory.tables import Allocation
 from db.sales.history import add_event
 from db.sales.ordering.seating import PlanSeat, best_adjacent
 from db.sales.status import EXPIRED, EXPIRING
@@ -33,6 +36,73 @@ async def give_back_quota(price_class_id: int, quantity: int) -> None:
     await PriceClass.update({PriceClass.available: PriceClass.available + quantity}).where(
         PriceClass.id == price_class_id
     )
+
+
+async def take(price_class_id: int, quantity: int, allocation_id: int | None, seated: bool) -> bool:
+    """Take `quantity` from a class's stock: from its allocation `allocation_id` (if the class has allocations)
+    and, for general admission, from the class's free count; False (nothing taken) if either has fewer left.
+    Seats themselves are held by hold_seats; here they are only counted against their allocation.
+    The allocation row is taken before the class row, on every path (no deadlock between them)."""
+    if allocation_id is not None:
+        taken = (
+            await Allocation.update({Allocation.available: Allocation.available - quantity})
+            .where((Allocation.id == allocation_id) & (Allocation.available >= quantity))
+            .returning(Allocation.id)
+        )
+        if not taken:
+            return False
+    if seated or await hold_quota(price_class_id, quantity):
+        return True
+    if allocation_id is not None:
+        await _give_back_share(price_class_id, quantity, allocation_id)
+    return False
+
+
+async def _give_back_share(price_class_id: int, quantity: int, allocation_id: int | None) -> None:
+    """Back into its allocation; a line taken before the class had allocations goes back into the pool."""
+    if allocation_id is not None:
+        where = Allocation.id == allocation_id
+    else:
+        where = (Allocation.price_class == price_class_id) & (Allocation.channel == "pool")
+    await Allocation.update({Allocation.available: Allocation.available + quantity}).where(where)
+
+
+async def give_back(price_class_id: int, quantity: int, allocation_id: int | None, seated: bool) -> None:
+    """Return what `take` took (seats: only their count; release_seats frees the seats)."""
+    await _give_back_share(price_class_id, quantity, allocation_id)
+    if not seated:
+        await give_back_quota(price_class_id, quantity)
+
+
+async def free_stock(price_class_id: int, seated: bool) -> int:
+    """What a class has free to sell: its general-admission count, or its free seats."""
+    if seated:
+        row = await SessionSeat.select(Count(SessionSeat.id, alias="n")).where(
+            (SessionSeat.price_class == price_class_id) & (SessionSeat.status == "free")
+        )
+        return row[0]["n"]
+    row = await PriceClass.select(PriceClass.available).where(PriceClass.id == price_class_id).first()
+    return row["available"] if row else 0
+
+
+async def add_stock(price_class_id: int, quantity: int, seated: bool) -> None:
+    """New stock for a class (replenishment from the promoter or a supplier): capacity and, for general
+    admission, the free count grow; the caller puts the quantity into an allocation."""
+    grow = {PriceClass.capacity: PriceClass.capacity + quantity}
+    if not seated:
+        grow[PriceClass.available] = PriceClass.available + quantity
+    await PriceClass.update(grow).where(PriceClass.id == price_class_id)
+
+
+async def give_back_lines(lines: list[dict]) -> None:
+    """Give back order lines' stock to their allocations and classes (`lines`: price_class, seat, quantity,
+    allocation); release_seats / the refund free the seats themselves."""
+    groups: dict[tuple[int, int | None, bool], int] = {}
+    for line in lines:
+        key = (line["price_class"], line["allocation"], line["seat"] is not None)
+        groups[key] = groups.get(key, 0) + line["quantity"]
+    for (price_class_id, allocation_id, seated), quantity in sorted(groups.items(), key=lambda g: str(g[0])):
+        await give_back(price_class_id, quantity, allocation_id, seated)
 
 
 async def hold_seats(session_id: int, seat_ids: list[int], hold_ref: str, until: dt.datetime | None) -> bool:
@@ -89,11 +159,10 @@ async def release_seats(hold_ref: str) -> None:
 async def release_order_stock(order_id: int, code: str) -> None:
     """Give back everything an order holds: its seats and its general-admission quota."""
     await release_seats(code)
-    quota = await OrderItem.select(OrderItem.price_class, OrderItem.quantity).where(
-        (OrderItem.order == order_id) & OrderItem.seat.is_null()
-    )
-    for line in quota:
-        await give_back_quota(line["price_class"], line["quantity"])
+    lines = await OrderItem.select(
+        OrderItem.price_class, OrderItem.seat, OrderItem.quantity, OrderItem.allocation
+    ).where(OrderItem.order == order_id)
+    await give_back_lines(lines)
 
 
 async def release_expired(now: dt.datetime, session_id: int | None = None) -> int:

@@ -50,6 +50,7 @@ ORDER_ITEM = Shape(
         "unit_price_fen",
         "line_total_fen",
         "breakdown",
+        "allocation",  # the stock allocation drawn from (db/inventory/allocations.py), None without allocations
     ),
 )
 ORDER_EVENT = Shape(OrderEvent, columns=("order", "at", "status", "actor_id", "actor_name", "note"))
@@ -108,6 +109,7 @@ def item_row(
     id_masked: str,
     unit_price_fen: int,
     breakdown: dict[str, Any],
+    allocation: int | None = None,
 ) -> dict[str, Any]:
     return {
         "order": order_id,
@@ -121,6 +123,7 @@ def item_row(
         "unit_price_fen": unit_price_fen,
         "line_total_fen": unit_price_fen * quantity,
         "breakdown": breakdown,
+        "allocation": allocation,
     }
 
 

@@ -97,6 +97,8 @@ class OrderItem(Table, tablename="sales_order_item"):
     unit_price_fen = Integer()
     line_total_fen = Integer()
     breakdown = JSON(default="{}")
+    # The stock allocation (db/inventory/tables.py stock_allocation) the line drew from; None: the class had none.
+    allocation = Integer(null=True, default=None)
 
 
 class OrderEvent(Table, tablename="sales_order_event"):

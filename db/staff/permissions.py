@@ -53,6 +53,11 @@ class Permission(StrEnum):
     REPORTS_CUSTOMERS = "reports.customers"  # reports that list buyers (customer data, exports audited)
     REPORTS_SCHEDULE = "reports.schedule"  # e-mail a report every day or week
     RISK_ALERTS = "risk.alerts"  # see and acknowledge risk alerts, set the rules' thresholds
+    # inventory: allocations, monitor, alerts, replenishment (issue 13 part A: R4.2-R4.4)
+    INVENTORY_MONITOR = "inventory.monitor"  # the live stock monitor and its alerts (acknowledge them)
+    INVENTORY_MANAGE = "inventory.manage"  # allocations, alert rules, asking to move stock
+    INVENTORY_APPROVE = "inventory.approve"  # approve stock moves and replenishment (never one's own)
+    INVENTORY_REQUEST = "inventory.request"  # ask for replenishment (sellers at the window)
 
 
 _ALL = frozenset(Permission)
@@ -69,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMER_DATA_VIEW,
             Permission.CUSTOMER_DATA_REVEAL,
             Permission.DATA_USE_REQUEST,
+            Permission.INVENTORY_REQUEST,
         }
     ),
     Role.AUDITOR: frozenset(

@@ -19,6 +19,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, KwargDefinition
 
 from db.core.errors import InvalidInput
 from db.core.i18n import seat_label
+from db.inventory.allocations import buyable_by_class
 from db.sales.channels.partners import PartnerIdentity, partner_for_key
 from db.sales.ordering.buyer import Buyer
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
@@ -188,11 +189,15 @@ async def list_events() -> list[Event]:
     tags=["partner"],
     responses=problem_responses(400, 401, 404),
 )
-async def session_availability(session_id: FromPath[int]) -> Availability:
-    """Live availability per price class (price in force now) and, for seated sessions, every seat's status."""
+async def session_availability(request: Request, session_id: FromPath[int]) -> Availability:
+    """Live availability per price class (price in force now) and, for seated sessions, every seat's status.
+    `available` is what this partner can buy: its own allocation of the class (plus the open pool where its
+    allocation may draw on it), or the open pool when it has none (db/inventory/allocations.py)."""
+    partner = _partner(request)
     counts = await availability(session_id)
+    mine = await buyable_by_class(session_id, counts["price_classes"], "partner", partner.name, partner.id)
     classes = [
-        PriceClass(c["id"], c["name"], c["price_fen"], c["available"], bool(c["seat_class"]))
+        PriceClass(c["id"], c["name"], c["price_fen"], mine[c["id"]], bool(c["seat_class"]))
         for c in counts["price_classes"]
     ]
     seats = [

@@ -49,7 +49,7 @@ from db.sales.history import add_event, transition
 from db.sales.ordering.buyer import mask_id
 from db.sales.payments.providers import provider
 from db.sales.status import PAID, REFUNDED, TICKET_ISSUED, TICKET_REVOKED
-from db.sales.tables import Order, Payment, Ticket
+from db.sales.tables import Order, OrderItem, Payment, Ticket
 from db.staff.permissions import Permission, role_allows
 
 log = logging.getLogger("ticketcenter.refunds")
@@ -287,24 +287,30 @@ async def _by_key(partner_id: int, key: str, code: str) -> RefundResult | None:
 
 
 async def _give_back_stock(rows: list[dict], order: _OrderFacts) -> None:
-    seats = [
-        r["seat"]
-        for r in await Ticket.select(Ticket.seat, Ticket.price_class, Ticket.session).where(
-            Ticket.id.is_in([x["id"] for x in rows]) & Ticket.seat.is_not_null()
-        )
-    ]
-    quota: dict[int, int] = {}
-    for t in await Ticket.select(Ticket.price_class).where(
-        Ticket.id.is_in([x["id"] for x in rows]) & Ticket.seat.is_null()
-    ):
-        quota[t["price_class"]] = quota.get(t["price_class"], 0) + 1
+    """The refunded tickets' seats and quota go back on sale, into the allocations their lines drew from."""
+    tickets = await Ticket.select(Ticket.seat, Ticket.price_class).where(Ticket.id.is_in([x["id"] for x in rows]))
+    seats = [t["seat"] for t in tickets if t["seat"] is not None]
     if seats:
         session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
         await SessionSeat.update(
             {SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}
         ).where((SessionSeat.session == session) & SessionSeat.seat.is_in(seats) & (SessionSeat.status == "sold"))
-    for price_class, n in sorted(quota.items()):
-        await holds.give_back_quota(price_class, n)
+    lines = await OrderItem.select(OrderItem.price_class, OrderItem.seat, OrderItem.allocation).where(
+        OrderItem.order == order.id
+    )
+    by_seat = {line["seat"]: line["allocation"] for line in lines if line["seat"] is not None}
+    by_class = {line["price_class"]: line["allocation"] for line in lines if line["seat"] is None}
+    await holds.give_back_lines(
+        [
+            {
+                "price_class": t["price_class"],
+                "seat": t["seat"],
+                "quantity": 1,
+                "allocation": by_seat.get(t["seat"]) if t["seat"] is not None else by_class.get(t["price_class"]),
+            }
+            for t in tickets
+        ]
+    )
 
 
 def _movements(method: str, q: Quote, reference: str, note: str) -> list[ledger.Movement]:

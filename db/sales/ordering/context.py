@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 
 from db.catalog.pricing import ScheduledPrice, price_at
 from db.core.errors import Conflict, NotFound
+from db.inventory.allocations import Share
 from db.sales.ordering.pricing import Tier
 from db.sales.policy import DEFAULT_HOLD_MINUTES
 from db.sales.status import EXPIRING
 from db.sales.tables import Order
 
 # One round trip: the session's price classes and scheduled changes, whether expired holds wait, then the
-# channel's policy row and the group tiers as extra rows (`kind` says which; unused columns are NULL).
+# channel's policy row, the group tiers and the session's stock allocations (db/inventory/allocations.py) as
+# extra rows (`kind` says which; unused columns are NULL).
 _CONTEXT_SQL = """
 SELECT 'class' AS kind, pc.id, pc.name, pc.seat_class, pc.price_fen, pc.available, s.status, s.ends_at,
        ch.price_fen AS change_fen, ch.effective_at,
@@ -30,6 +32,10 @@ SELECT 'channel', NULL, NULL, NULL, CASE WHEN needs_audit THEN 1 ELSE 0 END, hol
 FROM sales_channel_policy WHERE channel = {{}}
 UNION ALL
 SELECT 'tier', NULL, NULL, NULL, min_size, percent_off, NULL, NULL, NULL, NULL, 0 FROM sales_group_tier
+UNION ALL
+SELECT 'share', a.id, a.channel, a.outlet, a.price_class, a.available, NULL, NULL, a.partner, NULL,
+       CASE WHEN a.may_use_pool THEN 1 ELSE 0 END
+FROM stock_allocation a WHERE a.session = {{}}
 """.format(expiring=", ".join(f"'{status}'" for status in EXPIRING))
 
 
@@ -51,11 +57,12 @@ class SaleContext:
     needs_audit: bool
     hold_minutes: int
     tiers: list[Tier]
+    shares: dict[int, list[Share]] = field(default_factory=dict)  # allocations per price class
 
 
 async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleContext:
     """Raises NotFound for an unknown session and Conflict when it is not on sale."""
-    rows = await Order.raw(_CONTEXT_SQL, now, session_id, channel)
+    rows = await Order.raw(_CONTEXT_SQL, now, session_id, channel, session_id)
     session_rows = [r for r in rows if r["kind"] == "class"]
     if not session_rows:
         raise NotFound("No such session.")
@@ -63,8 +70,15 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
         raise Conflict("This session is not on sale.", field="session_id")
     classes: dict[int, PriceClassState] = {}
     needs_audit, hold_minutes, tiers = False, DEFAULT_HOLD_MINUTES, []
+    shares: dict[int, list[Share]] = {}
     for r in rows:
-        if r["kind"] == "channel":
+        if r["kind"] == "share":
+            share = Share(
+                r["id"], r["price_fen"], r["name"], r["seat_class"], r["change_fen"], r["available"],
+                bool(r["expired_holds"]),
+            )  # fmt: skip
+            shares.setdefault(share.price_class, []).append(share)
+        elif r["kind"] == "channel":
             needs_audit, hold_minutes = bool(r["price_fen"]), r["available"]
         elif r["kind"] == "tier":
             tiers.append(Tier(r["price_fen"], r["available"]))
@@ -82,4 +96,5 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
         needs_audit,
         hold_minutes,
         sorted(tiers, key=lambda t: t.min_size),
+        shares,
     )

@@ -16,10 +16,11 @@ from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.core.transaction import queued_write
 from db.inventory import stock as holds
+from db.inventory.allocations import attempts, buyable
 from db.sales.history import add_event, transition
 from db.sales.ordering import rush
 from db.sales.ordering.buyer import Buyer, clean_buyer, clean_id_check, mask_id
-from db.sales.ordering.context import PriceClassState, sale_context
+from db.sales.ordering.context import PriceClassState, SaleContext, sale_context
 from db.sales.ordering.pricing import group_tier, unit_price
 from db.sales.policy import channel_policy, concession_rules
 from db.sales.rows import event_row, item_row
@@ -76,7 +77,15 @@ class _Line:
     id_masked: str = ""
 
 
-def _item(order_id: int | None, line: _Line, seat: int | None, quantity: int, unit: int, breakdown: dict) -> dict:
+def _item(
+    order_id: int | None,
+    line: _Line,
+    seat: int | None,
+    quantity: int,
+    unit: int,
+    breakdown: dict,
+    allocation: int | None = None,
+) -> dict:
     """The order line's row (db/sales/rows.py), the same on the careful path and the fast path."""
     return item_row(
         order_id,
@@ -89,6 +98,7 @@ def _item(order_id: int | None, line: _Line, seat: int | None, quantity: int, un
         id_masked=line.id_masked,
         unit_price_fen=unit,
         breakdown=breakdown,
+        allocation=allocation,
     )
 
 
@@ -136,6 +146,34 @@ async def _resolve_lines(session_id: int, items: list[ItemRequest], classes: dic
     if sum(line.quantity for line in lines) > MAX_TICKETS_PER_ORDER:
         raise InvalidInput("The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER)
     return lines
+
+
+def _wanted(lines: list[_Line]) -> dict[int, int]:
+    """Tickets asked for, per price class (seats and general admission)."""
+    wanted: dict[int, int] = {}
+    for line in lines:
+        wanted[line.price_class_id] = wanted.get(line.price_class_id, 0) + line.quantity
+    return wanted
+
+
+async def _take_stock(
+    context: SaleContext, wanted: dict[int, int], quota: dict[int, int], sale: tuple, order_id: int, chosen: dict
+) -> None:
+    """Count the order's tickets against their allocations and take the general-admission quota: seated
+    classes first, the quota rows (the hot spot of an on-sale rush) last, so that their lock is held only until
+    commit. A line whose allocation ran out meanwhile draws on the pool where allowed (its row says so)."""
+    for pc_id in sorted(wanted, key=lambda pc: (pc in quota, pc)):
+        quantity = wanted[pc_id]
+        tries = attempts(context.shares.get(pc_id, []), *sale, quantity)
+        for allocation in tries:
+            if await holds.take(pc_id, quantity, allocation, seated=pc_id not in quota):
+                if allocation != chosen.get(pc_id):
+                    await OrderItem.update({OrderItem.allocation: allocation}).where(
+                        (OrderItem.order == order_id) & (OrderItem.price_class == pc_id)
+                    )
+                break
+        else:
+            raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
 
 
 def _quota(lines: list[_Line]) -> dict[int, int]:
@@ -187,10 +225,12 @@ async def create_order(
     for line in lines:
         if line.concession and rules[line.concession].requires_id and not line.id_masked:
             raise InvalidInput("Record the ID you checked before the concession price applies.", field="items")
-    quota = _quota(lines)
+    quota, wanted = _quota(lines), _wanted(lines)
+    sale = (channel, outlet, partner_id)
     if not context.expired_holds:
-        for pc_id, quantity in quota.items():
-            if context.classes[pc_id].available < quantity:  # sold out: refuse before writing anything
+        for pc_id, quantity in wanted.items():
+            free = context.classes[pc_id].available if pc_id in quota else MAX_TICKETS_PER_ORDER
+            if buyable(context.shares.get(pc_id, []), *sale, free) < quantity:  # refuse before writing anything
                 if idempotency_key is not None and (existing := await _existing(partner_id, idempotency_key)):
                     return existing  # a retry of an order that took the last tickets
                 raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
@@ -233,13 +273,17 @@ async def create_order(
     try:
         if len(priced) == 1 and len(quota) == 1 and not context.expired_holds and rush.enabled():
             line, unit, breakdown = priced[0]
-            order_id = await rush.place_order(
-                actor,
-                order=order_values,
-                item=_item(None, line, None, line.quantity, unit, breakdown),
-                event=event_row(None, status, actor, now),
-                audit=entry(actor, "order.create", "order", code, after=audit_after),
-            )
+            order_id = None
+            for allocation in attempts(context.shares.get(line.price_class_id, []), *sale, line.quantity):
+                order_id = await rush.place_order(
+                    actor,
+                    order=order_values,
+                    item=_item(None, line, None, line.quantity, unit, breakdown, allocation),
+                    event=event_row(None, status, actor, now),
+                    audit=entry(actor, "order.create", "order", code, after=audit_after),
+                )
+                if order_id is not None:
+                    break
             if order_id is None:
                 # A retry racing its own first attempt for the last tickets: the attempt that took them is the answer.
                 if idempotency_key is not None and (existing := await _existing(partner_id, idempotency_key)):
@@ -252,6 +296,7 @@ async def create_order(
             if context.expired_holds:
                 await holds.release_expired(now, session_id)
             order_id = (await Order.insert(Order(**order_values)).returning(Order.id))[0]["id"]
+            chosen = {pc: next(iter(attempts(context.shares.get(pc, []), *sale, n)), None) for pc, n in wanted.items()}
             rows = []
             for line, unit, breakdown in priced:
                 seats = [line.seat_id] if line.seat_id is not None else []
@@ -261,19 +306,15 @@ async def create_order(
                     )
                 for seat in seats or [None]:
                     quantity = 1 if seat is not None else line.quantity
-                    rows.append(OrderItem(**_item(order_id, line, seat, quantity, unit, breakdown)))
+                    allocation = chosen[line.price_class_id]
+                    rows.append(OrderItem(**_item(order_id, line, seat, quantity, unit, breakdown, allocation)))
             await OrderItem.insert(*rows)
             await add_event(order_id, status, actor, now)
             await record(actor, "order.create", "order", code, after=audit_after)
             picked = [line.seat_id for line in lines if line.seat_id is not None]
             if picked and not await holds.hold_seats(session_id, picked, code, expires_at):
                 raise Conflict("A seat you chose was just taken. Choose other seats.", field="items")
-            # The quota row is the hot spot of an on-sale rush: take it last, so its lock is held only until commit.
-            for pc_id, quantity in sorted(quota.items()):
-                if not await holds.hold_quota(pc_id, quantity):
-                    raise Conflict(
-                        "Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity
-                    )
+            await _take_stock(context, wanted, quota, sale, order_id, chosen)
     except Exception as exc:
         if idempotency_key is not None and _is_idempotency_clash(exc):
             existing = await _existing(partner_id, idempotency_key)

@@ -7,8 +7,8 @@ statements per step;
 here each step is a single data-modifying statement (PostgreSQL has no SQLite equivalent), atomic without
 BEGIN/COMMIT, sent on a pooled connection directly (db/core/pg.py):
 
-- placing: the conditional stock UPDATE (`available >= n`, so no oversell) and, only when it took the
-  tickets, the order, its line, its status event and the audit entry;
+- placing: the conditional stock UPDATEs of the line's allocation and of its class (`available >= n`, so no
+  oversell) and, only when they took the tickets, the order, its line, its status event and the audit entry;
 - paying: a read of the order's lines that also reserves the tickets' ids (the QR signature covers the
   id), then the conditional move to `paid` and, only when it won, the status event, the payment, the
   tickets with their signed codes and the audit entry.
@@ -47,10 +47,18 @@ from db.sales.tickets.codes import keyring
 
 _BY_ORDER = {"order": "id"}  # the order's id, from the statement's first step
 
+# The line's allocation (db/inventory/allocations.py; NULL when the class has none) is taken before the class's
+# count, as on the careful path. Once a class has allocations its count is the sum of theirs, so the class
+# row never refuses what the allocation gave; should it ever (an allocation made while this sale was under
+# way), `out_of_step` divides by zero and the whole statement is undone.
 PLACE_SQL = f"""
-WITH stock AS (
-    UPDATE price_class SET available = available - {{}}::int
+WITH share AS (
+    UPDATE stock_allocation SET available = available - {{}}::int
     WHERE id = {{}}::int AND available >= {{}}::int RETURNING id
+), stock AS (
+    UPDATE price_class SET available = available - {{}}::int
+    WHERE id = {{}}::int AND available >= {{}}::int AND ({{}}::int IS NULL OR EXISTS (SELECT 1 FROM share))
+    RETURNING id
 ), new_order AS (
     {ORDER.insert(source="stock", cast=True)} RETURNING id
 ), line AS (
@@ -60,7 +68,7 @@ WITH stock AS (
 ), audit AS (
     {AUDIT.insert(source="new_order", cast=True)}
 )
-SELECT id FROM new_order
+SELECT (SELECT id FROM new_order) AS id, (SELECT sum(1 / (SELECT count(*) FROM stock)) FROM share) AS out_of_step
 """
 
 # The order and its lines; when this path can pay it (a payable, unexpired order of this partner without
@@ -132,13 +140,18 @@ def _json(value: Any) -> str:
 async def place_order(
     actor: Actor, *, order: dict[str, Any], item: dict[str, Any], event: dict[str, Any], audit: dict[str, Any]
 ) -> int | None:
-    """Take `item["quantity"]` tickets of `item["price_class"]` and write the order: its id, or None (nothing
-    written) when fewer tickets are left. The rows are those the careful path writes (db/sales/rows.py), their
-    "order" column left to this statement."""
+    """Take `item["quantity"]` tickets of `item["price_class"]` (from its allocation `item["allocation"]`, if
+    any) and write the order: its id, or None (nothing written) when fewer tickets are left. The rows are those
+    the careful path writes (db/sales/rows.py), their "order" column left to this statement."""
+    quantity, allocation = item["quantity"], item["allocation"]
     args = [
-        item["quantity"],
+        quantity,
+        allocation,
+        quantity,
+        quantity,
         item["price_class"],
-        item["quantity"],
+        quantity,
+        allocation,
         *ORDER.values(order, dumps=_json),
         *ORDER_ITEM.values(item, linked=_BY_ORDER, dumps=_json),
         *ORDER_EVENT.values(event, linked=_BY_ORDER),
@@ -146,7 +159,7 @@ async def place_order(
     ]
     async with pg.pooled_connection(Order) as conn:
         rows = await pg.fetch(conn, PLACE_SQL, *args)
-    return rows[0]["id"] if rows else None
+    return rows[0]["id"]
 
 
 async def pay(actor: Actor, code: str, partner_id: int, method: str, now: dt.datetime) -> tuple[int, list[int]] | None:

@@ -91,25 +91,25 @@ async def _order(code: str, partner_id: int | None = None) -> dict:
 
 
 async def _rehold(order: dict) -> bool:
-    """Take the stock of an expired order again if all of it is still free."""
-    items = await OrderItem.select(OrderItem.price_class, OrderItem.seat, OrderItem.quantity).where(
-        OrderItem.order == order["id"]
-    )
+    """Take the stock of an expired order again if all of it is still free (in the allocations it came from)."""
+    items = await OrderItem.select(
+        OrderItem.price_class, OrderItem.seat, OrderItem.quantity, OrderItem.allocation
+    ).where(OrderItem.order == order["id"])
     seats = [i["seat"] for i in items if i["seat"] is not None]
     if seats and not await holds.hold_seats(order["session"], seats, order["code"], None):
         return False
-    quota: dict[int, int] = {}
+    wanted: dict[tuple[int, int | None, bool], int] = {}
     for i in items:
-        if i["seat"] is None:
-            quota[i["price_class"]] = quota.get(i["price_class"], 0) + i["quantity"]
+        key = (i["price_class"], i["allocation"], i["seat"] is not None)
+        wanted[key] = wanted.get(key, 0) + i["quantity"]
     taken = []
-    for pc_id, quantity in sorted(quota.items()):
-        if not await holds.hold_quota(pc_id, quantity):
-            for back_id, back_quantity in taken:
-                await holds.give_back_quota(back_id, back_quantity)
+    for (pc_id, allocation, seated), quantity in sorted(wanted.items(), key=lambda w: (not w[0][2], w[0][0])):
+        if not await holds.take(pc_id, quantity, allocation, seated):
+            for back in taken:
+                await holds.give_back(*back)
             await holds.release_seats(order["code"])
             return False
-        taken.append((pc_id, quantity))
+        taken.append((pc_id, quantity, allocation, seated))
     return True
 
 
