@@ -7,6 +7,7 @@ or seat taken. Handlers are thin: they translate JSON to db.sales operations and
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated
 
 import msgspec
@@ -18,8 +19,10 @@ from litestar.openapi.spec import Schema
 from litestar.params import FromPath, HeaderParameter, JSONBody, KwargDefinition
 
 from db.core.errors import InvalidInput
-from db.core.i18n import seat_label
+from db.core.i18n import seat_label, translate
 from db.inventory.allocations import buyable_by_class
+from db.sales.aftersale import policies
+from db.sales.aftersale.rules import describe
 from db.sales.channels.partners import PartnerIdentity, partner_for_key
 from db.sales.ordering.buyer import Buyer
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
@@ -58,11 +61,37 @@ class Session(msgspec.Struct):
     gates: list[Gate]
 
 
+class TierOut(msgspec.Struct):
+    hours_before: int  # the tier applies while at least this many hours are left before the start
+    percent: int  # the fee, percent of the ticket's price
+    min_fee_fen: int
+    max_fee_fen: int | None
+
+
+class RulesText(msgspec.Struct):
+    zh_CN: list[str]
+    en: list[str]
+
+
+class RulesOut(msgspec.Struct):
+    """The refund and exchange rules in force now (issue 11, R5.1): shown to buyers before payment. A ticket
+    keeps the version in force when it was issued; a later version never worsens its terms."""
+
+    policy_version: int
+    refund_tiers: list[TierOut]  # from the most hours before the start; later than the last: no refund
+    free_window_hours: int  # refunds within this many hours after purchase are fee-free
+    whole_order_only: bool
+    exchange_allowed: bool
+    exchange_tiers: list[TierOut]
+    text: RulesText  # the same rules as buyers read them, in Simplified Chinese and English
+
+
 class Event(msgspec.Struct):
     id: int
     name: str
     kind: str
     sessions: list[Session]
+    rules: RulesOut
 
 
 class PriceClass(msgspec.Struct):
@@ -162,7 +191,7 @@ def _partner_seat(section: str, row: str, number: int) -> str:
     return seat_label(section, row, number, "zh_CN")
 
 
-async def _tickets(code: str) -> list[TicketOut]:
+async def partner_tickets(code: str) -> list[TicketOut]:
     return [
         TicketOut(
             t["id"],
@@ -179,7 +208,26 @@ async def _tickets(code: str) -> list[TicketOut]:
 @get("/api/v1/events", guards=[partner_key_guard], opt=PARTNER, tags=["partner"], responses=problem_responses(401))
 async def list_events() -> list[Event]:
     """Events with sessions on sale, and the gates that admit each session."""
-    return msgspec.convert(await events_on_sale(), list[Event])
+    events = await events_on_sale()
+    return [msgspec.convert({**e, "rules": await _rules(e["id"])}, Event) for e in events]
+
+
+async def _rules(event_id: int) -> RulesOut:
+    version = await policies.in_force(event_id)
+    r = version.rules
+    lines = describe(r)
+    return RulesOut(
+        version.version,
+        msgspec.convert([asdict(t) for t in r.refund_tiers], list[TierOut]),
+        r.free_window_hours,
+        r.whole_order_only,
+        r.exchange_allowed,
+        msgspec.convert([asdict(t) for t in r.exchange_tiers], list[TierOut]),
+        RulesText(
+            [translate("zh_CN", message, **params) for message, params in lines],
+            [translate("en", message, **params) for message, params in lines],
+        ),
+    )
 
 
 @get(
@@ -251,7 +299,7 @@ async def pay_order(request: Request, code: FromPath[str]) -> PaidOut:
     returns the same tickets."""
     partner = _partner(request)
     paid = await pay_prepaid(partner.actor, code, partner.id)
-    return PaidOut(code, paid.status, await _tickets(code))
+    return PaidOut(code, paid.status, await partner_tickets(code))
 
 
 @get(
@@ -264,7 +312,9 @@ async def pay_order(request: Request, code: FromPath[str]) -> PaidOut:
 async def show_order(request: Request, code: FromPath[str]) -> OrderOut:
     """One of the partner's own orders with its tickets."""
     order = await order_status(code, _partner(request).id)
-    return OrderOut(order["code"], order["status"], order["total_fen"], order["expires_at"], await _tickets(code))
+    return OrderOut(
+        order["code"], order["status"], order["total_fen"], order["expires_at"], await partner_tickets(code)
+    )
 
 
 ROUTES = [list_events, session_availability, place_order, pay_order, show_order]
