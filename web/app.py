@@ -27,7 +27,7 @@ from web.forms import checked_request
 from web.gate import api as checkin
 from web.headers import SecurityHeadersMiddleware
 from web.sales import partner_api as partner
-from web.sales import partner_refunds, payments
+from web.sales import partner_exchanges, partner_refunds, payments
 from web.settings import COOKIE_SECURE, secret_key
 from web.staff import controller as staff
 from web.templating import configure
@@ -41,6 +41,7 @@ AREAS = [
     checkin,
     partner,
     partner_refunds,
+    partner_exchanges,
     payments,
     gate,
     shop,

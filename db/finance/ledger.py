@@ -3,9 +3,10 @@ operation that moves it. Nothing is corrected in place; the database refuses an 
 
 Signs are from the center's side. Money kinds (their sum per method is what the drawer, the card terminal or
 the provider holds): payment (+, money received), refund (-, money paid back), price_difference (+ charged,
-- paid back on an exchange). Revenue kinds: sale (+ the order's value when it is paid, - the refunded
-tickets' value), fee_kept (+ the refund fee the center keeps). Revenue = sale + fee_kept + price_difference;
-for every order, money = revenue."""
+- paid back on an exchange). Revenue kinds: sale (+ the order's value when it is paid, - the refunded or
+exchanged tickets' value), fee_kept (+ the refund or exchange fee the center keeps). For every order,
+money = revenue. An exchange carries the old tickets' price less its fee from the old order (a refund with
+method "exchange") to the new one (a payment with method "exchange"): those two sum to zero, no money moves."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ FEE_KEPT = "fee_kept"
 PRICE_DIFFERENCE = "price_difference"
 KINDS = (SALE, PAYMENT, REFUND, FEE_KEPT, PRICE_DIFFERENCE)
 MONEY_KINDS = (PAYMENT, REFUND, PRICE_DIFFERENCE)
-REVENUE_KINDS = (SALE, FEE_KEPT, PRICE_DIFFERENCE)
+REVENUE_KINDS = (SALE, FEE_KEPT)
+EXCHANGE_METHOD = "exchange"  # the value an exchange carries between two orders (no money moves)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from db.sales.aftersale.tables import AftersalePolicy, Refund, RefundTicket, Revocation
+from db.sales.aftersale.tables import AftersalePolicy, Exchange, ExchangeTicket, Refund, RefundTicket, Revocation
 from db.sales.tables import (
     ChannelPolicy,
     ConcessionKind,
@@ -42,6 +42,8 @@ APP_CONFIG = AppConfig(
         Refund,
         RefundTicket,
         Revocation,
+        Exchange,
+        ExchangeTicket,
     ],
     migration_dependencies=["db.catalog.piccolo_app", "db.staff.piccolo_app"],
     commands=[],

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from db.catalog import operations as catalog
 from db.core.actor import Actor
 from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.payments.operations import confirm_window_payment, pay_prepaid
 from db.staff.accounts import create_staff
-from tests.helpers import ADMIN_ACTOR, PASSWORD
+from tests.helpers import ADMIN_ACTOR, PASSWORD, utc
 from tests.sales.support import BUYER
 
 SELLER = Actor(1, "李娜", "seller")
@@ -57,3 +58,18 @@ async def paid_partner_seats(ids: dict, seats: list[int], partner_id: int) -> st
     )
     await pay_prepaid(ADMIN_ACTOR, order.code, partner_id)
     return order.code
+
+
+async def second_show_session(ids: dict) -> int:
+    """Another session of the seated show (two days later, same theatre and prices)."""
+    return await catalog.create_session(
+        ADMIN_ACTOR,
+        catalog.SessionSpec(
+            ids["show"],
+            ids["theatre"],
+            utc(days=5),
+            utc(days=5, hours=2),
+            [catalog.PriceClassSpec("VIP", 50000, "VIP"), catalog.PriceClassSpec("甲等", 20000, "A")],
+            ids["gates"],
+        ),
+    )

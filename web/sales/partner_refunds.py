@@ -24,6 +24,7 @@ from web.forms import ids as parse_ids
 from web.sales.partner_api import PARTNER, partner_key_guard
 
 MAX_IDS_TEXT = 4000
+TOO_LONG = {"ticket_ids": "ticket_ids is too long.", "seat_ids": "seat_ids is too long."}
 
 
 class RefundQuoteOut(msgspec.Struct):
@@ -46,12 +47,13 @@ class RefundOut(msgspec.Struct):
     ticket_ids: list[int]
 
 
-def _ticket_ids(text: str | None) -> list[int] | None:
+def parse_id_list(text: str | None, field: str = "ticket_ids") -> list[int] | None:
+    """Ids in a query string, "1,2,3" (None when absent or empty), each a bounded whole number."""
     if text is None or not text.strip():
         return None
     if len(text) > MAX_IDS_TEXT:
-        raise InvalidInput("ticket_ids is too long.", field="ticket_ids")
-    return parse_ids([part.strip() for part in text.split(",")], "ticket_ids")
+        raise InvalidInput(TOO_LONG[field], field=field)
+    return parse_ids([part.strip() for part in text.split(",")], field)
 
 
 @get(
@@ -65,7 +67,7 @@ async def refund_quote(
     request: Request, code: FromPath[str], ticket_ids: FromQuery[str | None] = None
 ) -> RefundQuoteOut:
     """What refunding these tickets of the partner's order (none named: the whole order) would pay back now."""
-    q = await quote_refund(code, _ticket_ids(ticket_ids), partner_id=request.scope["partner"].id)
+    q = await quote_refund(code, parse_id_list(ticket_ids), partner_id=request.scope["partner"].id)
     return RefundQuoteOut(q.allowed, q.reason, q.fee_fen, q.refund_fen, q.policy_version)
 
 

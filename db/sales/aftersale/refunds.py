@@ -177,9 +177,19 @@ def _chosen(rows: list[dict], ticket_ids: Iterable[int] | None) -> tuple[list[di
     return [by_id[t] for t in wanted], live <= set(wanted)
 
 
-async def _quote(order: _OrderFacts, rows: list[dict], whole: bool, now: dt.datetime, waived: bool) -> Quote:
+async def _quote(
+    order: _OrderFacts,
+    rows: list[dict],
+    whole: bool,
+    now: dt.datetime,
+    waived: bool,
+    *,
+    kind: str = REFUND,
+    new_price_fen: int = 0,
+) -> Quote:
+    """The better for the buyer of the quotes under the contract (the version at purchase) and the version now."""
     if order.status not in (PAID, REFUNDED):
-        return Quote(REFUND, False, "not_paid", (await policies.in_force(order.event_id)).version, 0, 0, 0, None)
+        return Quote(kind, False, "not_paid", (await policies.in_force(order.event_id)).version, 0, 0, 0, None)
     current = await policies.in_force(order.event_id)
     purchase_versions = {r["policy_version"] for r in rows}
     purchase = await policies.get_version(purchase_versions.pop() if len(purchase_versions) == 1 else None)
@@ -196,7 +206,17 @@ async def _quote(order: _OrderFacts, rows: list[dict], whole: bool, now: dt.date
     ]
 
     def one(version: policies.PolicyVersion) -> Quote:
-        return quote(version.rules, version.version, terms, order.starts_at, now, whole_order=whole, waived=waived)
+        return quote(
+            version.rules,
+            version.version,
+            terms,
+            order.starts_at,
+            now,
+            kind=kind,
+            whole_order=whole,
+            waived=waived,
+            new_price_fen=new_price_fen,
+        )
 
     contract = one(purchase)
     return contract if current.version == purchase.version else better(contract, one(current))
@@ -313,6 +333,26 @@ async def _give_back_stock(rows: list[dict], order: _OrderFacts) -> None:
     )
 
 
+async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime) -> None:
+    """Revoke the tickets' codes (a ticket already revoked refuses: RefundRefused), refuse a ticket admitted
+    meanwhile, log the revocations for offline gates and give the seats or quota back. Inside the caller's
+    write transaction (a refund or an exchange)."""
+    ids = [r["id"] for r in chosen]
+    revoked = (
+        await Ticket.update({Ticket.status: TICKET_REVOKED, Ticket.revoked_at: now})
+        .where(Ticket.id.is_in(ids) & (Ticket.status == TICKET_ISSUED))
+        .returning(Ticket.id)
+    )
+    if len(revoked) != len(ids):
+        raise RefundRefused(ALREADY_REFUNDED)
+    # A new statement: it sees an entry committed while the UPDATE waited for a gate's lock on the ticket.
+    if await Admission.exists().where(Admission.ticket.is_in(ids)):
+        raise RefundRefused(ALREADY_USED)
+    session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
+    await Revocation.insert(*(Revocation(ticket=t, session=session, at=now) for t in ids))
+    await _give_back_stock(chosen, order)
+
+
 def _movements(method: str, q: Quote, reference: str, note: str) -> list[ledger.Movement]:
     return [
         ledger.Movement(ledger.SALE, -q.price_fen, note=note),
@@ -376,20 +416,7 @@ async def _request(actor, code, ticket_ids, channel, proof, id_number, reference
         raise RefundRefused(q.reason)
     method = _method(order)
     ids = [r["id"] for r in chosen]
-    # Void first: the codes are revoked before any money moves.
-    revoked = (
-        await Ticket.update({Ticket.status: TICKET_REVOKED, Ticket.revoked_at: now})
-        .where(Ticket.id.is_in(ids) & (Ticket.status == TICKET_ISSUED))
-        .returning(Ticket.id)
-    )
-    if len(revoked) != len(ids):
-        raise RefundRefused(ALREADY_REFUNDED)
-    # A new statement: it sees an entry committed while the UPDATE waited for a gate's lock on the ticket.
-    if await Admission.exists().where(Admission.ticket.is_in(ids)):
-        raise RefundRefused(ALREADY_USED)
-    session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
-    await Revocation.insert(*(Revocation(ticket=t, session=session, at=now) for t in ids))
-    await _give_back_stock(chosen, order)
+    await void_tickets(order, chosen, now)  # void first: the codes are revoked before any money moves
     version = await policies.get_version(q.policy_version) if q.policy_version else None
     needs_approval = bool(version and version.rules.needs_approval(q.refund_fen)) and not waived
     status = REQUESTED if needs_approval else APPROVED

@@ -187,6 +187,8 @@ class Quote:
     price_fen: int
     tier: Tier | None
     lines: tuple[QuoteLine, ...] = field(default_factory=tuple)
+    new_price_fen: int = 0  # exchange: the new tickets' price
+    difference_fen: int = 0  # exchange: new price less the value carried; + the buyer pays, - is paid back
 
     def breakdown(self) -> dict[str, Any]:
         """The stored and shown breakdown (R5.2)."""
@@ -198,6 +200,11 @@ class Quote:
             "fee_fen": self.fee_fen,
             "refund_fen": self.refund_fen,
             "lines": [asdict(line) for line in self.lines],
+            **(
+                {"new_price_fen": self.new_price_fen, "difference_fen": self.difference_fen}
+                if self.kind == EXCHANGE
+                else {}
+            ),
         }
 
 
@@ -215,9 +222,12 @@ def quote(
     kind: str = REFUND,
     whole_order: bool = True,
     waived: bool = False,
+    new_price_fen: int = 0,
 ) -> Quote:
     """What refunding (or exchanging) `tickets` under `rules` costs at `when`. `whole_order`: the tickets are
-    every ticket of the order; `waived`: the organiser cancelled or changed the session (fee-free, no limit)."""
+    every ticket of the order; `waived`: the organiser cancelled or changed the session (fee-free, no limit).
+    An exchange for new tickets worth `new_price_fen` carries the price less the exchange fee and charges (or
+    pays back) the difference: `difference_fen` = new price - value carried."""
     tickets = tuple(tickets)
     price = sum(t.price_fen for t in tickets)
     if not tickets:
@@ -247,7 +257,12 @@ def quote(
             QuoteLine(t.ticket_id, t.price_fen, 0 if basis != "tier" else tier.percent, fee, t.price_fen - fee, basis)
         )
     fee_total = sum(line.fee_fen for line in lines)
-    return Quote(kind, True, None, version, fee_total, price - fee_total, price, tier, tuple(lines))
+    carried = price - fee_total
+    if kind != EXCHANGE:
+        return Quote(kind, True, None, version, fee_total, carried, price, tier, tuple(lines))
+    return Quote(
+        kind, True, None, version, fee_total, carried, price, tier, tuple(lines), new_price_fen, new_price_fen - carried
+    )
 
 
 def _yuan(fen: int) -> str:

@@ -71,3 +71,36 @@ class RefundTicket(Table, tablename="aftersale_refund_ticket"):
     price_fen = Integer()
     fee_fen = Integer()
     refund_fen = Integer()
+
+
+class Exchange(Table, tablename="aftersale_exchange"):
+    """An exchange (R5.4): tickets of an order revoked and new ones issued in a new order of the same buyer for
+    another seat, class or session of the same event, in one transaction. Money: the old tickets' price less
+    the exchange fee is carried to the new order; `difference_fen` (new price - carried) was charged (+) or
+    paid back (-) by `method`."""
+
+    number = Varchar(length=24, unique=True)  # EX...
+    order = ForeignKey(references=Order, on_delete=OnDelete.restrict, null=False, index=True)
+    new_order = ForeignKey(references=Order, on_delete=OnDelete.restrict, null=False, index=True)
+    method = Varchar(length=20, default="")  # the difference's: cash | card | mobile | partner | sandbox | ''
+    price_fen = Integer()  # the old tickets' price
+    fee_fen = Integer()
+    new_price_fen = Integer()
+    difference_fen = Integer()
+    policy_version = Integer()
+    breakdown = JSON(default="{}")  # Quote.breakdown() of the exchange (R5.2)
+    channel = Varchar(length=20, default="")  # box_office | web_shop | partner
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=True, default=None)
+    idempotency_key = Varchar(length=100, null=True, default=None)
+    reference = Varchar(length=64, default="")  # the card/mobile payment or reversal of the difference
+    actor_id = Integer(null=True, default=None)
+    actor_name = Varchar(length=100)
+    at = Timestamptz()
+
+
+class ExchangeTicket(Table, tablename="aftersale_exchange_ticket"):
+    """Which old ticket became which new one; an old ticket is exchanged at most once."""
+
+    exchange = ForeignKey(references=Exchange, on_delete=OnDelete.restrict, null=False, index=True)
+    old_ticket = ForeignKey(references=Ticket, on_delete=OnDelete.restrict, null=False, unique=True)
+    new_ticket = ForeignKey(references=Ticket, on_delete=OnDelete.restrict, null=False, unique=True)
