@@ -2,9 +2,9 @@
 queue, and the refund and exchange rules. Domain logic lives in db.sales.aftersale; handlers stay thin."""
 
 from db.staff.permissions import Permission
-from web.aftersale import approvals, policy, window
+from web.aftersale import approvals, exchange, policy, window
 
-ROUTES = [*window.ROUTES, *approvals.ROUTES, *policy.ROUTES]
+ROUTES = [*window.ROUTES, *exchange.ROUTES, *approvals.ROUTES, *policy.ROUTES]
 
 NAV = [
     (Permission.SALES_REFUND, "/aftersale/refunds", "Refunds"),

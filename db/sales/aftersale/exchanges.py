@@ -48,6 +48,7 @@ from db.sales.history import add_event
 from db.sales.ordering.context import sale_context
 from db.sales.ordering.orders import new_order_code
 from db.sales.ordering.pricing import unit_price
+from db.sales.payments.providers import provider
 from db.sales.policy import concession_rules
 from db.sales.rows import item_row, paid_payment_row
 from db.sales.status import PAID, WINDOW_METHODS
@@ -61,6 +62,8 @@ log = logging.getLogger("ticketcenter.exchanges")
 DIFFERENCE_METHODS = (*WINDOW_METHODS, "partner", "sandbox")
 SEAT_TAKEN = "A seat you chose was just taken by another sale. Choose another seat."
 SOLD_OUT = "Sold out: fewer than {n} tickets are left in this class."
+PAY_AT_WINDOW = "This exchange costs {amount} more: exchanges that cost more are paid at a box office window."
+DIFFERENCE_AT_WINDOW = "The price difference of this exchange is settled at a box office window."
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,16 +234,18 @@ async def exchange(
     reference: str = "",
     partner_id: int | None = None,
     idempotency_key: str | None = None,
+    charge_allowed: bool = True,
     deliver: bool = True,
     now: dt.datetime | None = None,
 ) -> ExchangeResult:
-    """Exchange tickets of an order (None: all its valid tickets) for `target`; `method` moves the difference.
+    """Exchange tickets of an order (None: all its valid tickets) for `target`; `method` moves the difference
+    ('' when none may move: only an exchange of equal value); `charge_allowed` False refuses one that costs more.
     Raises RefundRefused (409 with the reason: too late, used, already refunded or exchanged), Conflict (409:
     the seat was just taken, not on sale), InvalidInput, NotFound. Nothing is half-written."""
     now = now or utcnow()
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 100):
         raise InvalidInput("An Idempotency-Key has 1 to 100 characters.", field="Idempotency-Key")
-    if method not in DIFFERENCE_METHODS:
+    if method not in (*DIFFERENCE_METHODS, ""):
         raise InvalidInput("Choose how the price difference is paid.", field="method")
     keyed = (Exchange.partner == partner_id) & (Exchange.idempotency_key == idempotency_key)
     if partner_id is not None and idempotency_key and (done := await _stored(keyed)):
@@ -257,6 +262,7 @@ async def exchange(
                 reference.strip()[:64],
                 partner_id,
                 idempotency_key,
+                charge_allowed,
                 now,
             )
     except Exception:
@@ -264,9 +270,36 @@ async def exchange(
         if partner_id is not None and idempotency_key and (done := await _stored(keyed)):
             return done
         raise
+    if result.method == "sandbox" and result.difference_fen < 0:
+        await _pay_back_online(result)
     if deliver:
         await _deliver(actor, result.new_order_code)
     return result
+
+
+async def _pay_back_online(result: ExchangeResult) -> None:
+    """An online order's difference goes back through the provider after the commit, idempotent by the
+    exchange number; the outcome is audited (a refusal is handled by hand from the audit log)."""
+    payment = (
+        await Payment.select(Payment.reference)
+        .where((Payment.order.code == result.order_code) & (Payment.status == "succeeded"))
+        .first()
+    )
+    try:
+        accepted = provider("sandbox").refund(payment["reference"] if payment else "", -result.difference_fen)
+    except Exception as exc:  # network or provider failure: recorded, never silent
+        accepted = False
+        log.warning("provider refund of exchange %s failed: %s", result.number, type(exc).__name__)
+    system = Actor.system("payment provider")
+    async with queued_write(Order._meta.db):
+        await record(
+            system,
+            "exchange.provider",
+            "order",
+            result.order_code,
+            summary=result.number,
+            after={"exchange": result.number, "amount_fen": -result.difference_fen, "accepted": accepted},
+        )
 
 
 async def _deliver(actor: Actor, code: str) -> None:
@@ -295,7 +328,7 @@ def _movements(q: Quote, method: str, reference: str, number: str) -> tuple[list
     return old, new
 
 
-async def _exchange(actor, code, ticket_ids, target, channel, method, reference, partner_id, key, now):
+async def _exchange(actor, code, ticket_ids, target, channel, method, reference, partner_id, key, charge_allowed, now):
     order = await _order(code, partner_id)
     rows = await _tickets(order)
     chosen, whole = _chosen(rows, ticket_ids)
@@ -305,6 +338,10 @@ async def _exchange(actor, code, ticket_ids, target, channel, method, reference,
         raise RefundRefused(q.reason)
     if priced.taken:
         raise Conflict(SEAT_TAKEN if priced.seat_ids else SOLD_OUT, field="seat_ids", n=len(chosen))
+    if q.difference_fen > 0 and not charge_allowed:
+        raise Conflict(PAY_AT_WINDOW, field="price_class_id", amount=f"¥{q.difference_fen / 100:.2f}")
+    if q.difference_fen != 0 and not method:
+        raise Conflict(DIFFERENCE_AT_WINDOW, field="price_class_id")
     if method in ("card", "mobile") and q.difference_fen != 0 and not reference:
         raise InvalidInput("Enter the reference of the card or mobile payment.", field="reference")
     ids = [r["id"] for r in chosen]
@@ -434,3 +471,29 @@ async def _exchange(actor, code, ticket_ids, target, channel, method, reference,
     )
     row["breakdown"] = q.breakdown()
     return _result(row, order.code, new_code, pairs)
+
+
+async def exchange_options(code: str, session_id: int | None = None, price_class_id: int | None = None) -> dict:
+    """What an order's tickets can be exchanged for, for the exchange forms: the sessions of its event on
+    sale, the chosen session's classes with the price in force, and the chosen seated class's free seats."""
+    from db.sales.queries import availability, seat_plan
+
+    order = await _order(code, None)
+    sessions = (
+        await EventSession.select(EventSession.id, EventSession.starts_at, EventSession.venue.name)
+        .where(
+            (EventSession.event == order.event_id)
+            & (EventSession.status == "on_sale")
+            & (EventSession.ends_at > utcnow())
+        )
+        .order_by(EventSession.starts_at)
+    )
+    chosen = next((s for s in sessions if s["id"] == session_id), None)
+    classes = (await availability(chosen["id"]))["price_classes"] if chosen else []
+    pc = next((c for c in classes if c["id"] == price_class_id), None)
+    seats = (
+        [s for s in await seat_plan(chosen["id"]) if s["price_class_id"] == pc["id"] and s["status"] == "free"]
+        if pc and pc["seat_class"]
+        else []
+    )
+    return {"sessions": sessions, "session": chosen, "classes": classes, "price_class": pc, "seats": seats}
