@@ -74,7 +74,7 @@ async def test_quote_exchange_retry_and_refusals():
         busy = await client.post(
             f"/api/v1/orders/{code}/exchanges", json=taken, headers={**AUTH, "Idempotency-Key": "ex-3"}
         )
-        assert busy.status_code == 409 and "taken" in busy.json()["detail"]
+        assert busy.status_code == 409 and busy.json()["reason"] == "seat_taken" and busy.json()["detail"]
         unknown = await client.post(
             f"/api/v1/orders/{code}/exchanges", json={**body, "extra": 1}, headers={**AUTH, "Idempotency-Key": "ex-4"}
         )

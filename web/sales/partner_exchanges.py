@@ -13,7 +13,7 @@
   "new_price_fen", "difference_fen", "new_tickets"}; the old codes are void at every gate at once, the new
   tickets (a new order of the same buyer) carry their QR texts. A retry with the same key answers the same
   exchange. A refused exchange is a 409 problem body whose `reason` is the code; a seat taken meanwhile is a
-  409 that says so (choose another seat)."""
+  409 with `reason` "seat_taken" (choose another seat)."""
 
 from __future__ import annotations
 

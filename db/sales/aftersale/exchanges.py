@@ -66,6 +66,14 @@ PAY_AT_WINDOW = "This exchange costs {amount} more: exchanges that cost more are
 DIFFERENCE_AT_WINDOW = "The price difference of this exchange is settled at a box office window."
 
 
+class SeatTaken(Conflict):
+    """A target seat (or the class's last tickets) went to another sale; `reason` "seat_taken" in the API."""
+
+    def __init__(self, message: str = SEAT_TAKEN, **params: object) -> None:
+        super().__init__(message, field="seat_ids", **params)
+        self.problem_extra = {"reason": "seat_taken"}
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """Where the tickets go: a session of the same event, one of its price classes and, for a seated class,
@@ -168,7 +176,7 @@ async def quote_exchange(
     priced = await _priced(order, chosen, target, channel, now)
     q = await _quote(order, chosen, whole, now, False, kind=EXCHANGE, new_price_fen=priced.total_fen)
     if q.allowed and priced.taken:
-        raise Conflict(SEAT_TAKEN if priced.seat_ids else SOLD_OUT, field="seat_ids", n=len(chosen))
+        raise SeatTaken(SEAT_TAKEN if priced.seat_ids else SOLD_OUT, n=len(chosen))
     return q
 
 
@@ -337,7 +345,7 @@ async def _exchange(actor, code, ticket_ids, target, channel, method, reference,
     if not q.allowed:
         raise RefundRefused(q.reason)
     if priced.taken:
-        raise Conflict(SEAT_TAKEN if priced.seat_ids else SOLD_OUT, field="seat_ids", n=len(chosen))
+        raise SeatTaken(SEAT_TAKEN if priced.seat_ids else SOLD_OUT, n=len(chosen))
     if q.difference_fen > 0 and not charge_allowed:
         raise Conflict(PAY_AT_WINDOW, field="price_class_id", amount=f"¥{q.difference_fen / 100:.2f}")
     if q.difference_fen != 0 and not method:
@@ -392,9 +400,9 @@ async def _exchange(actor, code, ticket_ids, target, channel, method, reference,
     await OrderItem.insert(*items)
     if priced.seat_ids:
         if not await holds.hold_seats(priced.session_id, list(priced.seat_ids), new_code, None):
-            raise Conflict(SEAT_TAKEN, field="seat_ids")
+            raise SeatTaken()
     elif not await holds.hold_quota(priced.price_class_id, len(ids)):
-        raise Conflict(SOLD_OUT, field="price_class_id", n=len(ids))
+        raise SeatTaken(SOLD_OUT, n=len(ids))
     new_ids = await issue_tickets(new_id, new_code, priced.session_id, now)
     purchased = min((r["issued_at"] or order.paid_at) for r in chosen)
     await Ticket.update({Ticket.policy_version: q.policy_version, Ticket.issued_at: purchased}).where(
