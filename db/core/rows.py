@@ -85,3 +85,31 @@ class Shape:
             return f'INSERT INTO "{self.tablename}" ({names}) VALUES ({", ".join(exprs)})'
         select = f'INSERT INTO "{self.tablename}" ({names}) SELECT {", ".join(exprs)}'
         return select + (f" FROM {source}" if source else "") + (f" WHERE {where}" if where else "")
+
+
+async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys, e.g. built by a shape's row function) in one executemany on the
+    open write transaction's own connection, without building an ORM object per row (the bulk jobs' path).
+    JSON columns are sent as text. Raises RuntimeError outside a transaction (it must roll back with it)."""
+    if not rows:
+        return
+    import json
+
+    transaction = table._meta.db.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("insert_many runs inside a write transaction")
+    names = list(rows[0])
+    json_columns = {n for n in names if isinstance(table._meta.get_column_by_name(n), JSON)}
+    values = [
+        tuple((None if r[n] is None else json.dumps(r[n])) if n in json_columns else r[n] for n in names) for r in rows
+    ]
+    columns = ", ".join(f'"{n}"' for n in names)
+    from piccolo.engine.postgres import PostgresEngine
+
+    if isinstance(table._meta.db, PostgresEngine):
+        marks = ", ".join(f"${i + 1}" for i in range(len(names)))
+    else:
+        marks = ", ".join("?" for _ in names)
+    await transaction.connection.executemany(
+        f'INSERT INTO "{table._meta.tablename}" ({columns}) VALUES ({marks})', values
+    )

@@ -16,27 +16,33 @@ second in every worker), survives the server being killed, and does each order e
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import logging
 import os
 import smtplib
 import time
-from email.message import EmailMessage
+import uuid
+from email.header import Header
+from email.utils import formatdate
 from zoneinfo import ZoneInfo
 
 from db.audit.record import record
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import DomainError
+from db.core.rows import insert_many
 from db.core.transaction import queued_write
 from db.gate.tables import Admission
+from db.sales.aftersale.bulk import refund_orders
 from db.sales.aftersale.notify import METHODS_ZH
 from db.sales.aftersale.refunds import APPROVED, PROVIDER_METHODS, RefundRefused, request_refund, send_to_provider
 from db.sales.aftersale.rules import ALREADY_REFUNDED
 from db.sales.delivery.operations import order_link, smtp_address
 from db.sales.history import add_event
+from db.sales.rows import event_row
 from db.sales.status import PAID, TICKET_ISSUED
-from db.sales.tables import Delivery, SmsMessage, Ticket
+from db.sales.tables import Delivery, OrderEvent, SmsMessage, Ticket
 from db.sessionchange.operations import CANCEL, DONE, FAILED, PENDING, RUNNING, get_change, token
 from db.sessionchange.tables import ChangeOrder, SessionChange
 
@@ -154,12 +160,38 @@ async def _do_one(change: dict, item: dict, actor: Actor, now: dt.datetime) -> N
         )
 
 
+async def _chunk(change: dict, items: list[dict], actor: Actor, now: dt.datetime) -> None:
+    """One transaction for the chunk: each order's claim, then (cancellation) the set-based refund of the
+    claimed orders, or (change, postponement) their history entries."""
+    ids = [item["id"] for item in items]
+    claimed = await ChangeOrder.raw(
+        "UPDATE session_change_order SET status = {}, done_at = {}, attempts = attempts + 1 "
+        f'WHERE status = {{}} AND id IN ({", ".join(str(i) for i in ids)}) RETURNING id, "order"',
+        DONE,
+        now,
+        PENDING,
+    ).run()
+    orders = sorted(row["order"] for row in claimed)
+    if not orders:
+        return
+    if change["kind"] != CANCEL:
+        note = f"session {change['kind']} #{change['id']}: {change['reason']}"
+        await OrderEvent.insert(*(OrderEvent(**event_row(o, PAID, actor, now, note)) for o in orders))
+        return
+    await refund_orders(actor, change["session"], orders, cause="cancelled", now=now)
+    await ChangeOrder.raw(
+        "UPDATE session_change_order SET "
+        'refund_id = (SELECT MAX(r.id) FROM aftersale_refund r WHERE r."order" = session_change_order."order"), '
+        "refund_fen = (SELECT r.refund_fen FROM aftersale_refund r WHERE r.id = (SELECT MAX(r2.id) FROM "
+        'aftersale_refund r2 WHERE r2."order" = session_change_order."order")) '
+        f"WHERE id IN ({', '.join(str(row['id']) for row in claimed)})"
+    ).run()
+
+
 async def _process(change: dict, items: list[dict], actor: Actor) -> None:
-    now = utcnow()
     try:
         async with queued_write(_db()):
-            for item in items:
-                await _do_one(change, item, actor, now)
+            await _chunk(change, items, actor, utcnow())
         return
     except Exception:
         log.info("change %s: a chunk failed, redone order by order", change["id"])
@@ -245,7 +277,18 @@ async def _unnotified(change_id: int, limit: int) -> list[dict]:
     ).run()
 
 
-def _send_all(messages: list[tuple[int, EmailMessage]]) -> dict[int, str]:
+def raw_mail(sender: str, to: str, subject: str, body: str) -> bytes:
+    """A plain-text UTF-8 message as bytes, built without the email package's header parsing (which cost more
+    than the SMTP hand-over in the bulk benchmark): RFC 2047 subject, base64 body."""
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {Header(subject, 'utf-8').encode()}\r\n"
+        f"Date: {formatdate()}\r\nMessage-ID: <{uuid.uuid4().hex}@ticketcenter>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(body.encode()).decode().replace("\n", "\r\n")
+    ).encode()
+
+
+def _send_all(sender: str, messages: list[tuple[int, str, bytes]]) -> dict[int, str]:
     """Hand the messages to the SMTP server over one connection: item -> sent | failed."""
     outcome = {}
     if not messages:
@@ -253,15 +296,15 @@ def _send_all(messages: list[tuple[int, EmailMessage]]) -> dict[int, str]:
     host, port = smtp_address()
     try:
         with smtplib.SMTP(host, port, timeout=20) as smtp:
-            for item, message in messages:
+            for item, to, message in messages:
                 try:
-                    smtp.send_message(message)
+                    smtp.sendmail(sender, [to], message)
                     outcome[item] = "sent"
                 except smtplib.SMTPRecipientsRefused:
                     outcome[item] = "failed"
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("session change e-mail failed: %s", type(exc).__name__)
-    for item, _ in messages:
+    for item, _, _ in messages:
         outcome.setdefault(item, "failed")
     return outcome
 
@@ -277,11 +320,8 @@ async def _notify(change: dict, actor: Actor) -> int:
         subject, body, sms = notice_text(change, row)
         texts[row["item"]] = sms
         if row["buyer_email"]:
-            message = EmailMessage()
-            message["Subject"], message["From"], message["To"] = subject, sender, row["buyer_email"]
-            message.set_content(body)
-            messages.append((row["item"], message))
-    outcome = await asyncio.to_thread(_send_all, messages)
+            messages.append((row["item"], row["buyer_email"], raw_mail(sender, row["buyer_email"], subject, body)))
+    outcome = await asyncio.to_thread(_send_all, sender, messages)
     now = utcnow()
     async with queued_write(_db()):
         deliveries, sms_rows = [], []
@@ -289,33 +329,23 @@ async def _notify(change: dict, actor: Actor) -> int:
             status = outcome.get(row["item"], "none")
             if status != "none":
                 deliveries.append(
-                    Delivery(
-                        order=row["order_id"],
-                        kind="email",
-                        status=status,
-                        at=now,
-                        actor_name=actor.name,
-                        note=f"session {change['kind']} #{change['id']}",
-                    )
+                    {"order": row["order_id"], "kind": "email", "status": status, "at": now, "actor_name": actor.name}
                 )
             if row["buyer_phone"]:
                 sms_rows.append(
-                    SmsMessage(order=row["order_id"], phone=row["buyer_phone"], body=texts[row["item"]], created_at=now)
+                    {
+                        "order": row["order_id"],
+                        "phone": row["buyer_phone"],
+                        "body": texts[row["item"]],
+                        "created_at": now,
+                    }
                 )
                 deliveries.append(
-                    Delivery(
-                        order=row["order_id"],
-                        kind="sms",
-                        status="sent",
-                        at=now,
-                        actor_name=actor.name,
-                        note=f"session {change['kind']} #{change['id']}",
-                    )
+                    {"order": row["order_id"], "kind": "sms", "status": "sent", "at": now, "actor_name": actor.name}
                 )
-        if deliveries:
-            await Delivery.insert(*deliveries)
-        if sms_rows:
-            await SmsMessage.insert(*sms_rows)
+        note = f"session {change['kind']} #{change['id']}"
+        await insert_many(Delivery, [{**d, "note": note} for d in deliveries])
+        await insert_many(SmsMessage, [{**m, "sent_at": None} for m in sms_rows])
         for status in ("sent", "failed", "none"):
             ids = [r["item"] for r in rows if outcome.get(r["item"], "none") == status]
             if ids:
