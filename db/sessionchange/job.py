@@ -379,17 +379,27 @@ async def run(change_id: int) -> int:
     actor = job_actor(change_id)
     pacer = Pacer(provider_rate())
     done = 0
-    while True:
-        await _renew(change_id)
-        items = await _pending(change_id, chunk_size())
-        if items:
-            await _process(change, items, actor)
-            done += len(items)
-        if change["kind"] == CANCEL:
-            await _provider_refunds(change_id, pacer)
-        notified = await _notify(change, actor)
-        if not items and not notified:
-            break
+    mailing: asyncio.Task | None = None  # the previous chunk's notices go out while the next chunk is done
+    try:
+        while True:
+            await _renew(change_id)
+            items = await _pending(change_id, chunk_size())
+            if items:
+                await _process(change, items, actor)
+                done += len(items)
+            if change["kind"] == CANCEL:
+                await _provider_refunds(change_id, pacer)
+            if mailing is not None:
+                await mailing  # one at a time: two would pick the same unnotified orders
+                mailing = None
+            if not items:
+                while await _notify(change, actor):
+                    pass
+                break
+            mailing = asyncio.create_task(_notify(change, actor))
+    finally:
+        if mailing is not None:
+            await mailing
     async with queued_write(_db()):
         finished = (
             await SessionChange.update(
