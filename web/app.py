@@ -19,7 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.core.engine import ROOT, close_engine
 from db.core.transaction import enable_wal
-from web import admin, aftersale, catalog, gate, health, jobs, reports, sales, sessionchange, shop
+from web import admin, aftersale, catalog, gate, health, inventory, jobs, reports, sales, sessionchange, shop
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
@@ -49,6 +49,7 @@ AREAS = [
     aftersale,
     sessionchange,
     reports,
+    inventory,
 ]
 
 VENDOR = {

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from db.audit import chain
 from db.core.actor import Actor
 from db.core.throttle import forget_old_attempts
+from db.inventory.alerts import check_sessions_on_sale
 from db.ops import backup, schedule
 from db.privacy import retention
 from db.sales.ordering.orders import release_expired_holds
@@ -100,6 +101,7 @@ JOBS = [
     Job("the scheduled backup", 60, _backup_if_due),
     Job("anonymising old customer details", 60, _retention_if_due),
     Job("forgot old rate-limit attempts", 3600, forget_old_attempts),
+    Job("raised stock alerts", 10, check_sessions_on_sale),
     Job("session change orders done", 1, session_change_job.run_due),
 ]
 _tasks: set[asyncio.Task] = set()

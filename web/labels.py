@@ -44,6 +44,21 @@ CHANNEL = {
     "web_shop": "Online shop",
     "partner": "Third-party platform",
 }
+# Whom stock is allocated to (db/inventory/allocations.py), and the kinds of stock alert (db/inventory/alerts.py).
+STOCK_CHANNEL = {
+    "pool": "Open pool",
+    "hold_back": "Hold-back",
+    "box_office": "Box office",
+    "outlet": "Outlet",
+    "web_shop": "Online shop",
+    "partner": "Partner",
+}
+ALERT_KIND = {"shortage": "Shortage", "slow_sale": "Slow sale"}
+REPLENISHMENT_SOURCE = {
+    "hold_back": "Released from a hold-back",
+    "promoter": "New allocation from the promoter",
+    "consignment": "Consignment from an upstream supplier",
+}
 PAYMENT_METHOD = {
     "cash": "Cash",
     "card": "Bank card",
@@ -84,6 +99,9 @@ ALL = {
     "CUSTOMER_ORDER_STATUS": CUSTOMER_ORDER_STATUS,
     "ID_TYPE": ID_TYPE,
     "CHANNEL": CHANNEL,
+    "STOCK_CHANNEL": STOCK_CHANNEL,
+    "ALERT_KIND": ALERT_KIND,
+    "REPLENISHMENT_SOURCE": REPLENISHMENT_SOURCE,
     "PAYMENT_METHOD": PAYMENT_METHOD,
     "PAYMENT_STATE": PAYMENT_STATE,
     "DELIVERY": DELIVERY,

@@ -136,7 +136,7 @@ async def buyable_by_class(
     return {c["id"]: buyable(shares.get(c["id"], []), channel, outlet, partner_id, c["free"]) for c in classes}
 
 
-def _entry(allocation_id: int, kind: str, delta: int, actor: Actor, now: dt.datetime, note: str, **ids) -> dict:
+def ledger_entry(allocation_id: int, kind: str, delta: int, actor: Actor, now: dt.datetime, note: str, **ids) -> dict:
     return dict(
         allocation=allocation_id, at=now, kind=kind, delta=delta, actor_id=actor.user_id, actor_name=actor.name,
         note=note, **ids,
@@ -147,7 +147,7 @@ async def write_entries(*entries: dict) -> None:
     await AllocationEntry.insert(*(AllocationEntry(**e) for e in entries))
 
 
-async def _class(price_class_id: int) -> dict:
+async def price_class_facts(price_class_id: int) -> dict:
     row = (
         await PriceClass.select(PriceClass.id, PriceClass.session, PriceClass.seat_class, PriceClass.name)
         .where(PriceClass.id == price_class_id)
@@ -230,7 +230,7 @@ async def create_allocation(
             raise InvalidInput("A partner's allocation belongs to the partner channel.", field="partner")
         if not await Partner.exists().where(Partner.id == partner_id):
             raise NotFound("No such partner.")
-    price_class = await _class(price_class_id)
+    price_class = await price_class_facts(price_class_id)
     async with queued_write(Allocation._meta.db):
         pool_id = await ensure_pool(price_class, now)
         same = (
@@ -253,8 +253,8 @@ async def create_allocation(
         allocation_id = (await Allocation.insert(row).returning(Allocation.id))[0]["id"]
         note = f"{channel} {outlet}".strip()
         await write_entries(
-            _entry(pool_id, "move_out", -quantity, actor, now, note),
-            _entry(allocation_id, "create", quantity, actor, now, note),
+            ledger_entry(pool_id, "move_out", -quantity, actor, now, note),
+            ledger_entry(allocation_id, "create", quantity, actor, now, note),
         )
         await record(
             actor,
@@ -357,8 +357,8 @@ async def approve_move(actor: Actor, move_id: int, note: str = "", now: dt.datet
         asked["approved_by_name"] = actor.name
         why, n = move["reason"], move["quantity"]
         await write_entries(
-            _entry(move["source"], "move_out", -n, actor, now, why, move_id=move_id) | asked,
-            _entry(move["target"], "move_in", n, actor, now, why, move_id=move_id) | asked,
+            ledger_entry(move["source"], "move_out", -n, actor, now, why, move_id=move_id) | asked,
+            ledger_entry(move["target"], "move_in", n, actor, now, why, move_id=move_id) | asked,
         )
         await record(
             actor, "allocation.move_approve", "allocation_move", move_id,

@@ -1,0 +1,13 @@
+"""The inventory area under /inventory/ (issue 13, R4): channel allocations and stock moves, the live stock
+monitor and its alerts, replenishment. Domain logic lives in db.inventory; handlers stay thin."""
+
+from db.staff.permissions import Permission
+from web.inventory import alerts, allocations, monitor, replenishment
+
+ROUTES = [*allocations.ROUTES, *monitor.ROUTES, *alerts.ROUTES, *replenishment.ROUTES]
+
+NAV = [
+    (Permission.INVENTORY_MONITOR, "/inventory/monitor", "Stock monitor"),
+    (Permission.INVENTORY_MANAGE, "/inventory/allocations", "Allocations"),
+    (Permission.INVENTORY_REQUEST, "/inventory/replenishment", "Replenishment"),
+]
