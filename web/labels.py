@@ -54,6 +54,13 @@ STOCK_CHANNEL = {
     "partner": "Partner",
 }
 ALERT_KIND = {"shortage": "Shortage", "slow_sale": "Slow sale"}
+ALLOCATION_ENTRY = {
+    "create": "Allocated",
+    "move_in": "Moved in",
+    "move_out": "Moved out",
+    "replenish": "Replenished",
+    "release": "Released",
+}
 REPLENISHMENT_SOURCE = {
     "hold_back": "Released from a hold-back",
     "promoter": "New allocation from the promoter",
@@ -101,6 +108,7 @@ ALL = {
     "CHANNEL": CHANNEL,
     "STOCK_CHANNEL": STOCK_CHANNEL,
     "ALERT_KIND": ALERT_KIND,
+    "ALLOCATION_ENTRY": ALLOCATION_ENTRY,
     "REPLENISHMENT_SOURCE": REPLENISHMENT_SOURCE,
     "PAYMENT_METHOD": PAYMENT_METHOD,
     "PAYMENT_STATE": PAYMENT_STATE,

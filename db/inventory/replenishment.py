@@ -107,6 +107,8 @@ async def approve(
         row = await _request(request_id, REQUESTED)
         if row["requested_by"] is not None and row["requested_by"] == actor.user_id:
             raise PermissionDenied("A second person decides a replenishment: you asked for this one.")
+        if source != HOLD_BACK and (await price_class_facts(row["price_class"]))["seat_class"]:
+            raise InvalidInput("A seated class gets no new stock: release a hold-back of its seats.", field="source")
         if source == HOLD_BACK:
             held = await Allocation.select(Allocation.id).where(
                 (Allocation.id == (hold_back_id or 0))

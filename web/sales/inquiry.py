@@ -13,6 +13,7 @@ from litestar.response import Template
 
 from db.catalog import queries as catalog
 from db.core.errors import DomainError, InvalidInput
+from db.inventory.allocations import shares_view
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
 from db.sales.ordering.preview import suggest_seats
 from db.sales.queries import availability, events_on_sale, seat_plan
@@ -87,6 +88,7 @@ async def session_context(session_id: int, picked: list[int] | None = None, **ex
     return {
         "session": session,
         "prices": live["price_classes"],
+        "shares": await shares_view(session_id),  # each channel's share (db/inventory/allocations.py)
         "seats": await seat_plan(session_id),
         "gates": await catalog.session_gates(session_id),
         "session_notices": await session_changes.notices(session_id),
@@ -113,6 +115,7 @@ async def session_live(request: Request, session_id: FromPath[int]) -> Template:
         request,
         "sales/_availability.html",
         prices=(await availability(session_id))["price_classes"],
+        shares=await shares_view(session_id),
         session={"id": session_id},
         refresh=REFRESH_SECONDS,
     )
