@@ -7,8 +7,15 @@ session with exactly --tickets tickets), starts `python -m web.serve` with --wor
 runs the buyers with aiohttp, then checks the database:
 tickets issued vs. capacity (oversold), seats or orders sold twice, orders paid twice.
 
+With --channels N (issue 13, R4.3) the session's stock is shared out first: the buying partner's allocation
+(half the tickets, drawing on the pool when spent) and N-1 other channels and outlets with 5% each, the rest
+in the open pool, so that every sale takes its allocation row and the class row. With --monitor a supervisor
+watches the session's live stock monitor (/inventory/monitor/ID/stream) during the rush, and the bench prints
+how long after each paid order the monitor's SSE update that counts it arrived.
+
     .venv/bin/python bench/onsale.py --database-url postgresql://postgres@127.0.0.1:5432/tc_bench
     .venv/bin/python bench/onsale.py --database-url sqlite:///var/bench.sqlite3 --workers 1
+    .venv/bin/python bench/onsale.py --database-url postgresql://... --tickets 50000 --channels 6 --monitor
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import uuid
 from pathlib import Path
 
 import aiohttp
+import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -67,6 +75,80 @@ async def prepare(tickets: int) -> tuple[int, int]:
     return session, price_class["id"]
 
 
+OTHER_CHANNELS = [
+    ("box_office", ""),
+    ("web_shop", ""),
+    ("outlet", "王府井售票点"),
+    ("outlet", "西单售票点"),
+    ("box_office", "二号窗口"),
+    ("outlet", "三里屯售票点"),
+    ("web_shop", "小程序"),
+]
+
+
+async def allocate(price_class: int, tickets: int, channels: int) -> None:
+    """Share the class out: the bench partner half (then the pool), N-1 other channels 5% each, the rest the pool."""
+    from db.core.actor import Actor
+    from db.inventory.allocations import create_allocation
+    from db.sales.demo import DEMO_PARTNER
+    from db.sales.tables import Partner
+
+    actor = Actor.system("bench")
+    partner = (await Partner.select(Partner.id).where(Partner.name == DEMO_PARTNER).first())["id"]
+    await create_allocation(actor, price_class, "partner", tickets // 2, partner_id=partner, may_use_pool=True)
+    for channel, outlet in OTHER_CHANNELS[: channels - 1]:
+        await create_allocation(actor, price_class, channel, max(1, tickets // 20), outlet=outlet)
+
+
+class MonitorWatch:
+    """A supervisor's live monitor stream during the rush: (arrival time, sold count) of each update."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[float, int]] = []
+        self.render_lags: list[float] = []
+
+    async def run(self, url: str, session_id: int, stop: asyncio.Event) -> None:
+        import re
+
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            login = await client.get("/login")
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', login.text).group(1)
+            await client.post(
+                "/login", data={"username": "zhangwei", "password": "Demo-2026!", "_csrf_token": token, "next": "/"}
+            )
+            while not stop.is_set():
+                async with client.stream("GET", f"/inventory/monitor/{session_id}/stream?seconds=30") as response:
+                    if response.status_code != 200:
+                        raise SystemExit(f"monitor stream answered {response.status_code}")
+                    data = []
+                    async for line in response.aiter_lines():
+                        if line.startswith("data: "):
+                            data.append(line[6:])
+                        elif not line and data:
+                            text = "\n".join(data)
+                            data = []
+                            sold = re.search(r'data-testid="sold">(\d+)<', text)
+                            as_of = re.search(r'data-as-of="([^"]+)"', text)
+                            if sold:
+                                self.updates.append((time.perf_counter(), int(sold.group(1))))
+                            if as_of:
+                                sent = dt.datetime.fromisoformat(as_of.group(1))
+                                self.render_lags.append((dt.datetime.now(dt.UTC) - sent).total_seconds())
+                        if stop.is_set():
+                            break
+
+    def lags(self, sales: list[float], already: int) -> list[float]:
+        """Per paid order (its answer's arrival time, in order), the wait for the first update counting it."""
+        out = []
+        for k, paid_at in enumerate(sales, start=already + 1):
+            shown = next((t for t, sold in self.updates if sold >= k and t >= paid_at), None)
+            earlier = next((t for t, sold in self.updates if sold >= k), None)
+            if shown is None and earlier is None:
+                continue
+            out.append(0.0 if earlier is not None and earlier < paid_at else shown - paid_at)
+        return out
+
+
 async def verify(session_id: int, tickets: int) -> dict:
     """What the database says after the rush."""
     from db.catalog.tables import PriceClass
@@ -89,7 +171,15 @@ async def verify(session_id: int, tickets: int) -> dict:
     held = await Order.count().where(
         (Order.session == session_id) & Order.status.is_in(["held", "awaiting_payment", "awaiting_audit"])
     )
+    from db.inventory.tables import Allocation
+
+    shares = await Allocation.select(Allocation.channel, Allocation.outlet, Allocation.available).where(
+        Allocation.session == session_id
+    )
     return {
+        "allocations": ", ".join(
+            f"{a['channel']}{' ' + a['outlet'] if a['outlet'] else ''} {a['available']} left" for a in shares
+        ),
         "issued": issued,
         "available": available,
         "paid_orders": len(paid_ids),
@@ -110,6 +200,7 @@ class Stats:
         self.started = self.last_sale = 0.0  # perf_counter at the start and at the last paid order
         self.buyer_latencies: list[float] = []  # create + pay of the buyers who got a ticket
         self.failure_kinds: dict[str, int] = {}
+        self.paid_at: list[float] = []  # perf_counter when each paid order's answer arrived
 
 
 async def post(client: aiohttp.ClientSession, path: str, stats: Stats, **kwargs) -> tuple[int, dict]:
@@ -136,6 +227,7 @@ async def buyer(client: aiohttp.ClientSession, session_id: int, price_class: int
             if status == 200 and paid["status"] == "paid":
                 stats.sold += 1
                 stats.last_sale = time.perf_counter()
+                stats.paid_at.append(stats.last_sale)
                 stats.buyer_latencies.append(stats.last_sale - started)
             elif status >= 500:
                 stats.errors_5xx += 1
@@ -192,6 +284,8 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pool", type=int, default=16, help="PostgreSQL connections per worker")
     parser.add_argument("--port", type=int, default=0, help="port for the server it starts (default: a free one)")
+    parser.add_argument("--channels", type=int, default=0, help="share the stock out to N channels (issue 13)")
+    parser.add_argument("--monitor", action="store_true", help="watch the live stock monitor during the rush")
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = args.database_url
@@ -200,12 +294,28 @@ async def main() -> None:
 
     session_id, price_class = await prepare(args.tickets)
     warm_up = await prepare(args.concurrency * 4)
+    if args.channels > 1:
+        await allocate(price_class, args.tickets, args.channels)
+        await allocate(warm_up[1], args.concurrency * 4, args.channels)
     port = args.port or free_port()
-    server = None if args.url else start_server(args.database_url, args.workers, port, DB_POOL_SIZE=str(args.pool))
+    env = {"DB_POOL_SIZE": str(args.pool), "TC_COOKIE_SECURE": "0"}  # the monitor signs in over plain HTTP
+    server = None if args.url else start_server(args.database_url, args.workers, port, **env)
     url = args.url or f"http://127.0.0.1:{port}"
+    watch, stop = MonitorWatch(), asyncio.Event()
+    watching = None
     try:
         await wait_ready(url)
+        if args.monitor:
+            watching = asyncio.create_task(watch.run(url, session_id, stop))
+            for _ in range(100):
+                if watch.updates:
+                    break
+                await asyncio.sleep(0.1)
         stats, elapsed = await rush(url, session_id, price_class, args.buyers, args.concurrency, warm_up)
+        if watching is not None:
+            await asyncio.sleep(1.5)  # the last updates
+            stop.set()
+            watching.cancel()
     finally:
         if server is not None:
             server.terminate()
@@ -219,7 +329,8 @@ async def main() -> None:
     database = args.database_url.split("://")[0]
     print(
         f"on-sale bench: {database}, {args.workers if not args.url else '?'} server workers, {args.buyers} buyers, "
-        f"{args.concurrency} concurrent, {args.tickets} tickets (session {session_id})"
+        f"{args.concurrency} concurrent, {args.tickets} tickets (session {session_id}), "
+        + (f"{args.channels} channels" if args.channels > 1 else "one pool")
     )
     print(f"  elapsed            {elapsed:.2f} s")
     sell_out = stats.last_sale - stats.started
@@ -255,6 +366,17 @@ async def main() -> None:
         f"  double-sold        {checked['double_sold_seats']} seats, {checked['orders_paid_twice']} orders paid twice, "
         f"{checked['paid_without_payment']} paid without a payment"
     )
+    if args.channels > 1:
+        print(f"  allocations        {checked['allocations']}")
+    if args.monitor:
+        first = watch.updates[0][1] if watch.updates else 0
+        lags = watch.lags(stats.paid_at, first)
+        print(
+            f"  monitor (SSE)      {len(watch.updates)} updates; paid order -> update counting it: "
+            f"p50 {percentile(lags, 50) * 1000:.0f} ms, p99 {percentile(lags, 99) * 1000:.0f} ms, "
+            f"max {max(lags or [0]) * 1000:.0f} ms over {len(lags)} orders; "
+            f"render -> arrival p99 {percentile(watch.render_lags, 99) * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

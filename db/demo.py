@@ -19,6 +19,7 @@ PARTS = [
     "db.gate.demo",
     "db.privacy.demo",
     "db.ops.demo",
+    "db.inventory.demo",
 ]
 
 
