@@ -7,7 +7,8 @@ import pytest
 
 from db.catalog.tables import EventSession, PriceClass
 from db.core.errors import Conflict
-from db.inventory import allocations
+from db.core.transaction import write_transaction
+from db.inventory import allocations, stock
 from db.inventory.tables import Allocation, AllocationEntry
 from db.sales.aftersale.refunds import request_refund
 from db.sales.ordering.orders import cancel_order
@@ -98,3 +99,16 @@ async def test_seats_are_counted_against_their_allocation():
     assert await _available(pool["id"]) == 0
     views = {v.channel: v for v in await allocations.shares_view(ids["seated_session"])}
     assert views["partner"].held == 2 and views["pool"].held == 3
+
+
+async def test_a_class_with_fewer_tickets_than_its_allocation_says_refuses_and_the_allocation_keeps_them():
+    """Should the class's count ever be below its allocations' (stock taken outside them), the take is refused
+    whole and the allocation keeps its tickets."""
+    ids = await inventory_catalog()
+    window = await allocations.create_allocation(SUPERVISOR, ids["ga_class"], "box_office", 10)
+    await PriceClass.update({PriceClass.available: 0}).where(PriceClass.id == ids["ga_class"])
+    async with write_transaction(Allocation._meta.db):
+        assert not await stock.take(ids["ga_class"], 1, window, seated=False)
+    assert await _available(window) == 10 and await _class_free(ids["ga_class"]) == 0
+    with pytest.raises(Conflict):
+        await buy(ids, "box_office", 1)

@@ -33,6 +33,7 @@ from db.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from db.core.transaction import queued_write
 from db.finance import ledger
 from db.inventory import stock as holds
+from db.inventory.allocations import attempts, session_shares
 from db.sales.aftersale.refunds import (
     RefundRefused,
     _chosen,
@@ -398,11 +399,17 @@ async def _exchange(actor, code, ticket_ids, target, channel, method, reference,
         )
     ]
     await OrderItem.insert(*items)
-    if priced.seat_ids:
-        if not await holds.hold_seats(priced.session_id, list(priced.seat_ids), new_code, None):
-            raise SeatTaken()
-    elif not await holds.hold_quota(priced.price_class_id, len(ids)):
-        raise SeatTaken(SOLD_OUT, n=len(ids))
+    if priced.seat_ids and not await holds.hold_seats(priced.session_id, list(priced.seat_ids), new_code, None):
+        raise SeatTaken()
+    # The new tickets come out of the order's channel's allocation of the class, if it has allocations.
+    shares = (await session_shares(priced.session_id)).get(priced.price_class_id, [])
+    for allocation in attempts(shares, order.channel, "", order.partner_id, len(ids)):
+        if await holds.take(priced.price_class_id, len(ids), allocation, seated=bool(priced.seat_ids)):
+            if allocation is not None:
+                await OrderItem.update({OrderItem.allocation: allocation}).where(OrderItem.order == new_id)
+            break
+    else:
+        raise SeatTaken() if priced.seat_ids else SeatTaken(SOLD_OUT, n=len(ids))
     new_ids = await issue_tickets(new_id, new_code, priced.session_id, now)
     purchased = min((r["issued_at"] or order.paid_at) for r in chosen)
     await Ticket.update({Ticket.policy_version: q.policy_version, Ticket.issued_at: purchased}).where(
