@@ -20,6 +20,7 @@ PARTS = [
     "db.privacy.demo",
     "db.ops.demo",
     "db.inventory.demo",
+    "db.finance.demo",
 ]
 
 

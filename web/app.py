@@ -19,7 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from db.core.engine import ROOT, close_engine
 from db.core.transaction import enable_wal
-from web import admin, aftersale, catalog, gate, health, inventory, jobs, reports, sales, sessionchange, shop
+from web import admin, aftersale, catalog, finance, gate, health, inventory, jobs, reports, sales, sessionchange, shop
 from web.auditlog import controller as auditlog
 from web.auth import SessionMiddleware
 from web.errors import EXCEPTION_HANDLERS
@@ -50,6 +50,7 @@ AREAS = [
     sessionchange,
     reports,
     inventory,
+    finance,
 ]
 
 VENDOR = {

@@ -11,7 +11,8 @@ next turn.
   minute).
 - forget rate-limit attempts older than db.core.throttle.KEEP_ATTEMPTS, every hour.
 - carry out approved session changes, cancellations and postponements (db/sessionchange/job.py), checked
-  every second; a change is leased by one worker, and a killed server's lease runs out for another."""
+  every second; a change is leased by one worker, and a killed server's lease runs out for another.
+- flag the window shifts still not closed since before today (db/finance/shifts.py), every 10 minutes."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from db.audit import chain
 from db.core.actor import Actor
 from db.core.throttle import forget_old_attempts
+from db.finance.shifts import flag_unclosed
 from db.inventory.alerts import check_sessions_on_sale
 from db.ops import backup, schedule
 from db.privacy import retention
@@ -103,6 +105,7 @@ JOBS = [
     Job("forgot old rate-limit attempts", 3600, forget_old_attempts),
     Job("raised stock alerts", 10, check_sessions_on_sale),
     Job("session change orders done", 1, session_change_job.run_due),
+    Job("flagged unclosed shifts", 600, flag_unclosed),
 ]
 _tasks: set[asyncio.Task] = set()
 

@@ -100,6 +100,23 @@ ROLE: dict[Role, str] = {
     Role.ADMIN: "System administrator",
     Role.GATE: "Gate attendant",
 }
+# Finance (issue 12).
+SHIFT_STATUS = {"open": "Open", "review": "Waiting for sign-off", "closed": "Closed"}
+STATEMENT_STATUS = {"draft": "Draft", "confirmed": "Confirmed", "paid": "Paid", "discarded": "Discarded"}
+RECON_EXCEPTION = {
+    "missing_ours": "Missing in our books",
+    "missing_theirs": "Missing on the statement",
+    "amount": "Amounts differ",
+    "status": "Statuses differ",
+}
+RECON_SOURCE = {"provider": "Payment provider", "orders": "Orders and payments", "partner": "Partner settlement"}
+BUDGET_CATEGORY = {
+    "ticket_income": "Ticket income",
+    "upstream_purchase": "Upstream ticket purchases",
+    "printing": "Printing",
+    "expenses": "Expenses",
+}
+SETTLEMENT_CYCLE = {"weekly": "Weekly", "monthly": "Monthly"}
 
 ALL = {
     "ORDER_STATUS": ORDER_STATUS,
@@ -119,4 +136,10 @@ ALL = {
     "CHANGE_KIND": CHANGE_KIND,
     "CHANGE_STATUS": CHANGE_STATUS,
     "CHANGE_CHOICE": CHANGE_CHOICE,
+    "SHIFT_STATUS": SHIFT_STATUS,
+    "STATEMENT_STATUS": STATEMENT_STATUS,
+    "RECON_EXCEPTION": RECON_EXCEPTION,
+    "RECON_SOURCE": RECON_SOURCE,
+    "BUDGET_CATEGORY": BUDGET_CATEGORY,
+    "SETTLEMENT_CYCLE": SETTLEMENT_CYCLE,
 }

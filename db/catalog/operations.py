@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
-
-from asyncpg.exceptions import UniqueViolationError
 
 from db.audit.record import record
 from db.catalog.pricing import ScheduledPrice, price_at, upcoming
@@ -26,7 +23,7 @@ from db.catalog.tables import (
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.engine import engine_name
-from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, unique_violation
 from db.core.text import one_line
 from db.core.transaction import write_transaction
 from db.staff.permissions import Permission, role_allows
@@ -45,11 +42,6 @@ async def _lock_venue(venue_id: int) -> None:
     """Serialise the overlap check per venue on PostgreSQL (an immediate SQLite transaction already does)."""
     if engine_name(_db()) == "postgresql":
         await Venue.select(Venue.id).where(Venue.id == venue_id).lock_rows()
-
-
-def _unique_violation(exc: Exception) -> bool:
-    """A concurrent insert won the race for a unique name or code (the check before it saw nothing)."""
-    return isinstance(exc, (sqlite3.IntegrityError, UniqueViolationError))
 
 
 async def _insert_seats(venue_id: int, seats: list[SeatRow]) -> None:
@@ -88,7 +80,7 @@ async def create_venue(actor: Actor, name: str, city: str, address: str = "", se
                 0
             ]["id"]
         except Exception as exc:
-            if _unique_violation(exc):
+            if unique_violation(exc):
                 raise Conflict("A venue named {name} exists already.", field="name", name=name) from None
             raise
         await _insert_seats(venue_id, seats)
@@ -126,7 +118,7 @@ async def add_gate(actor: Actor, venue_id: int, code: str, name: str) -> int:
         try:
             gate_id = (await Gate.insert(Gate(venue=venue_id, code=code, name=name)).returning(Gate.id))[0]["id"]
         except Exception as exc:
-            if _unique_violation(exc):
+            if unique_violation(exc):
                 raise Conflict("The gate code {code} is taken.", field="code", code=code) from None
             raise
         await record(actor, "gate.create", "gate", gate_id, after={"venue": venue_id, "code": code, "name": name})

@@ -32,3 +32,12 @@ class Conflict(DomainError):
 
 class PermissionDenied(DomainError):
     status_code = 403
+
+
+def unique_violation(exc: BaseException) -> bool:
+    """A concurrent insert won the race for a unique key (the check before it saw nothing), on either engine."""
+    import sqlite3
+
+    from asyncpg.exceptions import UniqueViolationError
+
+    return isinstance(exc, (sqlite3.IntegrityError, UniqueViolationError))

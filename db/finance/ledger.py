@@ -14,8 +14,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from db.core.actor import Actor
+from db.core.clock import VENUE_TIMEZONE
+from db.core.errors import Conflict
 from db.core.rows import Shape
-from db.finance.tables import LedgerEntry
+from db.finance.tables import FinancePolicy, LedgerEntry, ReconDay, Shift
+from db.sales.status import WINDOW_METHODS
 
 SALE = "sale"
 PAYMENT = "payment"
@@ -54,6 +57,7 @@ LEDGER = Shape(
         "actor_id",
         "actor_name",
         "note",
+        "shift_id",
     ),
 )
 
@@ -69,6 +73,7 @@ def entry_row(
     refund_id: int | None = None,
     payment_id: int | None = None,
     drawer_id: int | None = None,
+    shift_id: int | None = None,
 ) -> dict:
     """One ledger entry's row (shape LEDGER), the same for `post` and the on-sale fast path's statement."""
     return {
@@ -86,6 +91,7 @@ def entry_row(
         "actor_id": actor.user_id,
         "actor_name": actor.name,
         "note": movement.note,
+        "shift_id": shift_id if movement.method in WINDOW_METHODS else None,
     }
 
 
@@ -101,7 +107,17 @@ async def post(
     payment_id: int | None = None,
     drawer_id: int | None = None,
 ) -> None:
-    """Write the entries of one operation (inside its transaction). Zero amounts are not written."""
+    """Write the entries of one operation (inside its transaction). Zero amounts are not written.
+
+    Money taken or paid back at the window (cash, card, mobile) by the seller `drawer_id` goes into that
+    seller's open shift (issue 12, R8.2); without one it is refused when the finance policy requires shifts,
+    else written without a shift (the reconciliation lists such entries). An entry dated in a closed
+    reconciliation day is refused (db/finance/reconciliation.py)."""
+    movements = [m for m in movements if m.amount_fen != 0]
+    await refuse_closed_day(at)
+    shift_id = None
+    if drawer_id is not None and any(m.method in WINDOW_METHODS for m in movements):
+        shift_id = await attach_to_shift(drawer_id)
     rows = [
         LedgerEntry(
             **entry_row(
@@ -114,10 +130,10 @@ async def post(
                 refund_id=refund_id,
                 payment_id=payment_id,
                 drawer_id=drawer_id,
+                shift_id=shift_id,
             )
         )
         for m in movements
-        if m.amount_fen != 0
     ]
     if rows:
         await LedgerEntry.insert(*rows)
@@ -135,13 +151,48 @@ async def balance(order_id: int) -> dict[str, int]:
     return totals
 
 
-async def drawer_cash(drawer_id: int, since: dt.datetime, until: dt.datetime) -> int:
-    """The cash a seller's drawer took in less paid out in a period (the shift's cash total, issue 12)."""
-    rows = await LedgerEntry.select(LedgerEntry.amount_fen).where(
-        (LedgerEntry.drawer_id == drawer_id)
-        & (LedgerEntry.method == "cash")
-        & (LedgerEntry.at >= since)
-        & (LedgerEntry.at < until)
-        & LedgerEntry.kind.is_in(list(MONEY_KINDS))
+async def policy() -> dict:
+    """The finance policy in force (the newest version), or the defaults before anyone set one."""
+    row = await FinancePolicy.select().order_by(FinancePolicy.id, ascending=False).first()
+    return row or {"variance_tolerance_fen": 1000, "shift_required": False, "set_at": None, "set_by": ""}
+
+
+async def attach_to_shift(seller_id: int) -> int | None:
+    """The seller's open shift, counted one entry more. A conditional UPDATE, so on PostgreSQL it holds the
+    shift's row until the payment commits: a close that starts meanwhile waits and then counts this entry."""
+    won = (
+        await Shift.update({Shift.entries: Shift.entries + 1})
+        .where((Shift.seller == seller_id) & (Shift.status == "open"))
+        .returning(Shift.id)
     )
-    return sum(r["amount_fen"] for r in rows)
+    if won:
+        return won[0]["id"]
+    if (await policy())["shift_required"]:
+        raise Conflict("Open a shift at your window before you take or pay back money.")
+    return None
+
+
+def venue_day(at: dt.datetime) -> dt.date:
+    """The venue-local calendar day of a UTC time: the day of the reconciliation it belongs to."""
+    return at.astimezone(VENUE_TIMEZONE).date()
+
+
+async def refuse_closed_day(at: dt.datetime) -> None:
+    """A ledger entry dated in a closed reconciliation day is refused (issue 12): the closed day's match must
+    stay true. Entries are dated when the money moves and a day closes only after it has ended, so only a
+    back-dated operation can meet this."""
+    if await ReconDay.exists().where((ReconDay.day == venue_day(at)) & (ReconDay.status == "closed")):
+        raise Conflict(
+            "The day {day} is closed by the reconciliation; nothing can be booked into it.", day=str(venue_day(at))
+        )
+
+
+async def shift_totals(shift_id: int) -> dict[str, int]:
+    """Per window method, the money of a shift's entries (payments +, refunds -)."""
+    totals = {method: 0 for method in WINDOW_METHODS}
+    rows = await LedgerEntry.select(LedgerEntry.method, LedgerEntry.amount_fen).where(
+        (LedgerEntry.shift_id == shift_id) & LedgerEntry.kind.is_in(list(MONEY_KINDS))
+    )
+    for row in rows:
+        totals[row["method"]] += row["amount_fen"]
+    return totals

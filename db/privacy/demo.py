@@ -59,7 +59,7 @@ async def load(actor: Actor) -> None:
             buyer=buyer,
             items=[ItemRequest(price_class_id=ga["id"], quantity=1)],
         )
-        await confirm_window_payment(seller, order.code, "mobile")
+        await confirm_window_payment(seller, order.code, "mobile", reference="88020461")
         codes.append(order.code)
     await reveal(seller, codes[0], "phone", "客户来电要求改签，回拨确认")
     await reveal(auditor, codes[1], "email", "核对退款到账通知邮箱")

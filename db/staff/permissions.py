@@ -58,6 +58,12 @@ class Permission(StrEnum):
     INVENTORY_MANAGE = "inventory.manage"  # allocations, alert rules, asking to move stock
     INVENTORY_APPROVE = "inventory.approve"  # approve stock moves and replenishment (never one's own)
     INVENTORY_REQUEST = "inventory.request"  # ask for replenishment (sellers at the window)
+    # finance (R8, issue 12)
+    FINANCE_SHIFT = "finance.shift"  # open and blind-count one's own shift at a window (seller)
+    FINANCE_SIGNOFF = "finance.signoff"  # see every shift, sign off a variance, set the tolerance (supervisor)
+    FINANCE_RECONCILE = "finance.reconcile"  # the daily three-way match and its exception queue (auditor)
+    FINANCE_SETTLE = "finance.settle"  # partner agreements and statements (auditor)
+    FINANCE_BUDGET = "finance.budget"  # budgets and recorded costs (auditor, supervisor)
 
 
 _ALL = frozenset(Permission)
@@ -75,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMER_DATA_REVEAL,
             Permission.DATA_USE_REQUEST,
             Permission.INVENTORY_REQUEST,
+            Permission.FINANCE_SHIFT,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -90,6 +97,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMER_DATA_REVEAL,
             Permission.DATA_USE_REQUEST,
             Permission.SESSION_BULK_APPROVE,
+            Permission.FINANCE_RECONCILE,
+            Permission.FINANCE_SETTLE,
+            Permission.FINANCE_BUDGET,
         }
     ),
     Role.ADMIN: frozenset(

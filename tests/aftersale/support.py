@@ -31,7 +31,7 @@ async def paid_seats(ids: dict, seats: list[int], method: str = "cash") -> str:
         items=[ItemRequest(seat_id=s) for s in seats],
     )
     tendered = 10**7 if method == "cash" else None
-    await confirm_window_payment(SELLER, order.code, method, tendered_fen=tendered)
+    await confirm_window_payment(SELLER, order.code, method, tendered_fen=tendered, reference="88020461")
     return order.code
 
 
@@ -43,7 +43,7 @@ async def paid_ga(ids: dict, quantity: int = 2) -> str:
         buyer=BUYER,
         items=[ItemRequest(price_class_id=ids["ga_class"], quantity=quantity)],
     )
-    await confirm_window_payment(SELLER, order.code, "card")
+    await confirm_window_payment(SELLER, order.code, "card", reference="88020461")
     return order.code
 
 

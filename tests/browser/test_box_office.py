@@ -121,7 +121,7 @@ async def test_auditor_approves_a_concession_order_and_the_seller_takes_the_paym
     await page.locator("[data-testid=order-status][data-status=awaiting_payment]").wait_for(timeout=12_000)  # polled
     await page.click("[data-testid=method-card]")
     assert await page.locator("[data-testid=tendered]").is_hidden()
-    await page.check("[data-testid=received]")
+    await page.fill("[data-testid=terminal-reference]", "000731")  # the card terminal's slip (issue 12)
     await page.click("[data-testid=confirm-payment]")
     await page.locator("[data-testid=ticket-card]").wait_for()
     [text] = await _qr_texts(page)

@@ -31,7 +31,7 @@ async def _paid_order(ids, seats=2) -> str:
         buyer=BUYER,
         items=[ItemRequest(seat_id=s) for s in ids["vip_seats"][:seats]],
     )
-    await confirm_window_payment(ADMIN_ACTOR, order.code, "card")
+    await confirm_window_payment(ADMIN_ACTOR, order.code, "card", reference="88020461")
     return order.code
 
 

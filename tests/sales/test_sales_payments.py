@@ -57,7 +57,7 @@ async def test_cash_payment_computes_change_and_issues_signed_tickets():
     sold = await SessionSeat.select(SessionSeat.seat).where(SessionSeat.status == "sold")
     assert {s["seat"] for s in sold} == set(ids["vip_seats"][:2])
     with pytest.raises(Conflict):
-        await confirm_window_payment(ADMIN_ACTOR, order.code, "card")
+        await confirm_window_payment(ADMIN_ACTOR, order.code, "card", reference="88020461")
     assert await Payment.count() == 1 and await Ticket.count() == 2
 
 
@@ -76,11 +76,11 @@ async def test_concession_tickets_carry_the_concession_flag_and_audit_comes_firs
         ],
     )
     with pytest.raises(Conflict):
-        await confirm_window_payment(ADMIN_ACTOR, order.code, "card")  # waits for the auditor
+        await confirm_window_payment(ADMIN_ACTOR, order.code, "card", reference="88020461")  # waits for the auditor
     from db.sales.ordering.orders import approve_order
 
     await approve_order(ADMIN_ACTOR, order.code)
-    paid = await confirm_window_payment(ADMIN_ACTOR, order.code, "mobile")
+    paid = await confirm_window_payment(ADMIN_ACTOR, order.code, "mobile", reference="88020461")
     ticket = (await get_order(order.code))["tickets"][0]
     assert paid.outcome == "accepted" and ticket["concession"] == "senior" and ticket["price_fen"] == 2500
     assert keyring().verify(ticket["code"]).concession is True
@@ -90,13 +90,13 @@ async def test_late_window_payment_reholds_free_stock_or_is_refused():
     ids = await sales_catalog()
     past = dt.datetime.now(dt.UTC) - PAST
     late = await _order(ids, now=past)
-    paid = await confirm_window_payment(ADMIN_ACTOR, late.code, "card")
+    paid = await confirm_window_payment(ADMIN_ACTOR, late.code, "card", reference="88020461")
     assert (paid.status, paid.outcome) == ("paid", "reheld")
     assert (await availability(ids["ga_session"]))["price_classes"][0]["sold"] == 2
     gone = await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][0])], ids["seated_session"], now=past)
     await _order(ids, [ItemRequest(seat_id=ids["vip_seats"][0])], ids["seated_session"])  # someone else takes the seat
     with pytest.raises(Conflict):
-        await confirm_window_payment(ADMIN_ACTOR, gone.code, "card")
+        await confirm_window_payment(ADMIN_ACTOR, gone.code, "card", reference="88020461")
     assert (await get_order(gone.code))["status"] == "expired"
 
 
@@ -165,7 +165,7 @@ async def test_callbacks_for_unknown_payments_wrong_amounts_and_paid_orders_chan
         assert (await notify(checkout.reference, order.code, order.total_fen - 1))["outcome"] == "ignored"
         assert (await get_order(order.code))["status"] == "held"
         second = await start_online_payment(ADMIN_ACTOR, order.code)
-        await confirm_window_payment(ADMIN_ACTOR, order.code, "card")
+        await confirm_window_payment(ADMIN_ACTOR, order.code, "card", reference="88020461")
         assert (await notify(second.reference, order.code, order.total_fen))["outcome"] == "ignored"
     payments = (await get_order(order.code))["payments"]
     assert [p["status"] for p in payments] == ["pending", "pending", "succeeded"]

@@ -67,7 +67,7 @@ async def test_session_page_shows_plan_states_and_polled_partials():
         buyer=BUYER,
         items=[ItemRequest(seat_id=sold)],
     )
-    await confirm_window_payment(ADMIN_ACTOR, paid.code, "card")
+    await confirm_window_payment(ADMIN_ACTOR, paid.code, "card", reference="88020461")
     async with staff_client(Role.AUDITOR, "auditor1") as client:  # may inquire, may not sell
         page = await client.get(f"/sales/sessions/{ids['seated_session']}")
         assert page.status_code == 200

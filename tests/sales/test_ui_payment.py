@@ -39,8 +39,12 @@ async def test_cash_short_of_the_total_is_a_form_error_and_nothing_is_written():
         )
         assert short.status_code == 422 and "实收现金少于应付金额" in short.text
         assert 'id="order-body"' in short.text and 'value="999.99"' in short.text
-        unticked = await post_form(client, f"/sales/orders/{code}/pay", {"method": "card"}, headers=HX)
+        unticked = await post_form(
+            client, f"/sales/orders/{code}/pay", {"method": "cash", "tendered": "2000"}, headers=HX
+        )
         assert unticked.status_code == 422 and "收到款项后请勾选" in unticked.text
+        no_slip = await post_form(client, f"/sales/orders/{code}/pay", {"method": "card"}, headers=HX)
+        assert no_slip.status_code == 422 and "凭证号或交易单号" in no_slip.text  # the terminal's reference (issue 12)
         blank = await post_form(client, f"/sales/orders/{code}/pay", {"method": "cash", "received": "on"}, headers=HX)
         assert blank.status_code == 422 and "请输入购票人交付的现金金额。" in blank.text
     assert await Payment.count() == 0 and await Ticket.count() == 0
@@ -66,7 +70,9 @@ async def test_cash_payment_shows_change_and_issues_tickets_whose_qr_codes_verif
             assert claim is not None and claim.ticket_id == ticket["id"] and claim.session_id == ids["seated_session"]
         pdf = await client.get(f"/sales/orders/{code}/tickets.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-        again = await post_form(client, f"/sales/orders/{code}/pay", {"method": "card", "received": "on"}, headers=HX)
+        again = await post_form(
+            client, f"/sales/orders/{code}/pay", {"method": "card", "reference": "000123"}, headers=HX
+        )
         assert again.status_code == 409 and "该订单已付款。" in again.text
     payment = await Payment.select().first()
     assert await Payment.count() == 1
@@ -86,7 +92,9 @@ async def test_delivery_by_email_sms_pickup_and_mail_is_recorded(monkeypatch):
     async with staff_client(Role.SELLER, "seller1") as client:
         unpaid = await post_form(client, url, {"kind": "sms"}, headers=HX)
         assert unpaid.status_code == 409 and "只有已付款的订单才能交付门票。" in unpaid.text
-        await post_form(client, f"/sales/orders/{code}/pay", {"method": "mobile", "received": "on"}, headers=HX)
+        await post_form(
+            client, f"/sales/orders/{code}/pay", {"method": "mobile", "reference": "420000123456"}, headers=HX
+        )
         with smtp_server(monkeypatch) as mailbox:
             sent = await post_form(client, url, {"kind": "email"}, headers=HX)
         assert sent.status_code == 200 and "已登记送达。" in sent.text

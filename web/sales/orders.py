@@ -64,9 +64,11 @@ async def order_pay(request: Request, code: FromPath[str], data: Form) -> Templa
         tendered = (
             fen_from_yuan(data, "tendered", "Enter the cash the buyer handed over.") if method == "cash" else None
         )
-        if data.get("received") != "on":
+        if method == "cash" and data.get("received") != "on":
             raise InvalidInput("Tick “money received” once you have the money.", field="received")
-        result = await confirm_window_payment(request.user.actor, code, method, tendered)
+        result = await confirm_window_payment(
+            request.user.actor, code, method, tendered, reference=field_text(data, "reference")
+        )
     except DomainError as exc:
         return await _order_page(request, code, exc.status_code, form=data, **failure(exc))
     message = gettext("Paid. Tickets issued.")

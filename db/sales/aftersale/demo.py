@@ -78,7 +78,9 @@ async def _opera_order(seller: Actor, buyer: Buyer, seats: int, method: str) -> 
         buyer=buyer,
         items=[ItemRequest(seat_id=s["seat"]) for s in free],
     )
-    await confirm_window_payment(seller, order.code, method, tendered_fen=10**7 if method == "cash" else None)
+    await confirm_window_payment(
+        seller, order.code, method, tendered_fen=10**7 if method == "cash" else None, reference=f"POS{order.code[-6:]}"
+    )
     return order.code
 
 

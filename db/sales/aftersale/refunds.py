@@ -28,6 +28,7 @@ from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.core.transaction import queued_write
 from db.finance import ledger
+from db.finance.reconciliation import provider_books
 from db.gate.tables import Admission
 from db.inventory import stock as holds
 from db.sales.aftersale import policies
@@ -625,12 +626,15 @@ async def send_to_provider(refund_id: int, now: dt.datetime | None = None) -> st
         .where((Payment.order == row["order"]) & (Payment.status == "succeeded"))
         .first()
     )
+    now = now or utcnow()
     try:
         accepted = provider(row["method"]).refund(payment["reference"] if payment else "", row["refund_fen"])
         failure = "" if accepted else "the provider refused the refund"
+        if accepted and row["method"] == "sandbox":  # the sandbox's own books (its daily statement, issue 12)
+            reference = payment["reference"] if payment else ""
+            await provider_books("refund", reference, row["order.code"], row["refund_fen"], now)
     except Exception as exc:  # network or provider failure: handled by hand, never lost
         accepted, failure = False, f"{type(exc).__name__}: {exc}"[:500]
-    now = now or utcnow()
     system = Actor.system("payment provider")
     async with queued_write(Order._meta.db):
         new = DONE if accepted else FAILED

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 
 from db.audit.record import record
@@ -21,6 +22,7 @@ from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.transaction import queued_write
 from db.finance import ledger
+from db.finance.reconciliation import provider_books
 from db.inventory import stock as holds
 from db.sales.history import add_event, transition
 from db.sales.ordering import rush
@@ -42,6 +44,7 @@ from db.sales.tables import Order, OrderItem, Payment, PaymentRefund
 from db.sales.tickets.issuing import issue_tickets
 
 log = logging.getLogger("ticketcenter.payments")
+TERMINAL_REFERENCE = re.compile(r"[0-9A-Za-z-]{4,40}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class _Money:
     amount_fen: int
     tendered_fen: int | None = None
     change_fen: int | None = None
+    reference: str = ""  # a card or mobile terminal's slip number (凭证号 / 交易单号)
 
 
 async def _order(code: str, partner_id: int | None = None) -> dict:
@@ -178,7 +182,7 @@ async def _record_paid(
         order["id"],
         [
             ledger.Movement(ledger.SALE, money.amount_fen),
-            ledger.Movement(ledger.PAYMENT, money.amount_fen, money.method),
+            ledger.Movement(ledger.PAYMENT, money.amount_fen, money.method, money.reference),
         ],
         channel=order["channel"],
         partner_id=order["partner"],
@@ -213,20 +217,34 @@ def _refusal(status: str) -> Conflict:
 
 
 async def confirm_window_payment(
-    actor: Actor, code: str, method: str, tendered_fen: int | None = None, now: dt.datetime | None = None
+    actor: Actor,
+    code: str,
+    method: str,
+    tendered_fen: int | None = None,
+    now: dt.datetime | None = None,
+    *,
+    reference: str = "",
 ) -> PaymentResult:
     """The seller confirms money received at the window: cash (with the amount tendered; change is
-    computed), card or mobile payment. Issues the tickets."""
+    computed), card or mobile payment with the terminal's reference (the slip's 凭证号 or the mobile
+    transaction number, matched at the shift's close and in the reconciliation). Issues the tickets; the
+    money goes into the seller's open shift (db/finance/ledger.py)."""
     now = now or utcnow()
     if method not in WINDOW_METHODS:
         raise InvalidInput("Choose how the buyer pays: cash, bank card or mobile payment.", field="method")
+    reference = reference.strip()
+    if method != "cash" and not TERMINAL_REFERENCE.fullmatch(reference):
+        raise InvalidInput(
+            "Enter the terminal's reference from the slip (凭证号 or 交易单号: 4 to 40 letters and digits).",
+            field="reference",
+        )
     if method == "cash" and tendered_fen is None:
         raise InvalidInput("The cash tendered is less than the total. Take at least the total.", field="tendered_fen")
     async with queued_write(Order._meta.db):
         order, outcome = await _take_payment(actor, code, now)
         if outcome is None:
             raise _refusal((await _order(code))["status"])
-        money = _Money(method, order["total_fen"])
+        money = _Money(method, order["total_fen"], reference=reference)
         if method == "cash":
             if tendered_fen < order["total_fen"]:  # rolls the payment back
                 raise InvalidInput(
@@ -346,7 +364,8 @@ async def handle_payment_callback(
             return PaymentResult(order["code"], order["status"], "failed", payment["id"])
         order, outcome = await _take_payment(actor, order["code"], now)
         if outcome is not None:
-            return await _record_paid(actor, order, _Money(payments.name, data.amount_fen), outcome, now, payment["id"])
+            money = _Money(payments.name, data.amount_fen, reference=data.reference)
+            return await _record_paid(actor, order, money, outcome, now, payment["id"])
         result, due = await _record_refund_due(actor, order, payment["id"], data, now)
     await send_refund(payments, actor, due)  # committed first: the provider is called outside
     return result
@@ -399,6 +418,8 @@ async def send_refund(payments, actor: Actor, due: _DueRefund) -> bool:
     if not sent:
         log.warning("refund of payment %s not accepted by the provider; it stays pending", due.payment_id)
         return False
+    if payments.name == "sandbox":  # the sandbox books the refund it accepted (its daily statement, issue 12)
+        await provider_books("refund", due.reference, due.order_code, due.amount_fen)
     async with queued_write(Order._meta.db):
         done = (
             await PaymentRefund.update({PaymentRefund.status: "done"})
@@ -439,5 +460,6 @@ async def sandbox_pay(reference: str, now: dt.datetime | None = None) -> Payment
     """The customer pays on the sandbox checkout: the sandbox sends its signed notice to our callback."""
     checkout = await sandbox_checkout(reference)
     sandbox = provider("sandbox")
+    await provider_books("payment", reference, checkout["order_code"], checkout["amount_fen"], now)  # its own books
     body, signature = sandbox.callback_body(reference, checkout["order_code"], checkout["amount_fen"])
     return await handle_payment_callback("sandbox", body, signature, now)

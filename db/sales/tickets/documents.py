@@ -48,14 +48,15 @@ def qr_svg(text: str, scale: int = 4) -> str:
 
 
 @cache
-def _font() -> str:
+def cjk_font() -> str:
+    """The Chinese font registered with reportlab (once); its name for setFont. Tickets, shift reports, statements."""
     pdfmetrics.registerFont(TTFont(CJK_FONT, CJK_FONT_PATH, subfontIndex=0))
     return CJK_FONT
 
 
 def render_tickets_pdf(order: dict) -> bytes:
     """One A6 landscape page per ticket of an order as get_order() returns it."""
-    font = _font()
+    font = cjk_font()
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=landscape(A6))
     pdf.setTitle(f"电子票 {order['code']}")

@@ -1,0 +1,67 @@
+"""Demo data for the finance pages (issue 12): two ticket windows and an outlet, a closed shift of 李娜 with
+cash, card and mobile sales counted to the fen, and her shift of today still open (the "my shift" page
+shows its blind count form). Safe to run twice."""
+
+from __future__ import annotations
+
+from db.catalog.tables import PriceClass
+from db.core.actor import Actor
+from db.finance import shifts
+from db.finance.tables import Shift, Window
+from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import confirm_window_payment
+from db.staff.tables import StaffUser
+
+WINDOWS = [
+    ("东门1号窗口", "国家大剧院东门售票厅", "window"),
+    ("东门2号窗口", "国家大剧院东门售票厅", "window"),
+    ("王府井代售点", "王府井大街138号", "outlet"),
+]
+BUYER = Buyer("郑晓燕", "13711115555", "zhengxy@example.cn", "")
+
+
+async def _staff(username: str) -> Actor | None:
+    row = await StaffUser.select(StaffUser.id, StaffUser.display_name, StaffUser.role).where(
+        StaffUser.username == username
+    )
+    return Actor(row[0]["id"], row[0]["display_name"], row[0]["role"]) if row else None
+
+
+async def _sell(seller: Actor, method: str, quantity: int, reference: str = "") -> int:
+    """A general-admission order paid at the window; its total in fen (0 when no GA stock is left)."""
+    pc = (
+        await PriceClass.select(PriceClass.id, PriceClass.session)
+        .where((PriceClass.seat_class == "") & (PriceClass.available >= quantity))
+        .order_by(PriceClass.id)
+        .first()
+    )
+    if pc is None:
+        return 0
+    order = await create_order(
+        seller,
+        session_id=pc["session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(price_class_id=pc["id"], quantity=quantity)],
+    )
+    if order.needs_audit:
+        return 0
+    await confirm_window_payment(seller, order.code, method, 10**6 if method == "cash" else None, reference=reference)
+    return order.total_fen
+
+
+async def load(actor: Actor) -> None:
+    supervisor, seller = await _staff("zhangwei"), await _staff("lina")
+    if supervisor is None or seller is None or await Window.exists():
+        return
+    ids = [await shifts.create_window(supervisor, name, place, kind) for name, place, kind in WINDOWS]
+    first = await shifts.open_shift(seller, ids[0], 50000)
+    cash = await _sell(seller, "cash", 2) + await _sell(seller, "cash", 1)
+    card = await _sell(seller, "card", 2, "000731")
+    mobile = await _sell(seller, "mobile", 1, "4200002026120112345678")
+    drawer = 50000 + cash
+    notes = {10000: drawer // 10000, 1000: drawer % 10000 // 1000, 100: drawer % 1000 // 100, 10: drawer % 100 // 10}
+    await shifts.count_shift(seller, first, notes, card, mobile)
+    if not await Shift.exists().where(Shift.status == shifts.OPEN):
+        await shifts.open_shift(seller, ids[0], 50000)

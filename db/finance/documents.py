@@ -1,0 +1,137 @@
+"""Finance documents in Chinese (issue 12): the shift report (PDF) and the partner statement (PDF, XLSX).
+reportlab with the CJK font the tickets use (db/sales/tickets/documents.py cjk_font); openpyxl in write-only
+mode for the spreadsheet."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Iterable
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from db.core.clock import venue_minute
+from db.finance.shifts import variances
+from db.finance.tables import LedgerEntry
+from db.sales.tickets.documents import cjk_font
+
+METHOD_ZH = {"cash": "现金", "card": "银行卡", "mobile": "移动支付", "partner": "合作方代收", "sandbox": "在线支付"}
+KIND_ZH = {"payment": "收款", "refund": "退款", "price_difference": "改签差价"}
+SHIFT_STATUS_ZH = {"open": "当班", "review": "待主管签核", "closed": "已结班"}
+
+
+def yuan(fen: int | None) -> str:
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def _styles(font: str) -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=4 * mm)
+    heading = ParagraphStyle("heading", fontName=font, fontSize=11, leading=16, spaceBefore=3 * mm)
+    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
+    return title, heading, body
+
+
+def _table(rows: list[list[str]], font: str, widths: list[float] | None = None) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#99a")),
+                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return table
+
+
+def _pdf(story: Iterable) -> bytes:
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm).build(list(story))
+    return out.getvalue()
+
+
+async def shift_entries(shift_id: int) -> list[dict]:
+    return (
+        await LedgerEntry.select(
+            LedgerEntry.at,
+            LedgerEntry.kind,
+            LedgerEntry.method,
+            LedgerEntry.amount_fen,
+            LedgerEntry.reference,
+            LedgerEntry.order.code,
+        )
+        .where((LedgerEntry.shift_id == shift_id) & LedgerEntry.kind.is_in(list(KIND_ZH)))
+        .order_by(LedgerEntry.id)
+    )
+
+
+def render_shift_pdf(shift: dict, entries: list[dict], variances: list) -> bytes:
+    font = cjk_font()
+    title, heading, body = _styles(font)
+    story: list = [Paragraph(f"班次结算报表 · {shift['window.name']}", title)]
+    facts = [
+        ["班次", str(shift["id"]), "状态", SHIFT_STATUS_ZH.get(shift["status"], shift["status"])],
+        ["售票员", shift["seller_name"], "备用金", yuan(shift["float_fen"])],
+        [
+            "开班",
+            venue_minute(shift["opened_at"]),
+            "清点",
+            venue_minute(shift["counted_at"]) if shift["counted_at"] else "—",
+        ],
+        [
+            "结班",
+            venue_minute(shift["closed_at"]) if shift["closed_at"] else "—",
+            "允许差额",
+            yuan(shift["tolerance_fen"]),
+        ],
+    ]
+    story.append(_table(facts, font, [25 * mm, 60 * mm, 25 * mm, 60 * mm]))
+    story.append(Paragraph("现金清点（盲点）", heading))
+    notes = [["面额", "张/枚", "金额"]]
+    for value, pieces in sorted(shift["notes"].items(), reverse=True):
+        notes.append([yuan(value), str(pieces), yuan(value * pieces)])
+    notes.append(["合计", "", yuan(shift["cash_counted_fen"])])
+    story.append(_table(notes, font, [40 * mm, 30 * mm, 40 * mm]))
+    story.append(Paragraph("各支付方式：应有、实点与差额", heading))
+    rows = [["方式", "账面应有", "实点 / 小票", "差额"]]
+    for v in variances:
+        rows.append([METHOD_ZH[v.method], yuan(v.expected_fen), yuan(v.counted_fen), yuan(v.difference_fen)])
+    story.append(_table(rows, font, [30 * mm, 40 * mm, 40 * mm, 40 * mm]))
+    if shift["explanation"]:
+        story += [Paragraph("差额说明（售票员）", heading), Paragraph(shift["explanation"], body)]
+    if shift["signed_off_name"]:
+        note = f"{shift['signed_off_name']}：{shift['signed_off_note'] or '同意'}"
+        story += [Paragraph("主管签核", heading), Paragraph(note, body)]
+    story.append(Paragraph(f"本班收付明细（{len(entries)} 笔）", heading))
+    lines = [["时间", "订单", "类型", "方式", "凭证号/交易单号", "金额"]]
+    for e in entries:
+        lines.append(
+            [
+                venue_minute(e["at"]),
+                e["order.code"],
+                KIND_ZH.get(e["kind"], e["kind"]),
+                METHOD_ZH.get(e["method"], e["method"]),
+                e["reference"],
+                yuan(e["amount_fen"]),
+            ]
+        )
+    story.append(_table(lines, font, [30 * mm, 35 * mm, 18 * mm, 20 * mm, 40 * mm, 27 * mm]))
+    story += [Spacer(1, 8 * mm), Paragraph("售票员签字：＿＿＿＿＿＿　　主管签字：＿＿＿＿＿＿", body)]
+    return _pdf(story)
+
+
+async def shift_pdf(shift: dict) -> bytes:
+    entries = await shift_entries(shift["id"])
+    return await asyncio.to_thread(render_shift_pdf, shift, entries, variances(shift))

@@ -1,0 +1,128 @@
+"""The daily three-way match (issue 12, R8.2 账账相符): the sandbox provider's statement fetched over real HTTP
+from the app served by uvicorn, every mismatch in the exception queue, resolved with a note; a day closes only
+with an empty queue, and a closed day cannot change (re-match, resolution and a ledger entry dated in it are
+refused; nothing is written)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+
+from db.core.actor import Actor
+from db.core.errors import Conflict, InvalidInput
+from db.finance import reconciliation as recon
+from db.finance.ledger import venue_day
+from db.finance.tables import LedgerEntry, ReconException
+from db.sales.aftersale.refunds import request_refund, send_to_provider
+from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments.operations import handle_payment_callback, sandbox_pay, start_online_payment
+from db.sales.payments.providers import provider
+from db.sales.tables import Payment
+from tests.browser.conftest import live_server  # noqa: F401  (the real app over HTTP)
+from tests.finance.support import SELLER, sales_catalog, staff, window_sale
+from tests.helpers import ADMIN_ACTOR
+from tests.sales.support import BUYER
+
+AUDITOR = Actor(None, "王芳", "auditor")
+
+
+def _yesterday_noon() -> dt.datetime:
+    day = venue_day(dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
+    return recon.day_window(day)[0] + dt.timedelta(hours=12)
+
+
+async def _online_order(ids: dict, seats: list[int]) -> tuple[str, str]:
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="web_shop",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=s) for s in seats],
+    )
+    checkout = await start_online_payment(ADMIN_ACTOR, order.code)
+    return order.code, checkout.reference
+
+
+async def test_statement_over_http_mismatches_queued_resolved_and_the_closed_day_frozen(live_server):  # noqa: F811
+    ids = await sales_catalog()
+    await staff()
+    noon = _yesterday_noon()
+    day = venue_day(noon)
+    seats = ids["seats"]
+    # A: paid on the sandbox's checkout, then refunded through the provider: both sides agree.
+    code_a, ref_a = await _online_order(ids, seats[0:1])
+    await sandbox_pay(ref_a, now=noon)
+    refund = await request_refund(ADMIN_ACTOR, code_a, channel="web_shop", now=noon)
+    assert await send_to_provider(refund.id, now=noon) == "done"
+    # B: our books took a payment notice the provider's books do not have -> missing on the statement.
+    code_b, ref_b = await _online_order(ids, seats[1:2])
+    body, signature = provider("sandbox").callback_body(ref_b, code_b, 50000)
+    await handle_payment_callback("sandbox", body, signature, now=noon)
+    # C: the provider took money whose notice never reached us -> missing in our books.
+    await recon.provider_books("payment", "SBXLOSTNOTICE0001", "", 20000, noon)
+    # D: the provider's refund line for A says 1 yuan less than ours -> amounts differ.
+    await recon.provider_books("refund", ref_a, code_a, 100, noon + dt.timedelta(minutes=5))
+
+    with pytest.raises(Conflict):  # not matched yet
+        await recon.close_day(AUDITOR, day)
+    done = await recon.match_day(AUDITOR, day, base_url=live_server)
+    assert done["lines"] == 4
+    queue = {(e["source"], e["kind"], e["reference"]) for e in await ReconException.select()}
+    assert ("provider", "missing_theirs", ref_b) in queue
+    assert ("provider", "missing_ours", "SBXLOSTNOTICE0001") in queue
+    assert ("provider", "amount", ref_a) in queue
+    assert len(queue) == 3, queue
+    again = await recon.match_day(AUDITOR, day, base_url=live_server)  # a re-match adds nothing twice
+    assert again["new"] == 0 and await ReconException.count() == 3
+
+    with pytest.raises(Conflict):  # the queue is not empty
+        await recon.close_day(AUDITOR, day)
+    first, *rest = await ReconException.select().order_by(ReconException.id)
+    with pytest.raises(InvalidInput):
+        await recon.resolve(AUDITOR, first["id"], "  ")
+    for e in [first, *rest]:
+        await recon.resolve(AUDITOR, e["id"], "与支付机构核实后已处理")
+    await recon.close_day(AUDITOR, day)
+
+    # Closed: nothing in it changes.
+    with pytest.raises(Conflict):
+        await recon.match_day(AUDITOR, day, base_url=live_server)
+    with pytest.raises(Conflict):
+        await recon.resolve(AUDITOR, first["id"], "again")
+    entries, payments = await LedgerEntry.count(), await Payment.count()
+    with pytest.raises(Conflict):  # a late entry dated in the closed day is refused, the payment rolled back
+        await window_sale(ids, SELLER, "card", reference="000731", now=noon)
+    assert (await LedgerEntry.count(), await Payment.count()) == (entries, payments)
+    await window_sale(ids, SELLER, "card", reference="000731")  # today is open
+    assert await LedgerEntry.count() == entries + 2
+
+
+async def test_the_statement_is_ready_only_after_midnight_and_only_for_the_merchant(live_server):  # noqa: F811
+    today = venue_day(dt.datetime.now(dt.UTC))
+    with pytest.raises(Conflict):
+        await recon.match_day(AUDITOR, today, base_url=live_server)
+    yesterday = today - dt.timedelta(days=1)
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        forged = await client.get(
+            f"/pay/sandbox/statements/{yesterday.isoformat()}.csv", headers={"X-Sandbox-Signature": "0" * 64}
+        )
+        assert forged.status_code == 404
+        signed = await client.get(
+            f"/pay/sandbox/statements/{yesterday.isoformat()}.csv",
+            headers={"X-Sandbox-Signature": recon.statement_signature(yesterday)},
+        )
+        assert signed.status_code == 200 and signed.headers["content-type"].startswith("text/csv")
+        assert signed.text.splitlines()[1] == "transaction_time,type,reference,order_code,amount"
+
+
+def test_a_malformed_statement_is_refused():
+    with pytest.raises(ValueError):
+        recon.parse_statement("transaction_time,type,reference,order_code,amount\n2026-12-01 10:00:00,gift,X,Y,1.00\n")
+    with pytest.raises(ValueError):
+        recon.parse_statement("time,kind\n")
+    [line] = recon.parse_statement(
+        "# x\ntransaction_time,type,reference,order_code,amount\n2026-12-01 10:00:00,payment,SBX1,ABC,128.5\n"
+    )
+    assert line.amount_fen == 12850 and line.at == dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
