@@ -1,16 +1,19 @@
 """Demo data for the finance pages (issue 12): two ticket windows and an outlet, a closed shift of 李娜 with
 cash, card and mobile sales counted to the fen, and her shift of today still open (the "my shift" page
-shows its blind count form). Safe to run twice."""
+shows its blind count form), and the settlement agreement of the demo partner. Safe to run twice."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from db.catalog.tables import PriceClass
 from db.core.actor import Actor
-from db.finance import shifts
+from db.finance import settlement, shifts
 from db.finance.tables import Shift, Window
 from db.sales.ordering.buyer import Buyer
 from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.payments.operations import confirm_window_payment
+from db.sales.tables import Partner
 from db.staff.tables import StaffUser
 
 WINDOWS = [
@@ -65,3 +68,15 @@ async def load(actor: Actor) -> None:
     await shifts.count_shift(seller, first, notes, card, mobile)
     if not await Shift.exists().where(Shift.status == shifts.OPEN):
         await shifts.open_shift(seller, ids[0], 50000)
+    auditor = await _staff("wangfang")
+    partner = await Partner.select(Partner.id).order_by(Partner.id).first()
+    if auditor and partner:  # 票多多: 5 % of the net sales plus 1 yuan a ticket, settled monthly on the 1st
+        await settlement.save_agreement(
+            auditor,
+            partner["id"],
+            commission_bp=500,
+            per_ticket_fen=100,
+            cycle="monthly",
+            settlement_day=1,
+            valid_from=dt.date(2026, 1, 1),
+        )

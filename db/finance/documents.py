@@ -135,3 +135,88 @@ def render_shift_pdf(shift: dict, entries: list[dict], variances: list) -> bytes
 async def shift_pdf(shift: dict) -> bytes:
     entries = await shift_entries(shift["id"])
     return await asyncio.to_thread(render_shift_pdf, shift, entries, variances(shift))
+
+
+STATEMENT_STATUS_ZH = {"draft": "草稿", "confirmed": "已确认", "paid": "已付款", "discarded": "已作废"}
+STATEMENT_HEADER = ("订单号", "销售额", "退款额", "售出张数", "退票张数", "佣金", "应结金额")
+
+
+def _statement_facts(statement: dict, computed) -> list[list[str]]:
+    a = computed.agreement
+    terms = f"{a['commission_bp'] / 100:g}%" + (f" + 每张 {yuan(a['per_ticket_fen'])}" if a["per_ticket_fen"] else "")
+    return [
+        [
+            "合作方",
+            statement["partner.name"],
+            "状态",
+            STATEMENT_STATUS_ZH.get(statement["status"], statement["status"]),
+        ],
+        ["结算期间", f"{statement['period_start']} 至 {statement['period_end']}", "佣金条款", terms],
+        ["销售额", yuan(statement["sales_fen"]), "退款额", yuan(statement["refunds_fen"])],
+        ["佣金", yuan(statement["commission_fen"]), "应结金额", yuan(statement["due_fen"])],
+        ["订单数", str(statement["orders"]), "净票数", str(statement["tickets"])],
+    ]
+
+
+def _line_cells(line) -> list:
+    return [
+        line.code,
+        yuan(line.sales_fen),
+        yuan(line.refunds_fen),
+        str(line.tickets_sold),
+        str(line.tickets_refunded),
+        yuan(line.commission_fen),
+        yuan(line.due_fen),
+    ]
+
+
+def render_statement_pdf(statement: dict, computed) -> bytes:
+    font = cjk_font()
+    title, heading, body = _styles(font)
+    story: list = [Paragraph(f"合作方结算单 No.{statement['id']}", title)]
+    story.append(_table(_statement_facts(statement, computed), font, [25 * mm, 60 * mm, 25 * mm, 60 * mm]))
+    story.append(Paragraph("应结金额 = 销售额 - 退款额 - 佣金；每行对应一个订单。", body))
+    story.append(Paragraph(f"明细（{len(computed.lines)} 行）", heading))
+    rows = [list(STATEMENT_HEADER)] + [_line_cells(line) for line in computed.lines]
+    story.append(_table(rows, font))
+    story += [Spacer(1, 6 * mm), Paragraph(f"校验码 SHA-256：{statement['digest']}", body)]
+    return _pdf(story)
+
+
+def render_statement_xlsx(statement: dict, computed) -> bytes:
+    """The statement as a spreadsheet (openpyxl write-only): the totals, then one row per order, amounts in
+    yuan as numbers."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("结算单")
+    for row in _statement_facts(statement, computed):
+        sheet.append(row)
+    sheet.append([])
+    sheet.append(list(STATEMENT_HEADER))
+    for line in computed.lines:
+        sheet.append(
+            [
+                line.code,
+                line.sales_fen / 100,
+                line.refunds_fen / 100,
+                line.tickets_sold,
+                line.tickets_refunded,
+                line.commission_fen / 100,
+                line.due_fen / 100,
+            ]
+        )
+    sheet.append(
+        [
+            "合计",
+            statement["sales_fen"] / 100,
+            statement["refunds_fen"] / 100,
+            "",
+            "",
+            statement["commission_fen"] / 100,
+            statement["due_fen"] / 100,
+        ]
+    )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -51,8 +51,9 @@ Order (db.sales.ordering.orders)
 Payment and issue (db.sales.payments.operations) -> PaymentResult(code, status, outcome, payment_id, change_fen,
     ticket_ids); outcome: accepted | reheld (paid after the hold expired, stock still free) | refund_due
     (paid too late, stock gone: refunded automatically, order -> refunded) | already_paid | ignored | failed.
-    confirm_window_payment(seller, code, method: cash|card|mobile, tendered_fen=None) - cash needs
-        tendered_fen >= total (InvalidInput otherwise); change_fen is computed. Issues tickets.
+    confirm_window_payment(seller, code, method: cash|card|mobile, tendered_fen=None, reference="") - cash needs
+        tendered_fen >= total (InvalidInput otherwise); change_fen is computed; card and mobile need the
+        terminal's reference (issue 12). Issues tickets; the money goes into the seller's open shift.
     pay_prepaid(partner_actor, code, partner_id) - partner-collected money; paying again = already_paid.
     start_online_payment(actor, code, provider_name="sandbox") -> Checkout(reference, url) (pending payment).
     handle_payment_callback(provider_name, body: bytes, signature) - HMAC-checked (bad signature ->

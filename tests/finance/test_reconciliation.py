@@ -20,10 +20,12 @@ from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.payments.operations import handle_payment_callback, sandbox_pay, start_online_payment
 from db.sales.payments.providers import provider
 from db.sales.tables import Payment
+from db.staff.permissions import Role
 from tests.browser.conftest import live_server  # noqa: F401  (the real app over HTTP)
 from tests.finance.support import SELLER, sales_catalog, staff, window_sale
-from tests.helpers import ADMIN_ACTOR
+from tests.helpers import ADMIN_ACTOR, post_form
 from tests.sales.support import BUYER
+from tests.sales.ui_support import HX, staff_client
 
 AUDITOR = Actor(None, "王芳", "auditor")
 
@@ -126,3 +128,35 @@ def test_a_malformed_statement_is_refused():
         "# x\ntransaction_time,type,reference,order_code,amount\n2026-12-01 10:00:00,payment,SBX1,ABC,128.5\n"
     )
     assert line.amount_fen == 12850 and line.at == dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+
+
+async def test_the_auditors_page_matches_resolves_and_closes(live_server, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("SANDBOX_PROVIDER_URL", live_server)
+    await sales_catalog()
+    noon = _yesterday_noon()
+    day = venue_day(noon).isoformat()
+    await recon.provider_books("payment", "SBXPAGETEST0001", "", 12800, noon)
+    async with staff_client(Role.AUDITOR, "auditor1") as client:
+        page = await client.get("/finance/reconcile")
+        assert page.status_code == 200 and 'data-testid="match"' in page.text
+        bad = await client.get("/finance/reconcile?day=2026-13-45")
+        assert bad.status_code == 422 and 'data-testid="form-error"' in bad.text
+        matched = await post_form(client, f"/finance/reconcile/{day}/match", headers=HX)
+        assert matched.status_code == 200 and "SBXPAGETEST0001" in matched.text
+        [exception] = await ReconException.select()
+        refused = await post_form(client, f"/finance/reconcile/{day}/close", headers=HX)
+        assert refused.status_code == 409 and 'data-testid="form-error"' in refused.text
+        no_note = await post_form(
+            client, f"/finance/reconcile/exceptions/{exception['id']}/resolve", {"day": day, "note": ""}, headers=HX
+        )
+        assert no_note.status_code == 422
+        await post_form(
+            client,
+            f"/finance/reconcile/exceptions/{exception['id']}/resolve",
+            {"day": day, "note": "测试款，已退回"},
+            headers=HX,
+        )
+        closed = await post_form(client, f"/finance/reconcile/{day}/close", headers=HX)
+        assert closed.status_code == 200 and 'data-status="closed"' in closed.text
+        again = await post_form(client, f"/finance/reconcile/{day}/match", headers=HX)
+        assert again.status_code == 409
