@@ -1,6 +1,7 @@
 """Demo data for the finance pages (issue 12): two ticket windows and an outlet, a closed shift of 李娜 with
 cash, card and mobile sales counted to the fen, and her shift of today still open (the "my shift" page
-shows its blind count form), and the settlement agreement of the demo partner. Safe to run twice."""
+shows its blind count form), the settlement agreement of the demo partner, this year's budget and some
+costs. Safe to run twice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import datetime as dt
 
 from db.catalog.tables import PriceClass
 from db.core.actor import Actor
-from db.finance import settlement, shifts
+from db.core.clock import utcnow
+from db.finance import budgets, settlement, shifts
+from db.finance.ledger import venue_day
 from db.finance.tables import Shift, Window
 from db.sales.ordering.buyer import Buyer
 from db.sales.ordering.orders import ItemRequest, create_order
@@ -80,3 +83,24 @@ async def load(actor: Actor) -> None:
             settlement_day=1,
             valid_from=dt.date(2026, 1, 1),
         )
+    await _budget(auditor or supervisor)
+
+
+async def _budget(actor: Actor) -> None:
+    """This year's budget: ticket income, upstream purchases, printing and expenses per month, and costs."""
+    year = venue_day(utcnow()).year
+    monthly = {
+        "ticket_income": 80_000_000,  # 800,000 yuan
+        "upstream_purchase": 12_000_000,
+        "printing": 300_000,
+        "expenses": 5_000_000,
+    }
+    for category, fen in monthly.items():
+        await budgets.set_budget(actor, year, category, {m: fen + (m % 3) * fen // 10 for m in range(1, 13)})
+    today = venue_day(utcnow())
+    for day, category, fen, note in (
+        (today.replace(day=1), "upstream_purchase", 11_500_000, "向主办方采购《茶花女》团体票"),
+        (today.replace(day=2), "printing", 420_000, "热敏票纸 20 箱（超出预算：加印圣诞场）"),
+        (today, "expenses", 1_280_000, "售票厅空调维修"),
+    ):
+        await budgets.record_cost(actor, day, category, fen, note)

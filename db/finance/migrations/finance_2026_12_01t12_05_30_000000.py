@@ -5,7 +5,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 ID = "2026-12-01T12:05:30:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "finance keys: one open shift per window and per seller; one budget line per month and category"
+DESCRIPTION = "finance keys: one open shift per window and per seller; one budget line per month and category; partner entries by time"
 
 STATEMENTS = [
     'CREATE UNIQUE INDEX IF NOT EXISTS finance_shift_one_per_window ON finance_shift ("window") '
@@ -14,6 +14,8 @@ STATEMENTS = [
     "CREATE UNIQUE INDEX IF NOT EXISTS finance_budget_line ON finance_budget (year, month, category)",
     "CREATE UNIQUE INDEX IF NOT EXISTS finance_recon_exception_key "
     "ON finance_recon_exception (day, source, kind, reference)",
+    # a partner's statement reads its entries of a period (db/finance/settlement.py)
+    'CREATE INDEX IF NOT EXISTS finance_ledger_partner_at ON finance_ledger (partner, at, "order")',
 ]
 
 
