@@ -75,7 +75,7 @@ async def test_stock_given_back_returns_to_the_allocation_it_came_from():
     await cancel_order(SELLER, held.code, "changed their mind")
     assert await _available(window) == 4
     paid = await buy(ids, "box_office", 2)
-    await confirm_window_payment(SELLER, paid.code, "card")
+    await confirm_window_payment(SELLER, paid.code, "card", reference="88020461")
     views = {v.channel: v for v in await allocations.shares_view(ids["ga_session"])}
     assert (views["box_office"].quantity, views["box_office"].available, views["box_office"].sold) == (4, 2, 2)
     await request_refund(SUPERVISOR, paid.code, channel="box_office", reference="POS-8812")
