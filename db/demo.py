@@ -21,6 +21,7 @@ PARTS = [
     "db.ops.demo",
     "db.inventory.demo",
     "db.finance.demo",
+    "db.sessionchange.demo",
 ]
 
 

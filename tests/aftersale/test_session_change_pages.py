@@ -97,6 +97,8 @@ async def test_a_time_change_notifies_and_the_buyer_link_keeps_or_refunds_free()
         assert (await buyer.get(f"/shop/orders/{code}")).status_code == 200  # the link granted the order
         forged = await buyer.get(f"/shop/changes/{item}-0000")
         assert forged.status_code == 404
+        swap = await post_form(buyer, f"/shop/changes/{token(item)}", {"choice": "exchange"})
+        assert swap.status_code == 303 and swap.headers["location"] == f"/shop/orders/{code}/exchange"
         kept = await post_form(buyer, f"/shop/changes/{token(item)}", {"choice": "keep"})
         assert kept.status_code == 200 and 'data-choice="keep"' in kept.text
         refunded = await post_form(buyer, f"/shop/changes/{token(item)}", {"choice": "refund"})

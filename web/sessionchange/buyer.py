@@ -55,7 +55,7 @@ async def answer(request: Request, token: FromPath[str], data: Form) -> Response
         return await _page(request, token, exc.status_code, **failure(exc))
     code = (await changes.offer(item_id))["order.code"]
     if choice == changes.EXCHANGE:
-        return grant(request, go(request, f"/shop/orders/{code}#exchange"), code)
+        return grant(request, go(request, f"/shop/orders/{code}/exchange"), code)
     if refund is not None:
         page = await _page(
             request,
