@@ -6,7 +6,7 @@ every ticket revoked once, one refund and one ledger refund entry per order, not
     .venv/bin/python bench/aftersale.py --database-url postgresql://postgres@127.0.0.1:5432/tc_bench_aftersale
     .venv/bin/python bench/aftersale.py --database-url sqlite:///var/bench_aftersale.sqlite3 --workers 1
 
-Not measured here (not built yet, see the issue 11 report): the bulk cancellation of a session."""
+The bulk cancellation of a session is measured by bench/bulk_cancel.py."""
 
 from __future__ import annotations
 
