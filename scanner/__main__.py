@@ -6,7 +6,8 @@
     python -m scanner --decode-only --source DIR
 
 SOURCE is a camera index, a video file or a folder of images. The database is DATABASE_URL's.
-The window shows each verdict full screen (q or Esc quits); --headless prints one JSON line per verdict
+The window shows each verdict full screen (q or Esc quits); a ticket's short number typed on the keyboard
+(digits, Backspace, Enter) is checked like a scanned code; --headless prints one JSON line per verdict
 instead. Both exit at the end of a video file or folder."""
 
 from __future__ import annotations
@@ -143,12 +144,14 @@ async def _run_window(args, client, frames, debouncer, direction) -> None:
     """The verdict full screen for --ready-after seconds, else the live picture. At the end of a video file or
     folder the last verdict stays its full time, then the client exits; q or Esc quits at any time."""
     from scanner.client import run_frames
+    from scanner.keypad import Keypad
     from scanner.verdict_ui import VerdictScreen
     from scanner.window import Window
 
     window = Window()
     screen = VerdictScreen(args.lang, sound=not args.no_sound)
     shown = {"until": 0.0, "image": screen.render(None, not client.online)}
+    keypad, typed = Keypad(), {"number": None}
 
     def on_verdict(verdict, t, arrival, frame):
         shown["image"], shown["until"] = screen.render(verdict, verdict["offline"]), time.monotonic() + args.ready_after
@@ -157,12 +160,28 @@ async def _run_window(args, client, frames, debouncer, direction) -> None:
 
     def on_frame(frame, t):
         if time.monotonic() < shown["until"]:
-            return window.show(shown["image"])
-        return window.show(_with_banner(screen, frame, not client.online))
+            keep = window.show(shown["image"])
+        elif keypad.digits:  # the number typed so far replaces the picture until Enter
+            keep = window.show(screen.render(None, not client.online, keypad.digits))
+        else:
+            keep = window.show(_with_banner(screen, frame, not client.online))
+        typed["number"] = keypad.feed(window.last_key)
+        return keep
+
+    def typed_number():
+        number, typed["number"] = typed["number"], None
+        return number
 
     try:
         await run_frames(
-            client, frames, debouncer, on_verdict, on_frame=on_frame, direction=direction, realtime=args.realtime
+            client,
+            frames,
+            debouncer,
+            on_verdict,
+            on_frame=on_frame,
+            direction=direction,
+            realtime=args.realtime,
+            typed=typed_number,
         )
         while not window.quit and time.monotonic() < shown["until"]:  # the file ended: the last verdict stays
             window.show(shown["image"], wait_ms=20)

@@ -23,11 +23,13 @@ from typing import Any
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import DomainError
+from db.core.throttle import TooManyRequests
 from db.gate.devices import DeviceInfo, GateInfo, device_for_token, gate_by_code
-from db.gate.redeem import redeem, verdict_dict
-from db.gate.rules import Direction, Presence, Status
+from db.gate.redeem import TYPED_PER_DEVICE, redeem, verdict_dict
+from db.gate.rules import Decision, Direction, Presence, Status
 from db.gate.sync import apply_journal, revocations, snapshot
 from db.gate.tables import Scan
+from db.sales.tickets.short_numbers import normalise
 from scanner.decode import decode_frame
 from scanner.offline import OFFLINE_CONCESSION, Journal, OfflineCache, judge, remember, replay_journal
 
@@ -134,6 +136,7 @@ class GateClient:
             self.admitted_since_sync.pending() + self.journal.pending(), self.cache, self.gate_code
         )
         self._tasks: list[asyncio.Task] = []
+        self._typed_at: list[float] = []  # times of the numbers typed offline (the typing limit)
         self._last_sync = 0.0
 
     # -- database calls, bounded by the offline timeout --------------------------------------------
@@ -226,6 +229,16 @@ class GateClient:
             await asyncio.wait(self._tasks, timeout=2)
 
     # -- scanning ---------------------------------------------------------------------------------
+    def _typing_refused(self, code: str, at: dt.datetime) -> dict[str, Any] | None:
+        """The verdict refusing a typed number over the device's typing limit (offline the client counts)."""
+        if normalise(code) is None:
+            return None
+        window = TYPED_PER_DEVICE.window.total_seconds()
+        self._typed_at = [t for t in self._typed_at if at.timestamp() - t < window] + [at.timestamp()]
+        if len(self._typed_at) <= TYPED_PER_DEVICE.attempts:
+            return None
+        return verdict_dict(Decision(Status.INVALID, "typing_limit", {}), None, None, offline=True)
+
     async def scan(self, code: str, direction: Direction = Direction.IN) -> dict[str, Any]:
         nonce = uuid.uuid4().hex
         at = utcnow()
@@ -250,9 +263,11 @@ class GateClient:
                         _entry(nonce, code, direction, at, Status.OK, result["reason_code"], ticket_id)
                     )
                 return result
+            except TooManyRequests:
+                return verdict_dict(Decision(Status.INVALID, "typing_limit", {}), None, None)
             except DatabaseUnavailable as exc:
                 self._go_offline(str(exc))
-        return self._scan_offline(code, direction, nonce, at)
+        return self._typing_refused(code, at) or self._scan_offline(code, direction, nonce, at)
 
     def _scan_offline(self, code: str, direction: Direction, nonce: str, at: dt.datetime) -> dict[str, Any]:
         decision, claim, presence = judge(self.cache, self.local, self.gate_code, code, at, direction, self.session_id)
@@ -276,9 +291,11 @@ async def run_frames(
     on_frame: Callable[[Any, float], bool | None] | None = None,
     direction: Direction = Direction.IN,
     realtime: bool = False,
+    typed: Callable[[], str | None] | None = None,
 ) -> None:
     """Feed frames through decode -> debounce -> scan. `on_verdict(verdict, t, arrival, frame)` and
-    `on_frame(frame, t)` return False to stop. `realtime` paces a recorded video at its frame times."""
+    `on_frame(frame, t)` return False to stop. `realtime` paces a recorded video at its frame times.
+    `typed()` gives a short ticket number typed on the keyboard since the last frame (scanner/keypad.py), or None."""
     started = time.perf_counter()
     for _, t, frame in frames:
         if realtime:
@@ -290,5 +307,8 @@ async def run_frames(
             if on_verdict(verdict, t, arrival, frame) is False:
                 return
         elif on_frame is not None and on_frame(frame, t) is False:
+            return
+        number = typed() if typed is not None else None
+        if number is not None and on_verdict(await client.scan(number, direction), t, arrival, frame) is False:
             return
         await asyncio.sleep(0)  # let the probe run between frames

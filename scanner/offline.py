@@ -35,6 +35,7 @@ from db.gate.rules import (
     parse_sections,
 )
 from db.sales.tickets.codes import TicketClaim, verify
+from db.sales.tickets.short_numbers import check_digit_ok, normalise
 
 OFFLINE_CONCESSION = "concession"  # the code says "concession" but not which kind; the attendant checks the ID
 
@@ -72,6 +73,11 @@ class OfflineCache:
                 _ticket_sections(s["ticket_sections"]) if "ticket_sections" in s else None,
             )
             for s in data["sessions"]
+        }
+        # typed short numbers -> the claim their ticket's QR code would make (absent from older snapshots)
+        self.short_codes = {
+            number: TicketClaim(ticket_id, session_id, bool(concession), 0)
+            for number, (ticket_id, session_id, concession) in data.get("short_codes", {}).items()
         }
         self.revoked = set(data["revoked"])
         self.unpaid = set(data["unpaid"])
@@ -147,11 +153,20 @@ def judge(
     scanner_session: int | None,
 ) -> tuple[Decision, TicketClaim | None, Presence | None]:
     """(Decision, the verified claim or None, the presence it was judged with) for a scan decided
-    offline. Without a cache nothing verifies."""
-    claim = verify(code, cache.public_keys) if cache else None
+    offline. Without a cache nothing verifies. A typed short number is known when the last sync had its
+    ticket (a ticket sold since is "unknown" offline: the attendant sends the visitor to the box office or
+    scans the QR code)."""
+    number = normalise(code)
+    if number is not None:
+        claim = cache.short_codes.get(number) if cache else None
+    else:
+        claim = verify(code, cache.public_keys) if cache else None
     if claim is None:
         unknown_gate = GateFacts(0, 0, False, frozenset(), scanner_session)
-        return decide(None, None, unknown_gate, None, now, direction, code_valid=False), None, None
+        mistyped = number is not None and not check_digit_ok(number)
+        valid = number is not None and cache is not None
+        decision = decide(None, None, unknown_gate, None, now, direction, code_valid=valid, mistyped=mistyped)
+        return decision, None, None
     ticket_id = claim.ticket_id
     status = "revoked" if ticket_id in cache.revoked else "issued"
     order_status = "unpaid" if ticket_id in cache.unpaid else "paid"

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from db.core.i18n import seat_label, translate
 from db.gate.rules import REASONS, attention_text
+from db.sales.tickets.short_numbers import grouped
 from scanner.sound import Sound
 
 FONT_CANDIDATES = (
@@ -37,7 +38,9 @@ TITLES = {
 }
 OFFLINE_BANNER = "OFFLINE: scans are kept on this device and uploaded when the database is back"
 STALE_BANNER = "Revocation list stale: refunded tickets may still pass. Check doubtful tickets at the box office."
-READY = "Ready: show the ticket's QR code"
+READY = "Ready: show the ticket's QR code, or type its ticket number"
+TYPING = "Ticket number: {digits}"
+TYPING_HELP = "Enter checks the number, Backspace deletes a digit."
 SEAT_LINE = "Seat: {seat}"
 CLASS_LINE = "Class: {name}"
 
@@ -72,9 +75,12 @@ class VerdictScreen:
         return translate(self.language, message, **params)
 
     def lines(
-        self, verdict: dict[str, Any] | None, offline: bool
+        self, verdict: dict[str, Any] | None, offline: bool, typed: str = ""
     ) -> tuple[tuple[int, int, int], list[tuple[str, int]]]:
-        """(background colour, [(text, size)]) for a verdict, or the ready screen for None."""
+        """(background colour, [(text, size)]) for a verdict, or the ready screen for None (with the digits
+        typed so far, if any)."""
+        if verdict is None and typed:
+            return GREY, [(self._(TYPING, digits=grouped(typed)), 72), (self._(TYPING_HELP), 40)]
         if verdict is None:
             return GREY, [(self._(READY), 56)]
         status = verdict["status"]
@@ -91,8 +97,8 @@ class VerdictScreen:
         scale = min(self.width / 1280, self.height / 720)
         return colour, [(text, max(14, int(size * scale))) for text, size in out]
 
-    def render(self, verdict: dict[str, Any] | None, offline: bool) -> np.ndarray:
-        colour, lines = self.lines(verdict, offline)
+    def render(self, verdict: dict[str, Any] | None, offline: bool, typed: str = "") -> np.ndarray:
+        colour, lines = self.lines(verdict, offline, typed)
         banner = self._(OFFLINE_BANNER) if offline else ""
         if verdict and verdict.get("revocation_list_stale"):
             banner = self._(STALE_BANNER)

@@ -57,11 +57,13 @@ class Window:
             cv2.resizeWindow(self.NAME, *size)
         cv2.setWindowProperty(self.NAME, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
         self.quit = False
+        self.last_key = -1  # the key pressed during the last show (-1: none), for the keypad
 
     def show(self, image: np.ndarray, wait_ms: int = 1) -> bool:
         """Show a frame; False (and `quit` set) when the attendant pressed q or Esc."""
         cv2.imshow(self.NAME, image)
-        self.quit = self.quit or cv2.waitKey(wait_ms) & 0xFF in QUIT_KEYS
+        self.last_key = cv2.waitKey(wait_ms)
+        self.quit = self.quit or (self.last_key != -1 and self.last_key & 0xFF in QUIT_KEYS)
         return not self.quit
 
     def close(self) -> None:

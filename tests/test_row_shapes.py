@@ -109,6 +109,7 @@ def test_the_hand_written_statements_write_the_columns_of_the_shapes():
 def test_tickets_take_the_same_columns_of_their_order_line_on_both_paths():
     assert set(rows.TICKET_FROM_ITEM) <= set(rows.TICKET.columns)
     assert set(rows.TICKET_FROM_ITEM.values()) <= set(rows.ORDER_ITEM.columns)
-    assert set(rush._PER_TICKET) == set(rows.TICKET_FROM_ITEM) - {"order"} | {"code"}
+    # per ticket besides the line's columns: its signed QR text and its short number (issue 15)
+    assert set(rush._PER_TICKET) == set(rows.TICKET_FROM_ITEM) - {"order"} | {"code", "short_code"}
     for column, item_column in rows.TICKET_FROM_ITEM.items():
         assert f'it."{item_column}"' in issuing._ISSUE_SQL and f"t.{column}" in rush.PAY_SQL or column == "order"

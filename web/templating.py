@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from db.sales.aftersale.rules import REASONS as REFUND_REASONS
 from db.sales.aftersale.rules import describe as describe_rules
+from db.sales.tickets.short_numbers import grouped
 from db.staff.permissions import Permission
 from web import labels
 from web.i18n import (
@@ -45,7 +46,7 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
         current_language=current_language.get,
         remembered_plan=remembered_plan,
     )
-    env.filters.update(fen=format_fen, localtime=local_time, number=format_number)
+    env.filters.update(fen=format_fen, localtime=local_time, number=format_number, ticket_number=grouped)
     env.autoescape = True
 
 

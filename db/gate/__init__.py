@@ -6,7 +6,9 @@ API overview (everything a gate client needs; all functions are async unless mar
 db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None, device_id=None,
                       attendant=None, at=None) -> dict
     One scan at one gate, checked and recorded (a Scan row, accepted or rejected). `code` is the
-    scanned text, `gate` a gate code ("MC-1") or a devices.GateInfo, `nonce` makes a retried scan
+    scanned text or the ticket's typed short number (11 digits, db/sales/tickets/short_numbers.py; typing is
+    limited to GATE_TYPED_PER_MINUTE per device, TooManyRequests beyond), `gate` a gate code ("MC-1") or a
+    devices.GateInfo, `nonce` makes a retried scan
     idempotent (the same nonce at the same gate, for the same ticket from the same device or attendant,
     returns the first answer with "replayed": True and records nothing twice; the nonce with another code
     or device raises Conflict, admits nobody and is recorded as an invalid scan "nonce_reused"), `direction`
@@ -19,11 +21,12 @@ db.gate.redeem.redeem(code, gate, *, nonce=None, direction="in", session_id=None
       {"status":        "ok" | "already_redeemed" | "invalid" | "revoked" | "unpaid" | "wrong_gate"
                         | "wrong_session" | "invalid_time",
        "reason":        English sentence for the attendant (translate with reason_code/reason_params),
-       "reason_code":   key of db.gate.rules.REASONS (unreadable, unknown, revoked, unpaid,
+       "reason_code":   key of db.gate.rules.REASONS (unreadable, unknown, mistyped, revoked, unpaid,
                         scanner_session, other_venue, other_gate, section, too_early, too_late,
                         already_inside, no_reentry, not_inside, welcome, welcome_back, goodbye),
        "reason_params": {name: str} for the msgid (times already in Asia/Shanghai "YYYY-MM-DD HH:MM"),
-       "ticket":        {"id", "session_id", "session" (event name + local start), "seat" ({"section",
+       "ticket":        {"id", "short_code" (the typeable number), "session_id", "session" (event name +
+                        local start), "seat" ({"section",
                         "row", "number"}, or None for general admission; clients word it in their language
                         with db.core.i18n.seat_label(**seat, language=...): 池座 1排5座 / 池座 row 1, seat 5),
                         "class" (price class name), "concession" ('' or the kind's code),

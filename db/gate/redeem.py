@@ -13,11 +13,13 @@ number of concurrent presence writes returns a row."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from db.core.actor import Actor
 from db.core.clock import utcnow, venue_minute
 from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.throttle import Limit, attempt
 from db.gate.devices import GateInfo, gate_by_code
 from db.gate.live import announce
 from db.gate.presence import Replayed, connection, first_entry_with_scan, insert_scan, presence_row, write_presence
@@ -36,9 +38,10 @@ from db.gate.rules import (
 )
 from db.gate.tables import Scan
 from db.sales.tickets.codes import TicketClaim, keyring
+from db.sales.tickets.short_numbers import check_digit_ok, normalise
 
 _TICKET_SQL = """
-SELECT t.id, t.session, t.status, t.concession, ck.name_zh AS concession_zh, ck.name_en AS concession_en,
+SELECT t.id, t.session, t.status, t.short_code, t.concession, ck.name_zh AS concession_zh, ck.name_en AS concession_en,
        o.status AS order_status,
        s.admission_opens_at, s.admission_closes_at, s.reentry_allowed, s.venue AS session_venue, s.starts_at,
        e.name AS event_name, pc.name AS class_name, st.section, st.row_label, st.number,
@@ -56,6 +59,11 @@ LEFT JOIN gate_admission a ON a.ticket = t.id
 LEFT JOIN gate fg ON fg.id = a.first_gate
 WHERE t.id = {}
 """
+# A typed short ticket number (db/sales/tickets/short_numbers.py) finds its ticket by the unique short_code.
+_TICKET_BY_NUMBER_SQL = _TICKET_SQL.replace("WHERE t.id = {}", "WHERE t.short_code = {}")
+# Typing is rate-limited per device (a tablet: per attendant and gate), so numbers cannot be tried in bulk.
+TYPED_PER_DEVICE = Limit(int(os.environ.get("GATE_TYPED_PER_MINUTE", 20)), dt.timedelta(minutes=1))
+TYPED_ATTEMPT = "gate.typed_number"
 
 
 def _params(decision: Decision) -> dict[str, str]:
@@ -99,6 +107,7 @@ def _seat(row: dict) -> dict[str, Any] | None:
 def _ticket_view(row: dict) -> dict[str, Any]:
     return {
         "id": row["id"],
+        "short_code": row["short_code"] or "",
         "session_id": row["session"],
         "session": f"{row['event_name']} {venue_minute(row['starts_at'])}",
         "seat": _seat(row),
@@ -156,7 +165,8 @@ async def _stored_result(
     return {**stored, "replayed": True}
 
 
-def _parse(code: str, direction: str, nonce: str | None) -> tuple[TicketClaim | None, Direction]:
+def _parse(code: str, direction: str, nonce: str | None) -> tuple[TicketClaim | None, str | None, Direction]:
+    """(the verified claim of a QR code, the digits of a typed short number, the direction)."""
     if not isinstance(code, str) or len(code) > 512:
         raise InvalidInput("Send the scanned code as text (at most 512 characters).", field="code")
     try:
@@ -165,7 +175,17 @@ def _parse(code: str, direction: str, nonce: str | None) -> tuple[TicketClaim | 
         raise InvalidInput("The direction must be in or out.", field="direction") from None
     if nonce is not None and not (1 <= len(nonce) <= 80):
         raise InvalidInput("A nonce has 1 to 80 characters.", field="nonce")
-    return keyring().verify(code), parsed_direction
+    number = normalise(code)
+    return (None if number else keyring().verify(code)), number, parsed_direction
+
+
+def typing_device(gate: GateInfo, device_id: int | None, attendant: Actor | None) -> str:
+    """Who is typing, for the rate limit: the device, else the attendant at this gate, else the gate."""
+    if device_id is not None:
+        return f"device:{device_id}"
+    if attendant is not None and attendant.user_id is not None:
+        return f"staff:{attendant.user_id}@{gate.code}"
+    return f"gate:{gate.code}"
 
 
 async def redeem(
@@ -180,20 +200,36 @@ async def redeem(
     at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Check one scanned code at a gate and record the scan. Returns the verdict dict (never raises for a
-    rejected ticket; raises InvalidInput/NotFound only for a malformed request or an unknown gate)."""
-    claim, parsed_direction = _parse(code, direction, nonce)
+    rejected ticket; raises InvalidInput/NotFound only for a malformed request or an unknown gate, and
+    TooManyRequests for a device typing more short numbers than TYPED_PER_DEVICE allows).
+
+    `code` is the QR text or the ticket's short number (11 digits, spaces and hyphens allowed): the same
+    verdicts, the same exactly-once rule."""
+    claim, number, parsed_direction = _parse(code, direction, nonce)
     gate_info = gate if isinstance(gate, GateInfo) else await gate_by_code(gate)
     if gate_info is None:
         raise NotFound("No gate with the code {code}.", field="gate", code=str(gate))
+    mistyped = number is not None and not check_digit_ok(number)
+    if number is not None:
+        await attempt(typing_device(gate_info, device_id, attendant), TYPED_ATTEMPT, TYPED_PER_DEVICE)
     scoped_nonce = f"{gate_info.code}:{nonce}" if nonce else None
     now = at or utcnow()
     async with connection() as db:
-        row = (await db.fetch(_TICKET_SQL, gate_info.id, claim.ticket_id)) if claim else []
-        row = row[0] if row and row[0]["session"] == claim.session_id else None
+        if claim is not None:
+            row = await db.fetch(_TICKET_SQL, gate_info.id, claim.ticket_id)
+            row = row[0] if row and row[0]["session"] == claim.session_id else None
+        elif number is not None and not mistyped:
+            row = await db.fetch(_TICKET_BY_NUMBER_SQL, gate_info.id, number)
+            row = row[0] if row else None
+        else:
+            row = None
         ticket = view = presence = None
         if row is None:
             unknown_gate = GateFacts(gate_info.id, gate_info.venue_id, False, frozenset(), session_id)
-            decision = decide(None, None, unknown_gate, None, now, parsed_direction, code_valid=claim is not None)
+            code_valid = claim is not None or number is not None
+            decision = decide(
+                None, None, unknown_gate, None, now, parsed_direction, code_valid=code_valid, mistyped=mistyped
+            )
         else:
             ticket, session, gate_facts = _facts(row, gate_info, session_id)
             view, presence = _ticket_view(row), _presence(row)

@@ -39,6 +39,7 @@ VOID_ORDER_STATUSES = frozenset({"refunded", "cancelled", "expired", "rejected"}
 REASONS = {
     "unreadable": "This is not a ticket code of ours. Ask for the ticket again or send the visitor to the box office.",
     "unknown": "No such ticket. Send the visitor to the box office.",
+    "mistyped": "This ticket number has a typing error (its last digit does not match). Type the 11 digits again.",
     "revoked": "This ticket was refunded, exchanged or cancelled. Send the visitor to the box office.",
     "unpaid": "This ticket is not paid. Send the visitor to the box office.",
     "scanner_session": "This ticket is for another session.",
@@ -53,6 +54,7 @@ REASONS = {
     "welcome": "Welcome.",
     "welcome_back": "Welcome back.",
     "goodbye": "Exit recorded.",
+    "typing_limit": "Too many ticket numbers typed on this device. Wait a minute, or scan the QR code.",
     "journaled": "This scan was already recorded from the gate's offline journal.",
     "nonce_reused": "This scan repeats another scan's nonce with another code or device. Nobody was admitted.",
 }
@@ -145,9 +147,13 @@ def decide(
     direction: Direction = Direction.IN,
     *,
     code_valid: bool = True,
+    mistyped: bool = False,
 ) -> Decision:
     """The verdict for one scan. `code_valid` False: the code did not verify (unreadable, forged, altered);
-    `ticket` None with a valid code: the ticket does not exist."""
+    `mistyped`: a typed short ticket number whose check digit does not match; `ticket` None with a valid code:
+    the ticket does not exist."""
+    if mistyped:
+        return _reject(Status.INVALID, "mistyped")
     if not code_valid:
         return _reject(Status.INVALID, "unreadable")
     if ticket is None or session is None:

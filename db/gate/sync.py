@@ -1,7 +1,8 @@
 """What offline scanners need, and how their journals come back (R9.2).
 
 `snapshot` gives a gate's scanner everything it may check locally: the public keys (never the private
-one), the sessions the gate admits with their admission windows, the tickets of those sessions that must
+one), the sessions the gate admits with their admission windows, the short number of each of their tickets
+(so a typed number is checked offline too), the tickets of those sessions that must
 be refused (revoked or not paid), the tickets already admitted, and where the gate admits only some
 sections of a seated session, the section of each of its issued tickets. `apply_journal` records the scans a
 scanner made while offline, with their original times: an offline admission of a ticket that was
@@ -25,6 +26,7 @@ from db.gate.tables import Admission
 from db.sales.aftersale.tables import Revocation
 from db.sales.tables import Ticket
 from db.sales.tickets.codes import keyring
+from db.sales.tickets.short_numbers import check_digit_ok, normalise
 
 SYNC_HORIZON = dt.timedelta(days=1)  # sessions whose admission closed longer ago are left out
 
@@ -93,7 +95,13 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
     )
     session_ids = [s["session.id"] for s in sessions] or [-1]
     tickets = await Ticket.select(
-        Ticket.id, Ticket.session, Ticket.status, Ticket.order.status, Ticket.seat.section
+        Ticket.id,
+        Ticket.session,
+        Ticket.status,
+        Ticket.short_code,
+        Ticket.concession,
+        Ticket.order.status,
+        Ticket.seat.section,
     ).where(Ticket.session.is_in(session_ids))
     limited = {s["session.id"] for s in sessions if s["session.seated"] and parse_sections(s["sections"])}
     ticket_sections = _ticket_sections(tickets, limited)
@@ -123,6 +131,10 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
             }
             for s in sessions
         ],
+        # typed short numbers: {number: [ticket id, session id, 1 for a concession ticket else 0]}
+        "short_codes": {
+            t["short_code"]: [t["id"], t["session"], 1 if t["concession"] else 0] for t in tickets if t["short_code"]
+        },
         "revoked": sorted(t for t, why in refused.items() if why == "revoked"),
         "unpaid": sorted(t for t, why in refused.items() if why == "unpaid"),
         "admitted": [
@@ -188,14 +200,16 @@ async def apply_journal(
     parsed = sorted((_parse_entry(e) for e in entries), key=lambda e: e[3])
     counts = {"recorded": 0, "already_recorded": 0, "conflicts": 0}
     for nonce, code, direction, at, status, reason_code in parsed:
-        claim = keyring().verify(code)
+        number = normalise(code)
+        claim = None if number else keyring().verify(code)
         ticket = None
-        if claim:
-            ticket = (
-                await Ticket.select(Ticket.id, Ticket.session, Ticket.session.reentry_allowed)
-                .where((Ticket.id == claim.ticket_id) & (Ticket.session == claim.session_id))
-                .first()
+        if claim or (number and check_digit_ok(number)):
+            found = (
+                (Ticket.short_code == number)
+                if number
+                else ((Ticket.id == claim.ticket_id) & (Ticket.session == claim.session_id))
             )
+            ticket = await Ticket.select(Ticket.id, Ticket.session, Ticket.session.reentry_allowed).where(found).first()
         result = {
             "status": status.value,
             "reason_code": reason_code,
@@ -206,7 +220,8 @@ async def apply_journal(
             # The device admitted a code that is no ticket of ours (forged, unsigned or unknown): recorded as the
             # refusal it is, with what the device showed, never as an entry.
             status = Status.INVALID
-            result |= {"status": status.value, "reason_code": "unreadable" if claim is None else "unknown"}
+            unreadable = claim is None and not number
+            result |= {"status": status.value, "reason_code": "unreadable" if unreadable else "unknown"}
             result["device_status"] = "ok"
         try:
             async with connection() as db, db.writing(transaction=True):

@@ -78,14 +78,23 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
     return {"session_id": session_id, "price_classes": out}
 
 
-async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dict]:
-    """Every seat of a seated session with its position and status (free, held or sold), in the shape of
-    templates/catalog/_seat_plan.html (pages word its label with db.core.i18n.seat_label)."""
+async def seat_plan(
+    session_id: int, now: dt.datetime | None = None, section: str | None = None, seat_ids: list[int] | None = None
+) -> list[dict]:
+    """Every seat of a seated session (or of one `section`, or those of `seat_ids`) with its position, status
+    (free, held or sold) and the name of the price class it sells in ("class_name", the name the prices use:
+    甲等), in the shape of templates/catalog/_seat_plan.html (pages word its label with db.core.i18n.seat_label)."""
     await _release_if_due(session_id, now or utcnow())
+    condition = SessionSeat.session == session_id
+    if section is not None:
+        condition &= SessionSeat.seat.section == section
+    if seat_ids is not None:
+        condition &= SessionSeat.seat.is_in(list(seat_ids) or [-1])
     rows = (
         await SessionSeat.select(
             SessionSeat.seat,
             SessionSeat.price_class,
+            SessionSeat.price_class.name,
             SessionSeat.status,
             SessionSeat.seat.section,
             SessionSeat.seat.row_label,
@@ -95,7 +104,7 @@ async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dic
             SessionSeat.seat.seat_class,
             SessionSeat.seat.obstructed,
         )
-        .where(SessionSeat.session == session_id)
+        .where(condition)
         .order_by(SessionSeat.seat)
     )
     return [
@@ -108,6 +117,7 @@ async def seat_plan(session_id: int, now: dt.datetime | None = None) -> list[dic
             "y": r["seat.y"],
             "seat_class": r["seat.seat_class"],
             "obstructed": bool(r["seat.obstructed"]),
+            "class_name": r["price_class.name"] or r["seat.seat_class"],
             "price_class_id": r["price_class"],
             "status": r["status"],
         }
@@ -191,6 +201,7 @@ async def get_order(code: str, partner_id: int | None = None, *, contact: bool =
         await Ticket.select(
             Ticket.id,
             Ticket.code,
+            Ticket.short_code,
             Ticket.status,
             Ticket.seat,
             Ticket.price_fen,
@@ -222,7 +233,7 @@ async def order_status(code: str, partner_id: int | None = None) -> dict:
 
 
 _ORDER_TICKETS_SQL = """
-SELECT t.id, t.code, t.status, t.price_fen, t.concession, pc.name AS "price_class.name", t.seat,
+SELECT t.id, t.code, t.short_code, t.status, t.price_fen, t.concession, pc.name AS "price_class.name", t.seat,
        st.section AS "seat.section", st.row_label AS "seat.row_label", st.number AS "seat.number"
 FROM ticket t JOIN sales_order o ON o.id = t."order" JOIN price_class pc ON pc.id = t.price_class
 LEFT JOIN seat st ON st.id = t.seat
@@ -232,7 +243,8 @@ ORDER BY t.id
 
 
 async def order_tickets(code: str) -> list[dict]:
-    """The order's tickets: id, QR text ("code"), status, price, price class name and seat parts, in one query
+    """The order's tickets: id, QR text ("code"), short number ("short_code"), status, price, price class name
+    and seat parts, in one query
     (written out: it answers every partner payment of an on-sale rush)."""
     return await Ticket.raw(_ORDER_TICKETS_SQL, code)
 

@@ -82,6 +82,7 @@ TICKET = Shape(
         "concession",
         "status",
         "code",
+        "short_code",  # the typeable number (db/sales/tickets/short_numbers.py)
         "issued_at",
         "policy_version",  # the refund/exchange rules in force at issue (db/sales/aftersale/policies.py)
     ),

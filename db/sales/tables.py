@@ -140,7 +140,7 @@ class PaymentRefund(Table, tablename="sales_payment_refund"):
 
 
 class Ticket(Table, tablename="ticket"):
-    """One admission. `code` is the exact, signed text of its QR code."""
+    """One admission. `code` is the exact, signed text of its QR code, `short_code` its typeable number."""
 
     order = ForeignKey(references=Order, on_delete=OnDelete.restrict, null=False, index=True)
     session = ForeignKey(references=EventSession, on_delete=OnDelete.restrict, null=False, index=True)
@@ -150,6 +150,8 @@ class Ticket(Table, tablename="ticket"):
     concession = Varchar(length=20, default="")  # '' or a concession kind: student, military, ...
     status = Varchar(length=12, default="issued", index=True)  # issued | revoked
     code = Varchar(length=200, null=True, default=None, unique=True)
+    # the short number a person types at a gate (db/sales/tickets/short_numbers.py); unique (raw index)
+    short_code = Varchar(length=11, null=True, default=None)
     issued_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
     policy_version = Integer(null=True, default=None)  # the refund/exchange rules in force at issue (aftersale)

@@ -77,12 +77,12 @@
       details.append(...detail(texts.seat, ticket.seat || texts.general_admission));
       details.append(...detail(texts.class, ticket.class));
       details.append(...detail(texts.session, ticket.session));
-      details.append(...detail(texts.ticket, `#${ticket.id}`));
+      const number = ticket.short_code || "";
+      details.append(...detail(texts.ticket, number ? `${number.slice(0, 3)} ${number.slice(3, 7)} ${number.slice(7)}` : `#${ticket.id}`));
     }
     if (verdict.first_entry) {
       details.append(...detail(texts.first_entry, `${localTime(verdict.first_entry.at)} · ${verdict.first_entry.gate}`));
     }
-    document.getElementById("verdict-status").textContent = verdict.status;
     document.getElementById("verdict-tap").textContent = texts.tap;
     overlay.hidden = false;
     showing = true;
@@ -160,7 +160,7 @@
     }, 200);
   });
   document.getElementById("gate-type").addEventListener("click", () => {
-    wedge.setAttribute("inputmode", wedge.getAttribute("inputmode") === "none" ? "text" : "none");
+    wedge.setAttribute("inputmode", wedge.getAttribute("inputmode") === "none" ? "numeric" : "none");
     wedge.focus();
   });
   wedge.focus();

@@ -164,3 +164,37 @@ async def test_keyboard_wedge_and_portrait_layout(camera, tmp_path):
     ]
     assert directions == ["in", "out"]
     assert page.foreign_requests == []
+
+
+async def test_a_typed_ticket_number_gets_the_verdict_then_the_duplicate_verdict(camera, tmp_path):
+    """Issue 15: the QR does not read (a cracked screen); the attendant taps Type and enters the 11-digit number
+    printed under it, with the spaces it is printed with."""
+    world = await open_venue()
+    ticket = await issue_ticket(world["session"])
+    await make_staff(Role.GATE, "wang")
+    video = tmp_path / "blank.y4m"
+    write_y4m(video, [(None, 2)])
+    page = await camera(video, f"/gate/scan/G-1?session={world['session']}&hold=8000")
+    await page.locator("#gate[data-camera='on']").wait_for()
+    await page.click("#gate-type")
+    assert await page.locator("#gate-code").get_attribute("inputmode") == "numeric"  # the tablet's number pad
+    number = ticket["short_code"]
+    await page.keyboard.type(f"{number[:3]} {number[3:7]} {number[7:]}\n")
+    await page.locator("#gate-verdict[data-status='ok']:not([hidden])").wait_for()
+    assert "请入场" in await page.locator("#verdict-headline").inner_text()
+    details = await page.locator("#verdict-details").inner_text()
+    assert f"{number[:3]} {number[3:7]} {number[7:]}" in details and "站票" in details
+    assert await page.locator("#gate-verdict code").count() == 0  # no raw verdict code under the verdict
+    await page.locator("#gate-verdict").click()
+    await page.locator("#gate-code").focus()
+    await page.keyboard.type(number + "\n")
+    await page.locator("#gate-verdict[data-status='already_redeemed']:not([hidden])").wait_for()
+    assert "G-1" in await page.locator("#verdict-details").inner_text()
+    await page.locator("#gate-verdict").click()
+    # one digit wrong: the check digit catches it before anyone is looked up
+    wrong = number[:4] + str((int(number[4]) + 1) % 10) + number[5:]
+    await page.locator("#gate-code").focus()
+    await page.keyboard.type(wrong + "\n")
+    await page.locator("#gate-verdict[data-status='invalid']:not([hidden])").wait_for()
+    assert "票号输入有误" in await page.locator("#verdict-reason").inner_text()
+    assert await scans_of(ticket["id"]) == ["ok", "already_redeemed"]

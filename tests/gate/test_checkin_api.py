@@ -40,6 +40,7 @@ async def test_device_redeems_and_gets_every_verdict_with_200():
         assert body["status"] == "ok" and body["attention"] is True
         assert body["ticket"] == {
             "id": ticket["id"],
+            "short_code": ticket["short_code"],
             "session_id": world["session"],
             "session": body["ticket"]["session"],
             "seat": None,

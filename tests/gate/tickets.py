@@ -10,6 +10,7 @@ from db.sales.demo import CONCESSIONS
 from db.sales.policy import save_concession_kind
 from db.sales.tables import ConcessionKind, Order, Ticket
 from db.sales.tickets.codes import keyring
+from db.sales.tickets.short_numbers import number_for
 
 _orders = 0
 
@@ -23,7 +24,7 @@ async def issue_ticket(
     section: str | None = None,
 ) -> dict:
     """One ticket of `session_id` (a free seat of `section`, or any free seat, for a seated session).
-    Returns {"id", "code", "session_id", "order_id"}."""
+    Returns {"id", "code", "short_code", "session_id", "order_id"}."""
     global _orders
     _orders += 1
     if concession and not await ConcessionKind.exists().where(ConcessionKind.code == concession):
@@ -80,8 +81,9 @@ async def issue_ticket(
         ).returning(Ticket.id)
     )[0]["id"]
     code = keyring().sign(ticket_id, session_id, concession != "")
-    await Ticket.update({Ticket.code: code}).where(Ticket.id == ticket_id)
-    return {"id": ticket_id, "code": code, "session_id": session_id, "order_id": order_id}
+    number = number_for(ticket_id)
+    await Ticket.update({Ticket.code: code, Ticket.short_code: number}).where(Ticket.id == ticket_id)
+    return {"id": ticket_id, "code": code, "short_code": number, "session_id": session_id, "order_id": order_id}
 
 
 async def open_venue(*, reentry_allowed: bool = False, gates: int = 4, sections: dict[str, str] | None = None) -> dict:

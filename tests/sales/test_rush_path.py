@@ -20,6 +20,7 @@ from db.sales.payments.operations import pay_prepaid
 from db.sales.queries import get_order
 from db.sales.tables import Order, Ticket
 from db.sales.tickets.codes import keyring
+from db.sales.tickets.short_numbers import number_for
 from tests.sales.support import BUYER, PARTNER_KEY, sales_catalog
 
 
@@ -115,6 +116,7 @@ async def test_a_partner_order_placed_and_paid_leaves_the_whole_record():
         )
         claim = keyring().verify(ticket["code"])
         assert (claim.ticket_id, claim.session_id) == (ticket["id"], ids["ga_session"])
+        assert ticket["short_code"] == number_for(ticket["id"])  # the typeable number (issue 15), on both paths
         assert ticket["issued_at"] is not None
 
     audit = await _audit(placed.code)

@@ -18,6 +18,7 @@ from db.sales.payments.operations import confirm_window_payment
 from db.sales.queries import get_order
 from db.sales.tables import SmsMessage
 from db.sales.tickets.documents import qr_png, qr_svg, ticket_pdf
+from db.sales.tickets.short_numbers import grouped
 from tests.helpers import ADMIN_ACTOR, free_port
 from tests.sales.support import BUYER, sales_catalog
 from tests.smtp import smtp_server
@@ -71,6 +72,7 @@ async def test_ticket_email_arrives_over_smtp_with_the_pdf_and_qr_texts(monkeypa
     tickets = (await get_order(code))["tickets"]
     for ticket in tickets:
         assert ticket["code"] in body
+        assert f"票号 {grouped(ticket['short_code'])}" in body  # the number to type when the QR does not read
     attachments = list(message.iter_attachments())
     assert [a.get_content_type() for a in attachments] == ["application/pdf"]
     assert attachments[0].get_content().startswith(b"%PDF")
@@ -134,6 +136,16 @@ async def test_pdf_embeds_a_cjk_font_and_each_page_carries_a_readable_qr(tmp_pat
     tickets = (await get_order(code))["tickets"]
     assert len(pages) == len(tickets) == 2
     assert [_decode(page) for page in pages] == [[t["code"]] for t in tickets]
+    # under each QR its short number, as text (issue 15)
+    source = tmp_path / "tickets.pdf"
+    text = subprocess.run(
+        ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=txtwrite", "-sOutputFile=-", str(source)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for ticket in tickets:
+        assert grouped(ticket["short_code"]) in text
 
 
 def test_qr_images_for_web_pages_decode_to_the_ticket_text():

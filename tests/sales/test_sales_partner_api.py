@@ -6,6 +6,7 @@ from __future__ import annotations
 from db.sales.channels.partners import create_partner_key
 from db.sales.tables import Order
 from db.sales.tickets.codes import keyring
+from db.sales.tickets.short_numbers import number_for
 from tests.helpers import ADMIN_ACTOR, http_client
 from tests.sales.support import AUTH, sales_catalog
 
@@ -99,6 +100,8 @@ async def test_order_pay_and_show_with_verifiable_qr_codes():
     for ticket in shown["tickets"]:
         claim = keyring().verify(ticket["qr"])
         assert claim is not None and claim.ticket_id == ticket["id"] and claim.session_id == ids["ga_session"]
+        assert ticket["short_code"] == number_for(ticket["id"])  # the contract: a string of 11 digits (issue 15)
+        assert isinstance(ticket["short_code"], str) and len(ticket["short_code"]) == 11
         assert ticket["seat"] is None and ticket["status"] == "issued"
 
 

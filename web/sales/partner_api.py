@@ -157,6 +157,7 @@ class OrderCreated(msgspec.Struct):
 class TicketOut(msgspec.Struct):
     id: int
     qr: str  # the exact text of the ticket's QR code
+    short_code: str  # the ticket's short number (11 digits, the last a check digit): typed at a gate
     seat: str | None  # "池座 3排12座" (see _partner_seat); null for general admission
     status: str
     price_class: str
@@ -196,6 +197,7 @@ async def partner_tickets(code: str) -> list[TicketOut]:
         TicketOut(
             t["id"],
             t["code"],
+            t["short_code"] or "",
             _partner_seat(t["seat.section"], t["seat.row_label"], t["seat.number"]) if t["seat"] else None,
             t["status"],
             t["price_class.name"],

@@ -20,6 +20,7 @@ from db.sales.queries import get_order
 from db.sales.status import PAID
 from db.sales.tables import Delivery, SmsMessage
 from db.sales.tickets.documents import chinese_seat_label, render_tickets_pdf, with_rules
+from db.sales.tickets.short_numbers import grouped
 
 log = logging.getLogger("ticketcenter.delivery")
 HANDOVER_KINDS = ("pickup", "mail")
@@ -54,11 +55,14 @@ def ticket_email(order: dict, sender: str) -> EmailMessage:
     message["Subject"] = f"您的电子票 {order['code']} · {order['session.event.name']}"
     message["From"] = sender
     message["To"] = order["buyer_email"]
-    codes = "\n".join(f"{chinese_seat_label(t) or t['price_class.name']}: {t['code']}" for t in order["tickets"])
+    codes = "\n".join(
+        f"{chinese_seat_label(t) or t['price_class.name']}：票号 {grouped(t['short_code'])}\n{t['code']}"
+        for t in order["tickets"]
+    )
     message.set_content(
         f"{order['buyer_name']}，您好：\n\n"
         f"订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。"
-        f"\n入场时请出示二维码。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n"
+        f"\n入场时请出示二维码；二维码无法识别时，检票员可输入票号。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n"
         + ("退换票规则：\n" + "\n".join(order["refund_rules_zh"]) + "\n\n" if order.get("refund_rules_zh") else "")
         + "票务中心"
     )

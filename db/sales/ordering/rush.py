@@ -45,6 +45,7 @@ from db.sales.rows import (
 from db.sales.status import PAID, PAYABLE, TICKET_ISSUED
 from db.sales.tables import Order
 from db.sales.tickets.codes import keyring
+from db.sales.tickets.short_numbers import number_for
 
 _BY_ORDER = {"order": "id"}  # the order's id, from the statement's first step
 
@@ -89,7 +90,7 @@ ORDER BY it.id
 
 # Each ticket's own values come as arrays (unnested into `t`, with the reserved ids); the rest are the same
 # for every ticket of the order, the after-sale rules in force for the session among them.
-_PER_TICKET = ("price_class", "seat", "price_fen", "concession", "code")
+_PER_TICKET = ("price_class", "seat", "price_fen", "concession", "code", "short_code")
 _ARRAYS = ", ".join(f"{{}}::{TICKET.cast(c)}[]" for c in _PER_TICKET)
 _POLICY = IN_FORCE_FOR_SESSION_SQL.replace("{}", "{}::int", 1)
 _TICKETS = TICKET.insert(
@@ -184,6 +185,7 @@ async def pay(actor: Actor, code: str, partner_id: int, method: str, now: dt.dat
                     if column in arrays:
                         arrays[column].append(line[item_column])
                 arrays["code"].append(ring.sign(ticket_id, order["session"], bool(line["concession"])))
+                arrays["short_code"].append(number_for(ticket_id))
         tickets = dict.fromkeys(TICKET.columns) | {"session": order["session"], "status": TICKET_ISSUED}
         tickets["issued_at"] = now
         total = order["total_fen"]

@@ -20,6 +20,7 @@ from db.core.clock import venue_minute
 from db.core.i18n import seat_label, translate
 from db.sales.aftersale.rules import describe
 from db.sales.queries import get_order
+from db.sales.tickets.short_numbers import grouped
 
 CJK_FONT_PATH = os.environ.get("TC_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 CJK_FONT = "WQYZenHei"
@@ -72,7 +73,7 @@ def render_tickets_pdf(order: dict) -> bytes:
             + (f"（优惠：{ticket['concession']}）" if ticket["concession"] else ""),
             f"座位：{chinese_seat_label(ticket) or '不设座位'}",
             f"票价：¥{ticket['price_fen'] / 100:.2f}",
-            f"订单：{order['code']}    票号：{ticket['id']}",
+            f"订单：{order['code']}",
             "状态：已作废" if ticket["status"] == "revoked" else "入场时请出示此二维码",
         ]
         for i, line in enumerate(lines):
@@ -84,6 +85,9 @@ def render_tickets_pdf(order: dict) -> bytes:
                 pdf.drawString(8 * mm, (16 - i * 3) * mm, line)
         qr = ImageReader(io.BytesIO(qr_png(ticket["code"], scale=4)))
         pdf.drawImage(qr, width - 58 * mm, height - 66 * mm, 52 * mm, 52 * mm)
+        if ticket.get("short_code"):  # under the QR: the number to type when the code does not read
+            pdf.setFont(font, 11)
+            pdf.drawCentredString(width - 32 * mm, height - 71 * mm, f"票号 {grouped(ticket['short_code'])}")
         pdf.showPage()
     pdf.save()
     return out.getvalue()

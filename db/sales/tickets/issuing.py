@@ -1,5 +1,6 @@
 """Issuing tickets after payment (R3.4 step 5): one ticket per seat or general-admission unit, each
-with its signed QR text (db/sales/tickets/codes.py). Runs inside the payment's transaction."""
+with its signed QR text (db/sales/tickets/codes.py) and its short number (short_numbers.py). Runs inside the
+payment's transaction."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from db.sales.rows import TICKET, TICKET_FROM_ITEM
 from db.sales.status import TICKET_ISSUED
 from db.sales.tables import Ticket
 from db.sales.tickets.codes import keyring
+from db.sales.tickets.short_numbers import number_for
 
 # One statement creates every ticket of the order: one row per seat line, `quantity` rows per
 # general-admission line (a recursive CTE counts the units; it works on SQLite and PostgreSQL). The columns
@@ -21,7 +23,7 @@ from db.sales.tickets.codes import keyring
 _FROM_ITEM = {column: f'it."{item_column}"' for column, item_column in TICKET_FROM_ITEM.items()}
 _TICKETS = TICKET.insert(
     source="sales_order_item it JOIN unit ON unit.n <= it.quantity",
-    linked={**_FROM_ITEM, "code": "NULL", "policy_version": IN_FORCE_FOR_SESSION_SQL},
+    linked={**_FROM_ITEM, "code": "NULL", "short_code": "NULL", "policy_version": IN_FORCE_FOR_SESSION_SQL},
 )
 _ISSUE_SQL = f"""
 WITH RECURSIVE unit(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM unit WHERE n < {MAX_TICKETS_PER_ORDER})
@@ -47,10 +49,16 @@ async def issue_tickets(order_id: int, code: str, session_id: int, now: dt.datet
         if {r["seat"] for r in sold} != seats:
             raise Conflict("A seat of this order is no longer held for it.")
     ring = keyring()
-    values = [v for r in rows for v in (r["id"], ring.sign(r["id"], session_id, bool(r["concession"])))]
-    # One statement sets every code; its text depends only on the number of tickets, so it is prepared once.
+    codes = [v for r in rows for v in (r["id"], ring.sign(r["id"], session_id, bool(r["concession"])))]
+    numbers = [v for r in rows for v in (r["id"], number_for(r["id"]))]
+    # One statement sets every code and short number; its text depends only on the number of tickets, so it is
+    # prepared once.
     cases = " ".join("WHEN {} THEN {}" for _ in rows)
     await Ticket.raw(
-        f'UPDATE ticket SET code = CASE id {cases} END WHERE "order" = {{}} AND code IS NULL', *values, order_id
+        f"UPDATE ticket SET code = CASE id {cases} END, short_code = CASE id {cases} END "
+        'WHERE "order" = {} AND code IS NULL',
+        *codes,
+        *numbers,
+        order_id,
     )
     return [r["id"] for r in rows]
