@@ -56,7 +56,7 @@ def ticket_email(order: dict, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = order["buyer_email"]
     codes = "\n".join(
-        f"{chinese_seat_label(t) or t['price_class.name']}：票号 {grouped(t['short_code'])}\n{t['code']}"
+        f"{chinese_seat_label(t) or t['price_class.name']}: {t['code']}\n（票号 {grouped(t['short_code'])}）"
         for t in order["tickets"]
     )
     message.set_content(
