@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -316,6 +317,8 @@ async def main() -> None:
             await asyncio.sleep(1.5)  # the last updates
             stop.set()
             watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching  # its connection closes: the server can stop gracefully
     finally:
         if server is not None:
             server.terminate()

@@ -421,8 +421,9 @@ async def line_counts(session_id: int) -> dict[tuple[int | None, int, str], int]
     return out
 
 
-async def shares_view(session_id: int) -> list[ShareView]:
-    """Each allocation of a session with what it was given, has free, holds and sold (the pool first)."""
+async def shares_view(session_id: int, counts: dict | None = None) -> list[ShareView]:
+    """Each allocation of a session with what it was given, has free, holds and sold (the pool first);
+    `counts`: line_counts(session_id) when the caller has them already."""
     rows = (
         await Allocation.select(
             Allocation.id,
@@ -439,7 +440,7 @@ async def shares_view(session_id: int) -> list[ShareView]:
         .order_by(Allocation.price_class)
         .order_by(Allocation.id)
     )
-    counts = await line_counts(session_id)
+    counts = await line_counts(session_id) if counts is None else counts
     return [
         ShareView(
             r["id"],

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from piccolo.query.functions.aggregate import Sum
-
 from db.catalog.tables import EventSession
 from db.core.clock import utcnow
 from db.core.errors import NotFound
@@ -19,7 +17,7 @@ from db.inventory.allocations import POOL, shares_view
 from db.inventory.tables import Allocation
 from db.sales.queries import availability
 from db.sales.status import HOLDING, PAID
-from db.sales.tables import Order, OrderItem
+from db.sales.tables import Order
 
 _MARK_SQL = """
 SELECT (SELECT max(id) FROM sales_order_event) AS events, (SELECT max(id) FROM stock_allocation_entry) AS entries,
@@ -89,40 +87,33 @@ class SessionMonitor:
     classes: list[ClassRow]
 
 
-async def _sold_since(session_id: int, since: dt.datetime) -> dict[tuple, int]:
-    """Tickets paid since `since`, per (price class, allocation, order channel)."""
-    rows = (
-        await OrderItem.select(
-            OrderItem.price_class, OrderItem.allocation, OrderItem.order.channel, Sum(OrderItem.quantity, alias="n")
-        )
-        .where(
-            (OrderItem.order.session == session_id)
-            & (OrderItem.order.status == PAID)
-            & (OrderItem.order.paid_at >= since)
-        )
-        .group_by(OrderItem.price_class, OrderItem.allocation, OrderItem.order.channel)
-    )
-    return {(r["price_class"], r["allocation"], r["order.channel"]): r["n"] or 0 for r in rows}
+# Every count the monitor needs from the order lines, in one pass: held and sold, and sold in the last hour and day,
+# per price class, allocation and order channel.
+_LINES_SQL = """
+SELECT it.price_class, it.allocation, o.channel,
+       SUM(CASE WHEN o.status IN ({holding}) THEN it.quantity ELSE 0 END) AS held,
+       SUM(CASE WHEN o.status = '{paid}' THEN it.quantity ELSE 0 END) AS sold,
+       SUM(CASE WHEN o.status = '{paid}' AND o.paid_at >= {{}} THEN it.quantity ELSE 0 END) AS hour,
+       SUM(CASE WHEN o.status = '{paid}' AND o.paid_at >= {{}} THEN it.quantity ELSE 0 END) AS day
+FROM sales_order_item it JOIN sales_order o ON o.id = it."order"
+WHERE o.session = {{}} AND o.status IN ({holding}, '{paid}')
+GROUP BY it.price_class, it.allocation, o.channel
+""".format(holding=", ".join(f"'{s}'" for s in HOLDING), paid=PAID)
 
 
-async def _held_sold(session_id: int) -> dict[tuple, int]:
-    """Tickets held and sold per (price class, allocation, order channel, 'held' | 'sold')."""
-    rows = (
-        await OrderItem.select(
-            OrderItem.price_class,
-            OrderItem.allocation,
-            OrderItem.order.channel,
-            OrderItem.order.status,
-            Sum(OrderItem.quantity, alias="n"),
-        )
-        .where((OrderItem.order.session == session_id) & OrderItem.order.status.is_in([*HOLDING, PAID]))
-        .group_by(OrderItem.price_class, OrderItem.allocation, OrderItem.order.channel, OrderItem.order.status)
-    )
-    out: dict[tuple, int] = {}
+async def _line_counts(session_id: int, now: dt.datetime) -> tuple[dict, dict, dict]:
+    """(held and sold keyed (class, allocation, channel, state), sold last hour, sold last day keyed (class,
+    allocation, channel))."""
+    rows = await Order.raw(_LINES_SQL, now - dt.timedelta(hours=1), now - dt.timedelta(days=1), session_id)
+    held_sold: dict[tuple, int] = {}
+    hour: dict[tuple, int] = {}
+    day: dict[tuple, int] = {}
     for r in rows:
-        key = (r["price_class"], r["allocation"], r["order.channel"], "sold" if r["order.status"] == PAID else "held")
-        out[key] = out.get(key, 0) + (r["n"] or 0)
-    return out
+        key = (r["price_class"], r["allocation"], r["channel"])
+        held_sold[(*key, "held")] = int(r["held"] or 0)
+        held_sold[(*key, "sold")] = int(r["sold"] or 0)
+        hour[key], day[key] = int(r["hour"] or 0), int(r["day"] or 0)
+    return held_sold, hour, day
 
 
 _ANY = object()
@@ -155,10 +146,11 @@ async def session_monitor(session_id: int, now: dt.datetime | None = None) -> Se
     if session is None:
         raise NotFound("No such session.")
     counts = await availability(session_id, now)  # releases expired holds first
-    shares = await shares_view(session_id)
-    held_sold = await _held_sold(session_id)
-    hour = await _sold_since(session_id, now - dt.timedelta(hours=1))
-    day = await _sold_since(session_id, now - dt.timedelta(days=1))
+    held_sold, hour, day = await _line_counts(session_id, now)
+    per_share: dict[tuple, int] = {}
+    for (price_class, allocation, _channel, state), n in held_sold.items():
+        per_share[(allocation, price_class, state)] = per_share.get((allocation, price_class, state), 0) + n
+    shares = await shares_view(session_id, per_share)
     classes = []
     for c in counts["price_classes"]:
         pc = c["id"]
