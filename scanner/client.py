@@ -177,7 +177,7 @@ class GateClient:
         at = utcnow()
         delta = await self._call(revocations(self.gate, self.cache.revocation_seq), self.background_timeout)
         self.cache.add_revocations(delta, at)
-        if delta["revoked"]:
+        if delta["revoked"] or delta.get("restored"):
             self.cache.save(self.cache_path)
 
     async def _upload(self) -> None:

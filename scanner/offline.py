@@ -93,6 +93,7 @@ class OfflineCache:
     def add_revocations(self, delta: dict[str, Any], at: dt.datetime) -> None:
         """Merge a revocation delta (db.gate.sync.revocations) received at `at`."""
         self.revoked |= set(delta["revoked"])
+        self.revoked -= set(delta.get("restored", ()))  # a declined refund: the ticket is valid again
         self.unpaid -= set(delta["revoked"])
         self.data["revoked"] = sorted(self.revoked)
         self.data["unpaid"] = sorted(self.unpaid)

@@ -62,10 +62,11 @@ async def _revocation_seq() -> int:
 
 async def revocations(gate: GateInfo, since: int) -> dict[str, Any]:
     """The tickets revoked after number `since` in the numbered revocation log, of the sessions this gate
-    admits: {"since", "upto", "revoked": [ticket ids]}. A scanner asks with the `upto` of its last answer (or
-    its snapshot's `revocation_seq`) on every sync, so a refund reaches it within one sync."""
+    admits: {"since", "upto", "revoked": [ticket ids], "restored": [ticket ids]}. A scanner asks with the `upto`
+    of its last answer (or its snapshot's `revocation_seq`) on every sync, so a refund reaches it within one
+    sync. `restored`: tickets valid again (a declined refund); a ticket's last entry in the range decides."""
     rows = (
-        await Revocation.select(Revocation.id, Revocation.ticket)
+        await Revocation.select(Revocation.id, Revocation.ticket, Revocation.restored)
         .where(
             (Revocation.id > since)
             & Revocation.session.is_in(SessionGate.select(SessionGate.session).where(SessionGate.gate == gate.id))
@@ -73,7 +74,13 @@ async def revocations(gate: GateInfo, since: int) -> dict[str, Any]:
         .order_by(Revocation.id)
     )
     upto = max([since, await _revocation_seq()])
-    return {"since": since, "upto": upto, "revoked": sorted({r["ticket"] for r in rows})}
+    last = {r["ticket"]: r["restored"] for r in rows}  # in log order: the last entry per ticket wins
+    return {
+        "since": since,
+        "upto": upto,
+        "revoked": sorted(t for t, restored in last.items() if not restored),
+        "restored": sorted(t for t, restored in last.items() if restored),
+    }
 
 
 async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, Any]:

@@ -38,7 +38,7 @@ async def test_the_sync_delta_numbers_revocations_and_the_scanner_refuses_a_refu
     async with http_client() as http:
         auth = {"Authorization": f"Bearer {token}"}
         delta = (await http.get("/api/v1/checkin/sync", params={"since": seq}, headers=auth)).json()
-        assert delta == {"since": seq, "upto": seq + 1, "revoked": [tickets[0]["id"]]}
+        assert delta == {"since": seq, "upto": seq + 1, "revoked": [tickets[0]["id"]], "restored": []}
         assert (await http.get("/api/v1/checkin/sync", params={"since": seq + 1}, headers=auth)).json()["revoked"] == []
         assert (await http.get("/api/v1/checkin/sync", params={"since": "x"}, headers=auth)).status_code in (400, 422)
         full = (await http.get("/api/v1/checkin/sync", headers=auth)).json()

@@ -1,5 +1,6 @@
 """Refund approvals and the manual queue (R5.3): refunds above the policy's threshold wait for a supervisor
-(REFUND_APPROVE; never the one who asked); approved window refunds and failed provider refunds are paid out
+(REFUND_APPROVE; never the one who asked), who approves or declines them with a reason (the tickets are then
+valid again); approved window refunds and failed provider refunds are paid out
 by hand at the window with the reference of what was done (SALES_REFUND)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from db.core.errors import DomainError
-from db.sales.aftersale.refunds import APPROVED, FAILED, REQUESTED, approve_refund, pay_out, queue
+from db.sales.aftersale.refunds import APPROVED, FAILED, REQUESTED, approve_refund, decline_refund, pay_out, queue
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.forms import Form, failure, field_text
@@ -45,6 +46,18 @@ async def approve(request: Request, refund_id: FromPath[int], data: Form) -> Tem
     return await _page(request, message=gettext("Refund {number} approved.", number=done.number))
 
 
+@post("/aftersale/refunds/{refund_id:int}/decline", guards=[requires(Permission.REFUND_APPROVE)])
+async def decline(request: Request, refund_id: FromPath[int], data: Form) -> Template:
+    """Decline a refund awaiting approval with a reason: its tickets are valid again, at every gate."""
+    try:
+        done = await decline_refund(request.user.actor, refund_id, reason=field_text(data, "reason"))
+    except DomainError as exc:
+        return await _page(request, exc.status_code, **failure(exc))
+    return await _page(
+        request, message=gettext("Refund {number} declined; its tickets are valid again.", number=done.number)
+    )
+
+
 @post("/aftersale/refunds/{refund_id:int}/pay-out", guards=[requires(Permission.SALES_REFUND)])
 async def paid_out(request: Request, refund_id: FromPath[int], data: Form) -> Template:
     try:
@@ -54,4 +67,4 @@ async def paid_out(request: Request, refund_id: FromPath[int], data: Form) -> Te
     return await _page(request, message=gettext("Refund {number} paid out.", number=done.number))
 
 
-ROUTES = [approvals_page, approve, paid_out]
+ROUTES = [approvals_page, approve, decline, paid_out]

@@ -159,7 +159,7 @@ async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[
 async def sync(request: Request, since: FromQuery[str | None] = None) -> dict[str, Any]:
     """The device's gate's offline cache: public keys, sessions, refused and admitted tickets, and
     `revocation_seq`. With `since=N` (a `revocation_seq` or an earlier `upto`): only the revocations after N,
-    {"since", "upto", "revoked"}; ask with it on every sync between full snapshots."""
+    {"since", "upto", "revoked", "restored"}; ask with it on every sync between full snapshots."""
     device = await _require_device(request)
     if since is not None:
         return await revocations(device.gate, whole_number(since, field="since", maximum=2**31 - 1))

@@ -59,8 +59,15 @@ REQUESTED = "requested"
 APPROVED = "approved"
 DONE = "done"
 FAILED = "failed"
-STATUSES = (REQUESTED, APPROVED, DONE, FAILED)
-STATUS_LABELS = {REQUESTED: "Awaiting approval", APPROVED: "Approved", DONE: "Refunded", FAILED: "Failed"}
+DECLINED = "declined"
+STATUSES = (REQUESTED, APPROVED, DONE, FAILED, DECLINED)
+STATUS_LABELS = {
+    REQUESTED: "Awaiting approval",
+    APPROVED: "Approved",
+    DONE: "Refunded",
+    FAILED: "Failed",
+    DECLINED: "Declined",
+}
 # How the money goes back, by the order's payment method (the original means).
 IMMEDIATE_METHODS = ("cash", "partner")  # moved in the refund's own transaction
 REFERENCE_METHODS = ("card", "mobile")  # moved when the seller records the reversal's reference
@@ -307,17 +314,17 @@ async def _by_key(partner_id: int, key: str, code: str) -> RefundResult | None:
     return _result(row, ids, code)
 
 
-async def _give_back_stock(rows: list[dict], order: _OrderFacts) -> None:
+async def _give_back_stock(rows: list[dict], order_id: int) -> None:
     """The refunded tickets' seats and quota go back on sale, into the allocations their lines drew from."""
     tickets = await Ticket.select(Ticket.seat, Ticket.price_class).where(Ticket.id.is_in([x["id"] for x in rows]))
     seats = [t["seat"] for t in tickets if t["seat"] is not None]
     if seats:
-        session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
+        session = (await Order.select(Order.session).where(Order.id == order_id).first())["session"]
         await SessionSeat.update(
             {SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}
         ).where((SessionSeat.session == session) & SessionSeat.seat.is_in(seats) & (SessionSeat.status == "sold"))
     lines = await OrderItem.select(OrderItem.price_class, OrderItem.seat, OrderItem.allocation).where(
-        OrderItem.order == order.id
+        OrderItem.order == order_id
     )
     by_seat = {line["seat"]: line["allocation"] for line in lines if line["seat"] is not None}
     by_class = {line["price_class"]: line["allocation"] for line in lines if line["seat"] is None}
@@ -334,10 +341,11 @@ async def _give_back_stock(rows: list[dict], order: _OrderFacts) -> None:
     )
 
 
-async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime) -> None:
+async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime, *, give_back: bool = True) -> None:
     """Revoke the tickets' codes (a ticket already revoked refuses: RefundRefused), refuse a ticket admitted
-    meanwhile, log the revocations for offline gates and give the seats or quota back. Inside the caller's
-    write transaction (a refund or an exchange)."""
+    meanwhile, log the revocations for offline gates and give the seats or quota back (`give_back` False: a
+    refund awaiting approval keeps them until it is approved, so that a declined one gets its tickets back).
+    Inside the caller's write transaction (a refund or an exchange)."""
     ids = [r["id"] for r in chosen]
     revoked = (
         await Ticket.update({Ticket.status: TICKET_REVOKED, Ticket.revoked_at: now})
@@ -351,7 +359,8 @@ async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime)
         raise RefundRefused(ALREADY_USED)
     session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
     await Revocation.insert(*(Revocation(ticket=t, session=session, at=now) for t in ids))
-    await _give_back_stock(chosen, order)
+    if give_back:
+        await _give_back_stock(chosen, order.id)
 
 
 def _movements(method: str, q: Quote, reference: str, note: str) -> list[ledger.Movement]:
@@ -417,9 +426,10 @@ async def _request(actor, code, ticket_ids, channel, proof, id_number, reference
         raise RefundRefused(q.reason)
     method = _method(order)
     ids = [r["id"] for r in chosen]
-    await void_tickets(order, chosen, now)  # void first: the codes are revoked before any money moves
     version = await policies.get_version(q.policy_version) if q.policy_version else None
     needs_approval = bool(version and version.rules.needs_approval(q.refund_fen)) and not waived
+    # Void first: the codes are revoked before any money moves; awaiting approval, the seats stay the buyer's.
+    await void_tickets(order, chosen, now, give_back=not needs_approval)
     status = REQUESTED if needs_approval else APPROVED
     settle = status == APPROVED and (method in IMMEDIATE_METHODS or (method in REFERENCE_METHODS and bool(reference)))
     if method == "cash" and channel == "bulk":
@@ -555,6 +565,7 @@ async def approve_refund(
         )
         if not won:
             raise Conflict("This refund is not awaiting approval (it is {status}).", status=row["status"])
+        await _give_back_stock([{"id": t} for t in await _ticket_ids(refund_id)], row["order"])
         if settle:
             await ledger.post(
                 actor,
@@ -575,6 +586,66 @@ async def approve_refund(
             after={"refund": row["number"], "settled": bool(settle)},
         )
     return _result({**row, "status": DONE if settle else APPROVED}, await _ticket_ids(refund_id), row["order.code"])
+
+
+async def decline_refund(actor: Actor, refund_id: int, *, reason: str, now: dt.datetime | None = None) -> RefundResult:
+    """A supervisor declines a refund awaiting approval, with a reason (never the one who asked for it). Its
+    tickets were void since the request but their seats and quota were kept (void_tickets give_back=False), so
+    they are made valid again: status issued, a `restored` entry in the numbered revocation log (offline gates
+    merge it on their next sync), the order paid again if the request had made it refunded, and they leave
+    the refund (which keeps its breakdown). No money had moved."""
+    now = now or utcnow()
+    if not role_allows(actor.role, Permission.REFUND_APPROVE):
+        raise PermissionDenied("Only a supervisor approves refunds.")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the refund is declined.", field="reason")
+    async with queued_write(Order._meta.db):
+        row = await _refund_row(refund_id)
+        if row["requested_by_id"] is not None and row["requested_by_id"] == actor.user_id:
+            raise PermissionDenied("You asked for this refund: another supervisor decides it.")
+        won = (
+            await Refund.update(
+                {
+                    Refund.status: DECLINED,
+                    Refund.approved_by_id: actor.user_id,
+                    Refund.approved_by_name: actor.name,
+                    Refund.approved_at: now,
+                    Refund.decline_reason: reason[:500],
+                }
+            )
+            .where((Refund.id == refund_id) & (Refund.status == REQUESTED))
+            .returning(Refund.id)
+        )
+        if not won:
+            raise Conflict("This refund is not awaiting approval (it is {status}).", status=row["status"])
+        ids = await _ticket_ids(refund_id)
+        restored = (
+            await Ticket.update({Ticket.status: TICKET_ISSUED, Ticket.revoked_at: None})
+            .where(Ticket.id.is_in(ids) & (Ticket.status == TICKET_REVOKED))
+            .returning(Ticket.id, Ticket.session)
+        )
+        if len(restored) != len(ids):  # cannot happen while the refund holds them; refuse rather than guess
+            raise Conflict("A ticket of this refund changed meanwhile; handle it by hand.")
+        await Revocation.insert(
+            *(Revocation(ticket=t["id"], session=t["session"], at=now, restored=True) for t in restored)
+        )
+        # The tickets leave the refund (one refund per ticket: a later refund of them must be possible); the
+        # refund keeps its per-ticket breakdown and the audit entry names them.
+        await RefundTicket.delete().where(RefundTicket.refund == refund_id)
+        note = f"{row['number']} declined: {reason[:200]}"
+        if not await transition(row["order"], [REFUNDED], PAID, actor, now, note):
+            await add_event(row["order"], PAID, actor, now, note)
+        await record(
+            actor,
+            "refund.decline",
+            "order",
+            row["order.code"],
+            summary=note,
+            before={"refund": row["number"], "status": REQUESTED},
+            after={"refund": row["number"], "status": DECLINED, "reason": reason[:500], "tickets_restored": ids},
+        )
+    return _result({**row, "status": DECLINED}, ids, row["order.code"])
 
 
 async def pay_out(actor: Actor, refund_id: int, *, reference: str = "", now: dt.datetime | None = None) -> RefundResult:

@@ -4,7 +4,7 @@ A policy version is never changed: an edit adds a version (who, when, why). A ti
 in force when it was issued (Ticket.policy_version). A ticket is refunded at most once: refund_ticket's
 ticket column is unique."""
 
-from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -28,11 +28,12 @@ class AftersalePolicy(Table, tablename="aftersale_policy"):
 
 
 class Refund(Table, tablename="aftersale_refund"):
-    """A refund of some tickets of an order: requested -> approved -> done | failed (then handled by hand)."""
+    """A refund of some tickets of an order: requested -> approved -> done | failed (then handled by hand);
+    requested -> declined (the approver's reason; the tickets are valid again)."""
 
     number = Varchar(length=24, unique=True)  # RF..., sent to the provider: a retry refunds once
     order = ForeignKey(references=Order, on_delete=OnDelete.restrict, null=False, index=True)
-    status = Varchar(length=12, index=True)  # requested | approved | done | failed
+    status = Varchar(length=12, index=True)  # requested | approved | done | failed | declined
     cause = Varchar(length=20, default="request")  # request | cancelled | event_change
     method = Varchar(length=20)  # how the money goes back: cash | card | mobile | partner | sandbox
     price_fen = Integer()
@@ -54,6 +55,7 @@ class Refund(Table, tablename="aftersale_refund"):
     reference = Varchar(length=64, default="")  # the card/mobile reversal's or the provider's reference
     done_at = Timestamptz(null=True, default=None)
     failure = Text(default="")
+    decline_reason = Text(default="")  # declined (the approver's reason): the tickets were restored
 
 
 class Revocation(Table, tablename="ticket_revocation"):
@@ -63,6 +65,7 @@ class Revocation(Table, tablename="ticket_revocation"):
     ticket = ForeignKey(references=Ticket, on_delete=OnDelete.restrict, null=False, index=True)
     session = Integer(index=True)
     at = Timestamptz()
+    restored = Boolean(default=False)  # True: the ticket was made valid again (a declined refund)
 
 
 class RefundTicket(Table, tablename="aftersale_refund_ticket"):
