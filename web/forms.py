@@ -31,6 +31,7 @@ Form = URLEncodedBody[dict[str, Any]]
 MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL `serial`/`integer`)
 MAX_DIGITS = 12
 _WHOLE = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
+_NEGATIVE = re.compile(rf"[-\u2212\uff0d][0-9]{{1,{MAX_DIGITS}}}")  # -3, −3 (minus sign), －3 (full width)
 
 # JSON body fields: the same bounds, checked by msgspec while decoding (and documented in the OpenAPI schema).
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
@@ -59,6 +60,8 @@ def whole_number(value: Any, *, field: str, maximum: int, minimum: int = 0) -> i
         number = value
     else:
         text = value.strip() if isinstance(value, str) else ""
+        if _NEGATIVE.fullmatch(text):  # "-3": say what the number must be, not that it is no number (issue 15)
+            raise InvalidInput("The number must be at least {min}.", field=field, min=minimum)
         if not _WHOLE.fullmatch(text):
             shown = text if len(text) <= 20 else f"{text[:20]}…"
             raise InvalidInput("{value} is not a whole number.", field=field, value=shown)

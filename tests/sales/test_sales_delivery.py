@@ -85,9 +85,13 @@ async def test_email_failures_are_recorded_and_unpaid_orders_are_not_delivered(m
     code = await _paid_order(ids)
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SMTP_PORT", str(free_port()))  # nothing listens there
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         await send_ticket_email(ADMIN_ACTOR, code)
-    assert [(d["kind"], d["status"]) for d in (await get_order(code))["deliveries"]] == [("email", "failed")]
+    # the seller reads what happened and what to do, not "ConnectionRefusedError" (issue 15)
+    assert refused.value.message.startswith("The mail server did not answer") and "Error" not in refused.value.message
+    deliveries = (await get_order(code))["deliveries"]
+    assert [(d["kind"], d["status"]) for d in deliveries] == [("email", "failed")]
+    assert deliveries[0]["note"] == refused.value.message
     unpaid = await create_order(
         ADMIN_ACTOR,
         session_id=ids["ga_session"],

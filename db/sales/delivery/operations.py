@@ -90,9 +90,18 @@ async def send_ticket_email(actor: Actor, code: str) -> None:
         await asyncio.to_thread(_send, message)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("ticket e-mail for order %s failed: %s", code, type(exc).__name__)
-        await _log_delivery(actor, order, "email", "failed", type(exc).__name__)
-        raise Conflict("The e-mail could not be sent. Check the address or try again later.") from None
+        refused = isinstance(exc, smtplib.SMTPRecipientsRefused)
+        await _log_delivery(actor, order, "email", "failed", EMAIL_REFUSED if refused else EMAIL_UNREACHABLE)
+        raise Conflict(EMAIL_REFUSED if refused else EMAIL_UNREACHABLE) from None
     await _log_delivery(actor, order, "email", "sent")
+
+
+# What the seller reads when an e-mail fails (the delivery's note and the page's message), never the exception's name.
+EMAIL_UNREACHABLE = (
+    "The mail server did not answer, so the e-mail was not sent. Try again in a few minutes, "
+    "or send the SMS link or print the tickets."
+)
+EMAIL_REFUSED = "The mail server refused the buyer's address. Check the address with the buyer, or print the tickets."
 
 
 class SmsProvider(Protocol):
