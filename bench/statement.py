@@ -113,6 +113,7 @@ async def fill(orders: int) -> dict:
             "o.partner, '', 'bench', '' FROM sales_order o WHERE o.session = {}",
             session,
         ).run()
+    await Order.raw("ANALYZE").run()  # PostgreSQL planned the refunds' ticket lookups as scans without it
     refund_fen, fee_fen = PRICE - 3800, 3800
     later = "o.paid_at + interval '1 hour'" if postgres else "datetime(o.paid_at, '+1 hour') || '+00:00'"
     await Order.raw(
