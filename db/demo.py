@@ -22,6 +22,7 @@ PARTS = [
     "db.inventory.demo",
     "db.finance.demo",
     "db.sessionchange.demo",
+    "db.reports.demo",
 ]
 
 

@@ -12,7 +12,9 @@ next turn.
 - forget rate-limit attempts older than db.core.throttle.KEEP_ATTEMPTS, every hour.
 - carry out approved session changes, cancellations and postponements (db/sessionchange/job.py), checked
   every second; a change is leased by one worker, and a killed server's lease runs out for another.
-- flag the window shifts still not closed since before today (db/finance/shifts.py), every 10 minutes."""
+- flag the window shifts still not closed since before today (db/finance/shifts.py), every 10 minutes.
+- send the scheduled reports that are due (db/reports/schedules.py), checked every minute; each run is claimed
+  by its schedule's row, so one worker sends it. Forget report export files after a day, every hour."""
 
 from __future__ import annotations
 
@@ -31,8 +33,11 @@ from db.finance.shifts import flag_unclosed
 from db.inventory.alerts import check_sessions_on_sale
 from db.ops import backup, schedule
 from db.privacy import retention
+from db.reports import exports as report_exports
+from db.reports import schedules as report_schedules
 from db.sales.ordering.orders import release_expired_holds
 from db.sessionchange import job as session_change_job
+from web.labels import ALL as LABELS
 
 BACKUP_JOB = "backup"
 RETENTION_JOB = "retention"
@@ -97,6 +102,10 @@ async def _retention_if_due() -> None:
             await schedule.finish(RETENTION_JOB, outcome)
 
 
+async def _scheduled_reports() -> list[str]:
+    return await report_schedules.run_due(LABELS)
+
+
 JOBS = [
     Job("released expired holds", 30, release_expired_holds),
     Job("sealed audit entries", 5, chain.seal),
@@ -106,6 +115,8 @@ JOBS = [
     Job("raised stock alerts", 10, check_sessions_on_sale),
     Job("session change orders done", 1, session_change_job.run_due),
     Job("flagged unclosed shifts", 600, flag_unclosed),
+    Job("sent scheduled reports", 60, _scheduled_reports),
+    Job("forgot old report exports", 3600, report_exports.forget_old),
 ]
 _tasks: set[asyncio.Task] = set()
 

@@ -4,13 +4,15 @@ shared translation test collects literals; these are data), and each report has 
 from __future__ import annotations
 
 from db.reports.catalog import GROUPS, REPORTS
+from db.reports.risk import RULES
 from db.staff.permissions import Permission, Role, role_allows
 from tests.test_translations import translated
+from web.reports.schedules import WEEKDAYS
 
 
-def test_every_report_title_note_and_column_is_translated():
+def test_every_report_title_note_column_rule_and_weekday_is_translated():
     have = translated()
-    wanted = {*GROUPS.values()}
+    wanted = {*GROUPS.values(), *(r.title for r in RULES.values()), *WEEKDAYS}
     for report in REPORTS.values():
         wanted |= {report.title, *(c.label for c in report.columns)} | ({report.note} if report.note else set())
     missing = sorted(m for m in wanted if m not in have)

@@ -2,9 +2,9 @@
 reports, and the risk alerts. Queries live in db.reports; handlers stay thin."""
 
 from db.staff.permissions import Permission
-from web.reports import exports, pages
+from web.reports import alerts, exports, pages, schedules
 
-ROUTES = [*pages.ROUTES, *exports.ROUTES]
+ROUTES = [*pages.ROUTES, *exports.ROUTES, *schedules.ROUTES, *alerts.ROUTES]
 
 NAV = [
     (Permission.REPORTS_VIEW, "/reports", "Reports"),
