@@ -175,6 +175,7 @@ async def time_reports() -> dict:
     from piccolo.engine.finder import engine_finder
 
     from db.core.engine import close_engine
+    from db.reports import sales, summary
     from db.reports.catalog import REPORTS
     from db.reports.filters import parse, today
 
@@ -186,6 +187,18 @@ async def time_reports() -> dict:
         }
     )
     figures = {}
+    started = time.perf_counter()
+    rows = await sales.by_dimension(filters, "day_channel_event")
+    figures["sales/day_channel_event, no summary yet (every entry live)"] = {
+        "seconds": round(time.perf_counter() - started, 3),
+        "rows": len(rows),
+    }
+    started = time.perf_counter()
+    summed = await summary.refresh(lag=dt.timedelta(0))
+    figures["summary refresh (the 30-second job), all entries at once"] = {
+        "seconds": round(time.perf_counter() - started, 3),
+        "entries": summed,
+    }
     for key, report in REPORTS.items():
         if report.streamed is not None:
             continue

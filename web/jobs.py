@@ -14,7 +14,10 @@ next turn.
   every second; a change is leased by one worker, and a killed server's lease runs out for another.
 - flag the window shifts still not closed since before today (db/finance/shifts.py), every 10 minutes.
 - send the scheduled reports that are due (db/reports/schedules.py), checked every minute; each run is claimed
-  by its schedule's row, so one worker sends it. Forget report export files after a day, every hour."""
+  by its schedule's row, so one worker sends it. Forget report export files after a day, every hour.
+- check the risk rules (db/reports/risk.py) every 30 s: an alert is raised once (its unique key), whichever
+  worker finds it. Sum new ledger entries into the sales summary (db/reports/summary.py) every 30 s and
+  recount it every hour."""
 
 from __future__ import annotations
 
@@ -34,7 +37,9 @@ from db.inventory.alerts import check_sessions_on_sale
 from db.ops import backup, schedule
 from db.privacy import retention
 from db.reports import exports as report_exports
+from db.reports import risk as report_risk
 from db.reports import schedules as report_schedules
+from db.reports import summary as sales_summary
 from db.sales.ordering.orders import release_expired_holds
 from db.sessionchange import job as session_change_job
 from web.labels import ALL as LABELS
@@ -117,6 +122,9 @@ JOBS = [
     Job("flagged unclosed shifts", 600, flag_unclosed),
     Job("sent scheduled reports", 60, _scheduled_reports),
     Job("forgot old report exports", 3600, report_exports.forget_old),
+    Job("raised risk alerts", 30, report_risk.evaluate),
+    Job("summed ledger entries for the sales reports", 30, sales_summary.refresh),
+    Job("checked the sales summary", 3600, sales_summary.check),
 ]
 _tasks: set[asyncio.Task] = set()
 

@@ -29,12 +29,17 @@ async def stock(filters: Filters) -> list[dict]:
         *args,
     )
     args = []
+    inner = where(filters, "s.starts_at", args, channel=False)  # the placeholders in text order: inner first
     conditions = where(filters, "s.starts_at", args, channel=False)
     quota = await select(
         f"SELECT s.id AS session_id, e.name AS event, {local_minute('s.starts_at')} AS session, "
         "pc.name AS price_class, pc.capacity AS capacity, pc.available AS free, "
-        "(SELECT COUNT(*) FROM ticket t WHERE t.price_class = pc.id AND t.status = 'issued') AS sold "
+        "COALESCE(sold.n, 0) AS sold "
         "FROM price_class pc JOIN event_session s ON s.id = pc.session JOIN event e ON e.id = s.event "
+        "LEFT JOIN (SELECT t.price_class AS price_class, COUNT(*) AS n FROM ticket t "
+        "JOIN event_session s ON s.id = t.session "
+        f"WHERE t.status = 'issued' AND NOT s.seated AND {inner} GROUP BY t.price_class) sold "
+        "ON sold.price_class = pc.id "
         f"WHERE NOT s.seated AND {conditions}",
         *args,
     )

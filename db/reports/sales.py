@@ -9,6 +9,9 @@ fees kept + exchange price differences, which is what the money entries (payment
 By order date, an amount falls on the day of its entry (a refund on the day it was paid back); by event date,
 on the day its session plays.
 
+The ledger-based reports read the ledger's summary (db/reports/summary.py) with the entries not summed yet
+added live: the same numbers as summing the ledger, over a few thousand rows.
+
 The price-class report reads tickets and refunded tickets instead (the ledger is per order, not per ticket):
 the same gross, refunded and fees for the same orders, without exchange differences."""
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db.reports import summary
 from db.reports.filters import EVENT_DATE, Filters
 from db.reports.sql import local_day, local_minute, select, where
 
@@ -29,13 +33,7 @@ class Dimension:
 
 
 def _day(filters: Filters) -> str:
-    return local_day("s.starts_at" if filters.basis == EVENT_DATE else "l.at")
-
-
-METHOD_SQL = (
-    'COALESCE((SELECT MIN(pm.method) FROM finance_ledger pm WHERE pm."order" = l."order" AND pm.kind = \'payment\'),'
-    " '')"
-)
+    return local_day("s.starts_at") if filters.basis == EVENT_DATE else "f.day"
 
 
 def dimensions(filters: Filters) -> dict[str, Dimension]:
@@ -46,52 +44,63 @@ def dimensions(filters: Filters) -> dict[str, Dimension]:
         "session": Dimension(
             "session", "by session", (("event", "e.name"), ("session", local_minute("s.starts_at"))), ("s.id",)
         ),
-        "channel": Dimension("channel", "by channel", (("channel", "o.channel"),)),
-        "outlet": Dimension(
-            "outlet", "by outlet or partner", (("outlet", "COALESCE(p.name, NULLIF(o.outlet, ''), '')"),)
-        ),
-        "seller": Dimension("seller", "by seller", (("seller", "COALESCE(su.display_name, l.actor_name, '')"),)),
-        "method": Dimension("method", "by payment method", (("method", METHOD_SQL),)),
+        "channel": Dimension("channel", "by channel", (("channel", "f.channel"),)),
+        "outlet": Dimension("outlet", "by outlet or partner", (("outlet", "f.outlet"),)),
+        "seller": Dimension("seller", "by seller", (("seller", "f.seller"),)),
+        "method": Dimension("method", "by payment method", (("method", "f.method"),)),
         "day_channel_event": Dimension(
             "day_channel_event",
             "by day, channel and event",
-            (("day", day), ("channel", "o.channel"), ("event", "e.name")),
+            (("day", day), ("channel", "f.channel"), ("event", "e.name")),
             ("e.id",),
         ),
     }
 
 
 AMOUNTS = (
-    "SUM(CASE WHEN l.kind = 'sale' AND l.amount_fen > 0 THEN 1 ELSE 0 END) AS orders, "
-    "SUM(CASE WHEN l.kind = 'sale' AND l.amount_fen > 0 THEN l.amount_fen ELSE 0 END) AS gross, "
-    "SUM(CASE WHEN l.kind = 'sale' AND l.amount_fen < 0 THEN -l.amount_fen ELSE 0 END) AS refunded, "
-    "SUM(CASE WHEN l.kind = 'fee_kept' THEN l.amount_fen ELSE 0 END) AS fees_kept, "
-    "SUM(l.amount_fen) AS net"
+    "SUM(f.orders) AS orders, SUM(f.gross) AS gross, SUM(f.refunded) AS refunded, "
+    "SUM(f.fees_kept) AS fees_kept, SUM(f.net) AS net"
 )
 
 
+def _conditions(filters: Filters, args: list) -> str:
+    """The filters on the summary (`f`, its day a venue-time date) joined to its session `s`."""
+    if filters.basis == EVENT_DATE:
+        start, end = filters.utc_range()
+        clauses = ["s.starts_at >= {}", "s.starts_at < {}"]
+        args += [start, end]
+    else:
+        clauses = ["f.day >= {}", "f.day <= {}"]
+        args += [filters.since.isoformat(), filters.until.isoformat()]
+    if filters.event_id is not None:
+        clauses.append("s.event = {}")
+        args.append(filters.event_id)
+    if filters.channel:
+        clauses.append("f.channel = {}")
+        args.append(filters.channel)
+    return " AND ".join(clauses)
+
+
 async def by_dimension(filters: Filters, key: str) -> list[dict]:
-    """One row per group: the dimension's columns, orders (paid), gross, refunded, fees_kept, net (fen)."""
+    """One row per group: the dimension's columns, orders (paid), gross, refunded, fees_kept, net (fen). Read
+    from the ledger's summary plus the entries not summed yet (db/reports/summary.py): the same sums as the
+    ledger itself."""
     dim = dimensions(filters)[key]
     args: list = []
-    conditions = where(filters, "l.at", args)
+    conditions = _conditions(filters, args)
     select_list = ", ".join(f"{sql} AS {name}" for name, sql in dim.columns)
     group = ", ".join([sql for _, sql in dim.columns] + list(dim.group_extra))
     order = ", ".join(name for name, _ in dim.columns)
-    joins = ""
-    if key == "outlet":
-        joins += " LEFT JOIN sales_partner p ON p.id = o.partner"
-    if key == "seller":
-        joins += " LEFT JOIN staff_user su ON su.id = o.seller"
-    return await select(
-        f"SELECT {select_list}, {AMOUNTS} FROM finance_ledger l "
-        'JOIN sales_order o ON o.id = l."order" '
-        "JOIN event_session s ON s.id = o.session "
-        f"JOIN event e ON e.id = s.event{joins} "
-        f"WHERE l.kind IN ('sale', 'fee_kept', 'price_difference') AND {conditions} "
-        f"GROUP BY {group} ORDER BY {order}",
+    rows = await select(
+        f"SELECT {select_list}, {AMOUNTS} FROM {summary.facts_with_live(await summary.watermark())} "
+        "JOIN event_session s ON s.id = f.session JOIN event e ON e.id = s.event "
+        f"WHERE {conditions} GROUP BY {group} ORDER BY {order}",
         *args,
     )
+    for row in rows:
+        for k in ("orders", "gross", "refunded", "fees_kept", "net"):
+            row[k] = int(row[k] or 0)
+    return rows
 
 
 async def by_price_class(filters: Filters) -> list[dict]:

@@ -2,7 +2,7 @@
 risk rules with the alerts they raised (R6.2, R8.4). Sales figures themselves are read from the ledger and
 the sales tables; nothing here copies money."""
 
-from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -72,3 +72,29 @@ class RiskAlert(Table, tablename="reports_risk_alert"):
     acknowledged_at = Timestamptz(null=True, default=None)
     acknowledged_by_name = Varchar(length=100, default="")
     note = Text(default="")
+
+
+class SalesFact(Table, tablename="reports_sales_fact"):
+    """The sales reports' summary of the money ledger (db/reports/summary.py): the sums of its revenue
+    entries per venue-time day, session, channel, outlet or partner, seller and payment method. Derived only:
+    rebuilt from the ledger at any time; a unique index over the key columns (raw SQL migration)."""
+
+    day = Varchar(length=10)  # the entry's venue-time date, YYYY-MM-DD
+    session = Integer(index=True)
+    channel = Varchar(length=20)
+    outlet = Varchar(length=60, default="")
+    seller = Varchar(length=100, default="")
+    method = Varchar(length=20, default="")
+    entries = Integer(default=0)  # ledger entries summed (the hourly check counts them again)
+    orders = Integer(default=0)
+    gross = BigInt(default=0)
+    refunded = BigInt(default=0)
+    fees_kept = BigInt(default=0)
+    net = BigInt(default=0)
+
+
+class SalesWatermark(Table, tablename="reports_sales_watermark"):
+    """The last ledger entry summed into reports_sales_fact (one row)."""
+
+    last_entry = Integer(default=0)
+    updated_at = Timestamptz()
