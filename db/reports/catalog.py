@@ -145,7 +145,8 @@ REPORTS: dict[str, Report] = {
                 EVENT,
                 SESSION,
                 Column("price_class", "Price class"),
-                Column("channel", "Channel"),
+                Column("channel", "Channel", labels="STOCK_CHANNEL"),
+                Column("outlet", "Outlet or partner"),
                 Column("capacity", "Capacity", COUNT),
                 Column("allocated", "Allocated", COUNT),
                 Column("held", "Held", COUNT),
@@ -154,8 +155,8 @@ REPORTS: dict[str, Report] = {
             ),
             inventory.stock,
             Chart("bar", ("event", "session", "price_class"), ("sold", "held", "free"), stacked=True),
-            note="Sessions playing in the period. Per-channel allocations are not set up yet: every place is in "
-            "the open pool that all channels sell from.",
+            note="Sessions playing in the period. A class shared out to channels has a line per allocation; "
+            "one without allocations is the open pool that every channel sells from.",
             filters=("period", "event"),
             ahead_days=90,
         ),

@@ -1,16 +1,18 @@
-"""The inventory report (R6.2): per session and price class, capacity, allocated, held, sold and free.
+"""The inventory report (R6.2): per session, price class and channel, capacity, allocated, held, sold and free.
 
 Seated classes count their session seats by status; general-admission classes their quota (capacity, what is
-left, tickets issued; held = the rest). Per-channel allocations do not exist yet (issue 12's allocations
-part): every place is in the open pool that all channels sell from, so `channel` is "open pool" and
-`allocated` is 0."""
+left, tickets issued; held = the rest). A class shared out to channels (db/inventory/allocations.py) has one
+line per allocation instead: its size (allocated, for a channel, an outlet or a partner; the open pool and
+stock held back are not allocated to a channel), held, sold and free as the allocation counts them. A class
+without allocations is one line, the open pool that every channel sells from."""
 
 from __future__ import annotations
 
+from db.inventory.allocations import HOLD_BACK, POOL, shares_view
 from db.reports.filters import Filters
 from db.reports.sql import local_minute, select, where
 
-OPEN_POOL = "open pool"
+OPEN_POOL = POOL
 
 
 async def stock(filters: Filters) -> list[dict]:
@@ -19,7 +21,7 @@ async def stock(filters: Filters) -> list[dict]:
     conditions = where(filters, "s.starts_at", args, channel=False)
     seated = await select(
         f"SELECT s.id AS session_id, e.name AS event, {local_minute('s.starts_at')} AS session, "
-        "pc.name AS price_class, COUNT(*) AS capacity, "
+        "pc.id AS class_id, pc.name AS price_class, COUNT(*) AS capacity, "
         "SUM(CASE WHEN ss.status = 'held' THEN 1 ELSE 0 END) AS held, "
         "SUM(CASE WHEN ss.status = 'sold' THEN 1 ELSE 0 END) AS sold, "
         "SUM(CASE WHEN ss.status = 'free' THEN 1 ELSE 0 END) AS free "
@@ -33,7 +35,7 @@ async def stock(filters: Filters) -> list[dict]:
     conditions = where(filters, "s.starts_at", args, channel=False)
     quota = await select(
         f"SELECT s.id AS session_id, e.name AS event, {local_minute('s.starts_at')} AS session, "
-        "pc.name AS price_class, pc.capacity AS capacity, pc.available AS free, "
+        "pc.id AS class_id, pc.name AS price_class, pc.capacity AS capacity, pc.available AS free, "
         "COALESCE(sold.n, 0) AS sold "
         "FROM price_class pc JOIN event_session s ON s.id = pc.session JOIN event e ON e.id = s.event "
         "LEFT JOIN (SELECT t.price_class AS price_class, COUNT(*) AS n FROM ticket t "
@@ -45,14 +47,34 @@ async def stock(filters: Filters) -> list[dict]:
     )
     for row in quota:
         row["held"] = max(int(row["capacity"]) - int(row["free"]) - int(row["sold"]), 0)
+    shares: dict[int, list] = {}
+    for session_id in sorted({r["session_id"] for r in seated + quota}):
+        for share in await shares_view(session_id):
+            shares.setdefault(share.price_class, []).append(share)
     rows = []
     for r in seated + quota:
+        line = {"event": r["event"], "session": r["session"], "price_class": r["price_class"]}
+        if r["class_id"] in shares:
+            for share in shares[r["class_id"]]:
+                allocated = share.channel not in (POOL, HOLD_BACK)
+                rows.append(
+                    {
+                        **line,
+                        "channel": share.channel,
+                        "outlet": share.partner or share.outlet,
+                        "capacity": share.quantity,
+                        "allocated": share.quantity if allocated else 0,
+                        "held": share.held,
+                        "sold": share.sold,
+                        "free": share.available,
+                    }
+                )
+            continue
         rows.append(
             {
-                "event": r["event"],
-                "session": r["session"],
-                "price_class": r["price_class"],
+                **line,
                 "channel": OPEN_POOL,
+                "outlet": "",
                 "capacity": int(r["capacity"]),
                 "allocated": 0,
                 "held": int(r["held"]),
