@@ -8,8 +8,8 @@ cases that count, a window, who is e-mailed), checked every 30 seconds by web/jo
 - failed_payment_spike: failed online payments per 100 started within the window over `threshold` (%), with
   at least `min_count` failures.
 - refund_other_means: a refund paid back by another means than the order was paid with (each one).
-- cash_variance: a shift's counted cash differing from the expected by more than `threshold` fen. It needs
-  the shift close of issue 12 part B, which does not exist yet: the rule is listed and marked as waiting.
+- cash_variance: a window shift (db/finance/shifts.py) counted within the window whose counted cash differs
+  from the expected (float + the shift's cash entries) by more than `threshold` fen (each shift once).
 
 An alert is raised once per rule, subject and window (its key), shown on the supervisor's home page and the
 alerts page, e-mailed to the rule's addresses, and acknowledged with a note (audited); none is deleted."""
@@ -56,7 +56,7 @@ RULES = {
         RuleKind("discount_share", "Unusual concession or discount share per seller", "points", 25, 10, 1440),
         RuleKind("failed_payment_spike", "Failed payment spike", "percent", 30, 5, 60),
         RuleKind("refund_other_means", "Refund to a different means than the payment", "count", 0, 1, 60),
-        RuleKind("cash_variance", "Cash variance over tolerance at shift close", "fen", 5000, 1, 1440, False),
+        RuleKind("cash_variance", "Cash variance over tolerance at shift close", "fen", 5000, 1, 1440),
     )
 }
 MAX_THRESHOLD = 1_000_000
@@ -276,11 +276,33 @@ async def _refund_other_means(rule: dict, since: dt.datetime, now: dt.datetime) 
     ]
 
 
+async def _cash_variance(rule: dict, since: dt.datetime, now: dt.datetime) -> list[Finding]:
+    rows = await select(
+        "SELECT id, seller_name, cash_counted_fen, expected_cash_fen FROM finance_shift "
+        "WHERE counted_at >= {} AND counted_at < {} AND cash_counted_fen IS NOT NULL "
+        "AND expected_cash_fen IS NOT NULL",
+        since,
+        now,
+    )
+    return [
+        Finding(
+            "cash_variance",
+            f"cash_variance:{r['id']}",
+            f"shift {r['id']}: {r['seller_name']}",
+            int(r["cash_counted_fen"]) - int(r["expected_cash_fen"]),
+            {"name": r["seller_name"], "counted": int(r["cash_counted_fen"]), "expected": int(r["expected_cash_fen"])},
+        )
+        for r in rows
+        if abs(int(r["cash_counted_fen"]) - int(r["expected_cash_fen"])) > rule["threshold"]
+    ]
+
+
 CHECKS = {
     "refund_spike": _refund_spike,
     "discount_share": _discount_share,
     "failed_payment_spike": _failed_payments,
     "refund_other_means": _refund_other_means,
+    "cash_variance": _cash_variance,
 }
 
 
