@@ -23,6 +23,7 @@ PARTS = [
     "db.finance.demo",
     "db.sessionchange.demo",
     "db.reports.demo",
+    "db.inventory.paper_demo",
 ]
 
 

@@ -87,7 +87,7 @@ def _entry(
     }
 
 
-def _offline_ticket(claim, ticket_id: int | None) -> dict[str, Any] | None:
+def _offline_ticket(claim, ticket_id: int | None, cache: OfflineCache | None = None) -> dict[str, Any] | None:
     if claim is None:
         return None
     # offline the kind is not known: no names, so the verdict shows the unnamed attention note
@@ -99,6 +99,7 @@ def _offline_ticket(claim, ticket_id: int | None) -> dict[str, Any] | None:
         "class": None,
         "concession": OFFLINE_CONCESSION if claim.concession else "",
         "concession_names": {},
+        **({"holder": holder} if cache is not None and ticket_id and (holder := cache.holder(ticket_id)) else {}),
     }
 
 
@@ -275,7 +276,7 @@ class GateClient:
         if decision.admits:
             remember(self.local, ticket_id, self.gate_code, at, direction, presence)
         self.journal.append(_entry(nonce, code, direction, at, decision.status, decision.reason_key, ticket_id))
-        verdict = verdict_dict(decision, _offline_ticket(claim, ticket_id), presence, offline=True)
+        verdict = verdict_dict(decision, _offline_ticket(claim, ticket_id, self.cache), presence, offline=True)
         verdict["revocation_list_stale"] = self.cache is None or self.cache.revocations_stale(
             at, self.revocation_max_age
         )

@@ -86,6 +86,10 @@ class OfflineCache:
             for a in data["admitted"]
         }
 
+    def holder(self, ticket_id: int) -> dict[str, str] | None:
+        """A real-name ticket's holder (name, masked ID) as synced; None for other tickets or an older snapshot."""
+        return self.data.get("holders", {}).get(str(ticket_id))
+
     @property
     def revocation_seq(self) -> int:
         return int(self.data.get("revocation_seq", 0))

@@ -43,6 +43,7 @@ TYPING = "Ticket number: {digits}"
 TYPING_HELP = "Enter checks the number, Backspace deletes a digit."
 SEAT_LINE = "Seat: {seat}"
 CLASS_LINE = "Class: {name}"
+HOLDER_LINE = "Holder: {name} · ID {id}"  # a real-name session: match the person against the ID
 
 
 @cache
@@ -94,6 +95,9 @@ class VerdictScreen:
             out.append((self._(SEAT_LINE, seat=seat_label(**ticket["seat"], language=self.language)), 52))
         if ticket.get("class"):
             out.append((self._(CLASS_LINE, name=ticket["class"]), 44))
+        if ticket.get("holder"):
+            holder = ticket["holder"]
+            out.append((self._(HOLDER_LINE, name=holder["name"], id=holder["id_masked"]), 52))
         scale = min(self.width / 1280, self.height / 720)
         return colour, [(text, max(14, int(size * scale))) for text, size in out]
 

@@ -110,6 +110,7 @@ def label_msgids() -> dict[str, str]:
             verdict_ui.READY,
             verdict_ui.SEAT_LINE,
             verdict_ui.CLASS_LINE,
+            verdict_ui.HOLDER_LINE,
         )
     }
     return found

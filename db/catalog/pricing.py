@@ -47,3 +47,36 @@ def yuan_to_fen(text: str, field: str = "price") -> int:
     if sign:
         raise InvalidInput("A price cannot be below zero.", field=field)
     return int(whole) * 100 + int((decimals or "0").ljust(2, "0"))
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A promotion's rule (R4.3): `percent` off (1-90) or an `amount` of fen off each ticket."""
+
+    kind: str  # percent | amount
+    value: int
+
+
+def percent_of(amount_fen: int, percent_off: int) -> int:
+    """`amount_fen` less `percent_off` percent, rounded half up to the fen."""
+    return (amount_fen * (100 - percent_off) * 2 + 100) // 200
+
+
+def discounted(list_fen: int, discount: Discount) -> int:
+    """The price of one ticket under a promotion, never below zero."""
+    if discount.kind == "percent":
+        return percent_of(list_fen, discount.value)
+    return max(list_fen - discount.value, 0)
+
+
+def bundle_shares(price_fen: int, list_prices: tuple[int, ...]) -> tuple[int, ...]:
+    """A bundle's one price split over its tickets in proportion to their list prices (whole fen; the
+    remainder goes to the first), so each order line records what its ticket cost and refunds stay exact."""
+    total = sum(list_prices)
+    if total <= 0:
+        equal = price_fen // len(list_prices)
+        shares = [equal] * len(list_prices)
+    else:
+        shares = [price_fen * p // total for p in list_prices]
+    shares[0] += price_fen - sum(shares)
+    return tuple(shares)

@@ -46,7 +46,7 @@ SELECT t.id, t.session, t.status, t.short_code, t.concession, ck.name_zh AS conc
        s.admission_opens_at, s.admission_closes_at, s.reentry_allowed, s.venue AS session_venue, s.starts_at,
        e.name AS event_name, pc.name AS class_name, st.section, st.row_label, st.number,
        sg.id AS session_gate, sg.sections AS gate_sections,
-       a.inside, a.first_entry_at, fg.code AS first_gate
+       a.inside, a.first_entry_at, fg.code AS first_gate, h.name AS holder_name, h.id_masked AS holder_id
 FROM ticket t
 JOIN sales_order o ON o.id = t."order"
 JOIN event_session s ON s.id = t.session
@@ -57,6 +57,7 @@ LEFT JOIN sales_concession_kind ck ON ck.code = t.concession
 LEFT JOIN session_gate sg ON sg.session = t.session AND sg.gate = {}
 LEFT JOIN gate_admission a ON a.ticket = t.id
 LEFT JOIN gate fg ON fg.id = a.first_gate
+LEFT JOIN inventory_ticket_holder h ON h.ticket = t.id
 WHERE t.id = {}
 """
 # A typed short ticket number (db/sales/tickets/short_numbers.py) finds its ticket by the unique short_code.
@@ -105,7 +106,7 @@ def _seat(row: dict) -> dict[str, Any] | None:
 
 
 def _ticket_view(row: dict) -> dict[str, Any]:
-    return {
+    view = {
         "id": row["id"],
         "short_code": row["short_code"] or "",
         "session_id": row["session"],
@@ -115,6 +116,9 @@ def _ticket_view(row: dict) -> dict[str, Any]:
         "concession": row["concession"] or "",
         "concession_names": {"zh_CN": row["concession_zh"], "en": row["concession_en"]} if row["concession_en"] else {},
     }
+    if row.get("holder_name"):  # a real-name session's holder (issue 13): the attendant matches the person to the ID
+        view["holder"] = {"name": row["holder_name"], "id_masked": row["holder_id"]}
+    return view
 
 
 def _presence(row: dict | None) -> Presence | None:

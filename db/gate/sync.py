@@ -23,6 +23,7 @@ from db.gate.live import announce
 from db.gate.presence import Replayed, connection, insert_scan, presence_row, write_presence
 from db.gate.rules import PAID_ORDER_STATUSES, VOID_ORDER_STATUSES, Direction, Status, parse_sections
 from db.gate.tables import Admission
+from db.inventory import realname
 from db.sales.aftersale.tables import Revocation
 from db.sales.tables import Ticket
 from db.sales.tickets.codes import keyring
@@ -117,6 +118,7 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
         for t in tickets
         if t["status"] == "revoked" or t["order.status"] not in PAID_ORDER_STATUSES
     }
+    holders = await realname.holders_of_sessions(session_ids)
     admitted = await Admission.select(
         Admission.ticket, Admission.inside, Admission.first_entry_at, Admission.first_gate.code
     ).where(Admission.session.is_in(session_ids))
@@ -144,6 +146,8 @@ async def snapshot(gate: GateInfo, now: dt.datetime | None = None) -> dict[str, 
         },
         "revoked": sorted(t for t, why in refused.items() if why == "revoked"),
         "unpaid": sorted(t for t, why in refused.items() if why == "unpaid"),
+        # real-name sessions (issue 13): {ticket id: {"name", "id_masked"}} so an offline gate shows the holder
+        "holders": {str(ticket): holder for ticket, holder in holders.items()},
         "admitted": [
             {
                 "ticket": a["ticket"],

@@ -43,6 +43,8 @@ COLUMNS = {
         "issued_at",
     ),
     "sales_order": ("id", "session", "status"),
+    # a real-name ticket's holder as the gate shows it (issue 13): never the ID's keyed hash
+    "inventory_ticket_holder": ("id", "ticket", "session", "name", "id_masked"),
     "audit_entry": ("id",),  # Piccolo's INSERT ... RETURNING id of the gate's own audit records
 }
 APPEND_ONLY = ("audit_entry",)  # a gate's own audit records

@@ -64,6 +64,12 @@ class Permission(StrEnum):
     FINANCE_RECONCILE = "finance.reconcile"  # the daily three-way match and its exception queue (auditor)
     FINANCE_SETTLE = "finance.settle"  # partner agreements and statements (auditor)
     FINANCE_BUDGET = "finance.budget"  # budgets and recorded costs (auditor, supervisor)
+    # inventory (issue 13: R4.1, R4.3, R4.5, real-name sessions)
+    INVENTORY_PAPER = "inventory.paper"  # receive, issue, return, void and lose paper ticket stock; count it
+    PAPER_PRINT = "inventory.paper.print"  # print paid tickets on the window's paper stock, record a misprint
+    STOCKTAKE_SIGN = "inventory.stocktake.sign"  # sign off a stock-take and its explained variances
+    PROMOTION_EDIT = "inventory.promotion"  # discount rules and bundles for slow sellers
+    REALNAME_EDIT = "inventory.realname"  # mark a session real-name; read its compliance figures
 
 
 _ALL = frozenset(Permission)
@@ -82,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DATA_USE_REQUEST,
             Permission.INVENTORY_REQUEST,
             Permission.FINANCE_SHIFT,
+            Permission.PAPER_PRINT,
         }
     ),
     Role.AUDITOR: frozenset(

@@ -76,6 +76,7 @@
     if (ticket) {
       details.append(...detail(texts.seat, ticket.seat || texts.general_admission));
       details.append(...detail(texts.class, ticket.class));
+      if (ticket.holder) details.append(...detail(texts.holder, `${ticket.holder.name} · ${ticket.holder.id_masked}`));
       details.append(...detail(texts.session, ticket.session));
       const number = ticket.short_code || "";
       details.append(...detail(texts.ticket, number ? `${number.slice(0, 3)} ${number.slice(3, 7)} ${number.slice(7)}` : `#${ticket.id}`));

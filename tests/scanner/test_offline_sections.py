@@ -64,8 +64,9 @@ async def test_snapshot_maps_ticket_sections_only_where_the_gate_admits_some_sec
         await issue_ticket(world["seated"], section=section)
     queries.clear()
     await snapshot(gate)
-    # the revocation log number, sessions, tickets with their sections, admissions: no query per ticket
-    assert len(queries) == few == 4
+    # the revocation log number, sessions, tickets with their sections, real-name holders (issue 13), admissions:
+    # no query per ticket
+    assert len(queries) == few == 5
 
 
 async def _offline_client(gate: str, tmp_path) -> tuple[GateClient, GateClient]:

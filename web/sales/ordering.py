@@ -14,6 +14,9 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from db.core.errors import Conflict, DomainError, InvalidInput
+from db.inventory import promotions, realname
+from db.inventory.promotions import Offer
+from db.inventory.realname import Holder
 from db.sales.aftersale.policies import in_force_for_session
 from db.sales.ordering.buyer import ID_TYPES, Buyer
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
@@ -100,6 +103,33 @@ def _items(data: dict[str, Any], tickets: list[dict[str, Any]]) -> list[ItemRequ
     return items
 
 
+def _holders(data: dict[str, Any], tickets: list[dict[str, Any]]) -> list[Holder]:
+    """A real-name session's holder of each ticket, in the order _items makes the order lines (and the tickets
+    are issued): seats and concession tickets as listed, then the other general-admission tickets per class."""
+
+    def holder(t: dict[str, Any]) -> Holder:
+        key = t["key"]
+        return Holder(
+            field_text(data, f"holder_name_{key}"),
+            field_text(data, f"holder_id_{key}"),
+            field_text(data, f"holder_type_{key}") or "id_card",
+        )
+
+    first = [t for t in tickets if t["seat_id"] is not None or field_text(data, f"conc_{t['key']}")]
+    rest: dict[int, list[dict[str, Any]]] = {}
+    for t in tickets:
+        if t not in first:
+            rest.setdefault(t["price_class_id"], []).append(t)
+    return [holder(t) for t in first] + [holder(t) for group in rest.values() for t in group]
+
+
+async def _offer(data: dict[str, Any], session_id: int) -> Offer | None:
+    chosen = form_number(data, "promotion")
+    if not chosen:
+        return None
+    return next((o for o in await promotions.offers(session_id, CHANNEL) if o.id == chosen), None)
+
+
 def _buyer(data: dict[str, Any]) -> Buyer:
     return Buyer(
         field_text(data, "buyer_name"),
@@ -116,9 +146,13 @@ async def _step(
     if step == "details":
         ctx["tickets"] = _tickets(data, ctx)
         ctx["quote"] = await quote(
-            session_id, [QuoteTicket(t["price_class_id"], field_text(data, f"conc_{t['key']}")) for t in ctx["tickets"]]
+            session_id,
+            [QuoteTicket(t["price_class_id"], field_text(data, f"conc_{t['key']}")) for t in ctx["tickets"]],
+            await _offer(data, session_id),
         )
         ctx |= {
+            "realname": await realname.is_realname(session_id),
+            "offers": await promotions.offers(session_id, CHANNEL),
             "concessions": await concession_kinds(),
             "id_types": ID_TYPES,
             "refund_rules": (await in_force_for_session(session_id)).rules,
@@ -156,6 +190,8 @@ async def order_place(request: Request, session_id: FromPath[int], data: Form) -
             channel=CHANNEL,
             buyer=_buyer(data),
             items=_items(data, tickets),
+            holders=_holders(data, tickets),
+            promotion_id=form_number(data, "promotion") or None,
         )
     except Conflict as exc:  # seat taken, sold out: the fresh plan keeps the picks that are still free
         return await _step(request, session_id, data, "tickets", exc.status_code, **failure(exc))

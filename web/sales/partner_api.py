@@ -21,6 +21,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, KwargDefinition
 from db.core.errors import InvalidInput
 from db.core.i18n import seat_label, translate
 from db.inventory.allocations import buyable_by_class
+from db.inventory.realname import Holder
 from db.sales.aftersale import policies
 from db.sales.aftersale.rules import describe
 from db.sales.channels.partners import PartnerIdentity, partner_for_key
@@ -139,12 +140,22 @@ ONE_KIND_OF_ITEM = KwargDefinition(
 )
 
 
+class HolderIn(msgspec.Struct):
+    """A ticket's holder on a real-name session (issue 13): the ID is stored masked, matched by a keyed hash."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+    id_type: Annotated[str, msgspec.Meta(max_length=20)] = "id_card"
+
+
 class OrderIn(msgspec.Struct):
     session_id: Id
     items: Annotated[
         list[Annotated[ItemIn, ONE_KIND_OF_ITEM]], msgspec.Meta(min_length=1, max_length=MAX_TICKETS_PER_ORDER)
     ]
     buyer: BuyerIn
+    # Real-name sessions: one holder per ticket, in the order of `items` (a quantity line takes that many).
+    holders: Annotated[list[HolderIn], msgspec.Meta(max_length=MAX_TICKETS_PER_ORDER)] = []
 
 
 class OrderCreated(msgspec.Struct):
@@ -284,6 +295,7 @@ async def place_order(
         outlet=partner.name,
         partner_id=partner.id,
         idempotency_key=idempotency_key,
+        holders=[Holder(h.name, h.id_number, h.id_type) for h in data.holders],
     )
     return OrderCreated(order.code, order.status, order.total_fen, order.expires_at)
 

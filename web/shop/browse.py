@@ -16,6 +16,8 @@ from db.catalog import queries as catalog
 from db.catalog.operations import EVENT_KINDS
 from db.core.clock import utcnow
 from db.core.errors import Conflict, DomainError, InvalidInput
+from db.inventory import promotions, realname
+from db.inventory.realname import parse_holder_lines
 from db.sales.aftersale.policies import in_force_for_session
 from db.sales.channels.shop import MAX_TICKETS, place_order, shop_items
 from db.sales.ordering.buyer import ID_TYPES
@@ -23,7 +25,7 @@ from db.sales.policy import concession_kinds
 from db.sales.queries import availability, events_on_sale, seat_plan
 from web import labels
 from web.auth import PUBLIC
-from web.forms import failure, field_text, go
+from web.forms import failure, field_text, form_number, go
 from web.i18n import DEFAULT_TIMEZONE
 from web.shop import forms
 from web.shop.grants import client_key, grant
@@ -88,6 +90,8 @@ async def _session_page(
         chosen=chosen,
         form=form,
         concessions=await concession_kinds(),
+        realname=await realname.is_realname(session["id"]),
+        offers=await promotions.offers(session["id"], "web_shop", now),
         id_types=[(t, labels.ID_TYPE[t]) for t in ID_TYPES],
         refund_rules=(await in_force_for_session(session["id"])).rules,
         max_tickets=MAX_TICKETS,
@@ -110,7 +114,14 @@ async def order_create(request: Request, session_id: FromPath[int], data: Form) 
                 "Read the refund and exchange rules and tick the box to accept them.", field="accept_rules"
             )
         items = shop_items(forms.seat_ids(data), forms.quantities(data), forms.concession(data))
-        order = await place_order(client_key(request), session_id, forms.buyer(data), items)
+        order = await place_order(
+            client_key(request),
+            session_id,
+            forms.buyer(data),
+            items,
+            holders=parse_holder_lines(field_text(data, "holders")),
+            promotion_id=form_number(data, "promotion") or None,
+        )
     except DomainError as exc:
         taken = isinstance(exc, Conflict) and exc.field == "items"
         return await _session_page(request, session_id, data, exc.status_code, taken=taken, **failure(exc))

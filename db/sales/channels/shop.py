@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput
 from db.core.throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt
+from db.inventory.realname import Holder
 from db.sales.aftersale.refunds import contract, exchange_quote, quote_refund
 from db.sales.aftersale.rules import Quote, Rules
 from db.sales.delivery.operations import send_ticket_email
@@ -74,12 +76,28 @@ def shop_items(
     return items
 
 
-async def place_order(client: str, session_id: int, buyer: Buyer, items: list[ItemRequest]) -> OrderSummary:
-    """Hold the customer's tickets (rate-limited per client). The e-mail is required: tickets go there."""
+async def place_order(
+    client: str,
+    session_id: int,
+    buyer: Buyer,
+    items: list[ItemRequest],
+    holders: Sequence[Holder] = (),
+    promotion_id: int | None = None,
+) -> OrderSummary:
+    """Hold the customer's tickets (rate-limited per client). The e-mail is required: tickets go there.
+    A real-name session needs a holder per ticket; a promotion on sale in the shop may be chosen (issue 13)."""
     if not buyer.email.strip():
         raise InvalidInput("Enter your e-mail address: the e-tickets are sent there.", field="buyer.email")
     await attempt(client, ORDER_ATTEMPT, ORDERS_PER_CLIENT)
-    return await create_order(Actor.customer(client), session_id=session_id, channel=CHANNEL, buyer=buyer, items=items)
+    return await create_order(
+        Actor.customer(client),
+        session_id=session_id,
+        channel=CHANNEL,
+        buyer=buyer,
+        items=items,
+        holders=holders,
+        promotion_id=promotion_id,
+    )
 
 
 async def start_payment(client: str, code: str) -> Checkout:

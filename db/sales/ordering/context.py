@@ -36,6 +36,9 @@ UNION ALL
 SELECT 'share', a.id, a.channel, a.outlet, a.price_class, a.available, NULL, NULL, a.partner, NULL,
        CASE WHEN a.may_use_pool THEN 1 ELSE 0 END
 FROM stock_allocation a WHERE a.session = {{}}
+UNION ALL
+SELECT 'realname', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0
+FROM inventory_realname_session WHERE session = {{}}
 """.format(expiring=", ".join(f"'{status}'" for status in EXPIRING))
 
 
@@ -58,18 +61,19 @@ class SaleContext:
     hold_minutes: int
     tiers: list[Tier]
     shares: dict[int, list[Share]] = field(default_factory=dict)  # allocations per price class
+    realname: bool = False  # every ticket needs its holder (db/inventory/realname.py)
 
 
 async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleContext:
     """Raises NotFound for an unknown session and Conflict when it is not on sale."""
-    rows = await Order.raw(_CONTEXT_SQL, now, session_id, channel, session_id)
+    rows = await Order.raw(_CONTEXT_SQL, now, session_id, channel, session_id, session_id)
     session_rows = [r for r in rows if r["kind"] == "class"]
     if not session_rows:
         raise NotFound("No such session.")
     if session_rows[0]["status"] != "on_sale" or session_rows[0]["ends_at"] <= now:
         raise Conflict("This session is not on sale.", field="session_id")
     classes: dict[int, PriceClassState] = {}
-    needs_audit, hold_minutes, tiers = False, DEFAULT_HOLD_MINUTES, []
+    needs_audit, hold_minutes, tiers, realname = False, DEFAULT_HOLD_MINUTES, [], False
     shares: dict[int, list[Share]] = {}
     for r in rows:
         if r["kind"] == "share":
@@ -80,6 +84,8 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
             shares.setdefault(share.price_class, []).append(share)
         elif r["kind"] == "channel":
             needs_audit, hold_minutes = bool(r["price_fen"]), r["available"]
+        elif r["kind"] == "realname":
+            realname = True
         elif r["kind"] == "tier":
             tiers.append(Tier(r["price_fen"], r["available"]))
         elif r["id"] is not None:
@@ -97,4 +103,5 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
         hold_minutes,
         sorted(tiers, key=lambda t: t.min_size),
         shares,
+        realname,
     )

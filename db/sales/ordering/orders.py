@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from db.audit.record import entry, record
@@ -15,8 +16,10 @@ from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.core.transaction import queued_write
+from db.inventory import promotions, realname
 from db.inventory import stock as holds
 from db.inventory.allocations import attempts, buyable
+from db.inventory.realname import Holder
 from db.sales.history import add_event, transition
 from db.sales.ordering import rush
 from db.sales.ordering.buyer import Buyer, clean_buyer, clean_id_check, mask_id
@@ -209,10 +212,17 @@ async def create_order(
     partner_id: int | None = None,
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
+    holders: Sequence[Holder] = (),
+    promotion_id: int | None = None,
+    bundle: tuple[int, int] | None = None,
 ) -> OrderSummary:
     """Place an order and hold its stock. Audit is needed when the channel says so, for group orders and
     for concession orders; otherwise the order is `held` until `expires_at`. Raises InvalidInput (422),
-    NotFound (404, no session), Conflict (409: sold out, seat taken, not on sale)."""
+    NotFound (404, no session), Conflict (409: sold out, seat taken, not on sale).
+
+    Inventory (issue 13): a real-name session needs one holder per ticket (db/inventory/realname.py); a
+    promotion prices its classes and uses its limit (db/inventory/promotions.py); `bundle` (bundle id, the
+    price share of one ticket) prices every ticket at its share of a bundle sold by promotions.sell_bundle."""
     now = now or utcnow()
     if channel not in CHANNELS:
         raise InvalidInput("Unknown sales channel: {channel}", field="channel", channel=channel)
@@ -225,6 +235,10 @@ async def create_order(
     for line in lines:
         if line.concession and rules[line.concession].requires_id and not line.id_masked:
             raise InvalidInput("Record the ID you checked before the concession price applies.", field="items")
+    size = sum(line.quantity for line in lines)
+    if context.realname:
+        holders = realname.clean_holders(holders, size)
+    offer = await promotions.offer(promotion_id, session_id, channel, now) if promotion_id is not None else None
     quota, wanted = _quota(lines), _wanted(lines)
     sale = (channel, outlet, partner_id)
     if not context.expired_holds:
@@ -234,7 +248,6 @@ async def create_order(
                 if idempotency_key is not None and (existing := await _existing(partner_id, idempotency_key)):
                     return existing  # a retry of an order that took the last tickets
                 raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
-    size = sum(line.quantity for line in lines)
     tier = group_tier(size, context.tiers)
     percent_off = tier.percent_off if tier else 0
     hold_minutes = context.hold_minutes
@@ -243,7 +256,10 @@ async def create_order(
     expires_at = None if needs_audit else now + dt.timedelta(minutes=hold_minutes)
     priced = []
     for line in lines:
-        unit, breakdown = unit_price(line.list_fen, rules.get(line.concession), percent_off)
+        promotion = (offer.id, offer.rule) if offer and offer.covers(line.price_class_id) else None
+        unit, breakdown = unit_price(line.list_fen, rules.get(line.concession), percent_off, promotion)
+        if bundle is not None:
+            unit, breakdown = bundle[1], {"list_fen": line.list_fen, "bundle": bundle[0]}
         priced.append((line, unit, breakdown))
     subtotal = sum(line.list_fen * line.quantity for line in lines)
     total = sum(unit * line.quantity for line, unit, _ in priced)
@@ -271,7 +287,8 @@ async def create_order(
     )
     audit_after = {"channel": channel, "session": session_id, "tickets": size, "total_fen": total, "status": status}
     try:
-        if len(priced) == 1 and len(quota) == 1 and not context.expired_holds and rush.enabled():
+        plain = not context.realname and offer is None and bundle is None
+        if plain and len(priced) == 1 and len(quota) == 1 and not context.expired_holds and rush.enabled():
             line, unit, breakdown = priced[0]
             order_id = None
             for allocation in attempts(context.shares.get(line.price_class_id, []), *sale, line.quantity):
@@ -308,7 +325,12 @@ async def create_order(
                     quantity = 1 if seat is not None else line.quantity
                     allocation = chosen[line.price_class_id]
                     rows.append(OrderItem(**_item(order_id, line, seat, quantity, unit, breakdown, allocation)))
-            await OrderItem.insert(*rows)
+            created = await OrderItem.insert(*rows).returning(OrderItem.id, OrderItem.quantity)
+            if context.realname:
+                lines_made = [(r["id"], r["quantity"]) for r in sorted(created, key=lambda r: r["id"])]
+                await realname.bind_holders(order_id, session_id, lines_made, holders, now)
+            if offer is not None:
+                await promotions.take(offer, sum(ln.quantity for ln, _, b in priced if "promotion" in b))
             await add_event(order_id, status, actor, now)
             await record(actor, "order.create", "order", code, after=audit_after)
             picked = [line.seat_id for line in lines if line.seat_id is not None]

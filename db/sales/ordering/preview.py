@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from db.catalog.operations import session_prices
 from db.core.errors import InvalidInput
+from db.inventory.promotions import Offer
 from db.sales.ordering.pricing import group_tier, unit_price
 from db.sales.ordering.seating import PlanSeat, best_adjacent
 from db.sales.policy import concession_rules, group_tiers
@@ -21,10 +22,11 @@ class QuoteTicket:
     concession: str = ""
 
 
-async def quote(session_id: int, tickets: list[QuoteTicket]) -> dict:
+async def quote(session_id: int, tickets: list[QuoteTicket], offer: Offer | None = None) -> dict:
     """The price of each ticket and the totals, as the order would be priced now:
     {"tickets": [{"price_class", "list_fen", "unit_fen", "concession", "breakdown"}], "size", "subtotal_fen",
-    "total_fen", "group_percent_off", "next_tier"} (next_tier: the next group tier not yet reached, or None)."""
+    "total_fen", "group_percent_off", "next_tier"} (next_tier: the next group tier not yet reached, or None).
+    With `offer` (a promotion the sale may use, issue 13) its classes are priced by it."""
     classes = {c["id"]: c for c in await session_prices(session_id)}
     unknown = [t.price_class_id for t in tickets if t.price_class_id not in classes]
     if unknown:
@@ -38,7 +40,8 @@ async def quote(session_id: int, tickets: list[QuoteTicket]) -> dict:
     lines = []
     for t in tickets:
         pc = classes[t.price_class_id]
-        unit, breakdown = unit_price(pc["price_fen"], rules.get(t.concession), percent_off)
+        promotion = (offer.id, offer.rule) if offer and offer.covers(t.price_class_id) else None
+        unit, breakdown = unit_price(pc["price_fen"], rules.get(t.concession), percent_off, promotion)
         lines.append(
             {
                 "price_class": pc["name"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from db.catalog.pricing import Discount, discounted, percent_of
+
 
 @dataclass(frozen=True, slots=True)
 class ConcessionRule:
@@ -24,11 +26,6 @@ class Tier:
     percent_off: int
 
 
-def percent_of(amount_fen: int, percent_off: int) -> int:
-    """`amount_fen` less `percent_off` percent, rounded half up to the fen."""
-    return (amount_fen * (100 - percent_off) * 2 + 100) // 200
-
-
 def group_tier(size: int, tiers: Iterable[Tier]) -> Tier | None:
     """The best tier an order of `size` tickets reaches, or None."""
     reached = [t for t in tiers if size >= t.min_size]
@@ -39,8 +36,21 @@ def is_group(size: int, tiers: Iterable[Tier]) -> bool:
     return group_tier(size, tiers) is not None
 
 
-def unit_price(list_fen: int, concession: ConcessionRule | None, group_percent_off: int) -> tuple[int, dict]:
-    """The price of one ticket and its breakdown (stored with the order line)."""
+def unit_price(
+    list_fen: int,
+    concession: ConcessionRule | None,
+    group_percent_off: int,
+    promotion: tuple[int, Discount] | None = None,
+) -> tuple[int, dict]:
+    """The price of one ticket and its breakdown (stored with the order line). A promotion (its id and
+    rule, R4.3) takes the place of the group discount, and of a concession when it is cheaper."""
+    if promotion is not None:
+        promo_id, rule = promotion
+        price, breakdown = unit_price(list_fen, concession, 0 if concession is None else group_percent_off)
+        promoted = discounted(list_fen, rule)
+        if concession is None or promoted < price:
+            return promoted, {"list_fen": list_fen, "promotion": promo_id, "promotion_off_fen": list_fen - promoted}
+        return price, breakdown
     if concession is not None:
         if concession.fixed_price_fen is not None:
             price = min(list_fen, concession.fixed_price_fen)

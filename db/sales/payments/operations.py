@@ -23,6 +23,7 @@ from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.transaction import queued_write
 from db.finance import ledger
 from db.finance.reconciliation import provider_books
+from db.inventory import realname
 from db.inventory import stock as holds
 from db.sales.history import add_event, transition
 from db.sales.ordering import rush
@@ -176,6 +177,7 @@ async def _record_paid(
         settled = {getattr(Payment, k): v for k, v in row.items() if k not in ("order", "created_at")}
         await Payment.update(settled).where(Payment.id == payment_id)
     ticket_ids = await issue_tickets(order["id"], order["code"], order["session"], now)
+    await realname.bind_tickets(ticket_ids)
     await ledger.post(
         actor,
         now,
@@ -259,6 +261,7 @@ async def pay_prepaid(actor: Actor, code: str, partner_id: int, now: dt.datetime
     now = now or utcnow()
     if rush.enabled() and (paid := await rush.pay(actor, code, partner_id, "partner", now)):
         payment_id, ticket_ids = paid
+        await realname.bind_tickets(ticket_ids)  # a real-name order's holders get their tickets
         return PaymentResult(code, PAID, "accepted", payment_id, None, ticket_ids)
     async with queued_write(Order._meta.db):
         order, outcome = await _take_payment(actor, code, now, partner_id)
