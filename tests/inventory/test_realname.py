@@ -160,3 +160,17 @@ async def test_compliance_share_on_public_sale_and_unbound_tickets_before_the_st
     assert (row.public_percent, row.public_ok, row.unbound, row.unbound_late) == (90.0, True, 2, True)
     (row,) = await realname.compliance(now=row.deadline - dt.timedelta(hours=1))
     assert row.unbound == 2 and not row.unbound_late
+
+
+def test_the_camera_client_screen_shows_the_holder():
+    from scanner.verdict_ui import VerdictScreen
+
+    verdict = {
+        "status": "ok",
+        "attention": False,
+        "reason_code": "welcome",
+        "reason_params": {},
+        "ticket": {"seat": None, "class": "成人票", "holder": {"name": "王小明", "id_masked": "1101**********1234"}},
+    }
+    _, lines = VerdictScreen("zh_CN", size=(800, 480), sound=False).lines(verdict, offline=True)
+    assert any("王小明" in text and "1101**********1234" in text and "持票人" in text for text, _ in lines)
