@@ -27,7 +27,7 @@ from db.core.transaction import queued_write
 from db.inventory.tables import RealNameSession, TicketHolder
 from db.sales.ordering.buyer import ID_TYPES, mask_id
 from db.sales.status import CANCELLED, EXPIRED, HOLDING, PAID, REJECTED, TICKET_REVOKED
-from db.sales.tables import Order, Ticket
+from db.sales.tables import Order, OrderItem, Ticket
 
 PUBLIC_SALE_MINIMUM = 85  # percent of the approved capacity that must be on public sale
 BINDING_DEADLINE = dt.timedelta(hours=24)  # reserved tickets must be bound to an identity by then
@@ -199,6 +199,60 @@ async def bind_tickets(ticket_ids: Sequence[int]) -> None:
     )
     for holder, ticket_id in zip(holders, sorted(ticket_ids), strict=False):
         await TicketHolder.update({TicketHolder.ticket: ticket_id}).where(TicketHolder.id == holder["id"])
+
+
+async def carry_over(pairs: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+    """An exchange (same transaction, after the new tickets are issued): each old ticket's holder becomes the
+    new ticket's holder when the new session is real-name; the old binding is released first, so the same ID
+    keeps its one ticket. Conflict when the ID already holds another ticket of the new session."""
+    old = {
+        r["ticket"]: r
+        for r in await TicketHolder.select().where(TicketHolder.ticket.is_in([o for o, _ in pairs] or [-1]))
+    }
+    moved = [(old[o], n) for o, n in pairs if o in old]
+    if not moved:
+        return
+    tickets = {
+        t["id"]: t
+        for t in await Ticket.select(Ticket.id, Ticket.order, Ticket.session, Ticket.seat, Ticket.price_class).where(
+            Ticket.id.is_in([n for _, n in moved])
+        )
+    }
+    realname = {r["session"] for r in await RealNameSession.select(RealNameSession.session)}
+    for unit, (holder, new_id) in enumerate(moved, start=1):
+        await TicketHolder.update({TicketHolder.id_key: f"released:{holder['id']}"}).where(
+            TicketHolder.id == holder["id"]
+        )
+        ticket = tickets[new_id]
+        if ticket["session"] not in realname:
+            continue
+        item = (
+            await OrderItem.select(OrderItem.id)
+            .where(
+                (OrderItem.order == ticket["order"])
+                & (OrderItem.price_class == ticket["price_class"])
+                & ((OrderItem.seat == ticket["seat"]) if ticket["seat"] else OrderItem.seat.is_null())
+            )
+            .first()
+        )
+        if await TicketHolder.exists().where(
+            (TicketHolder.session == ticket["session"]) & (TicketHolder.id_key == holder["id_key"])
+        ):
+            raise _taken(holder["id_masked"])
+        await TicketHolder.insert(
+            TicketHolder(
+                ticket=new_id,
+                order=ticket["order"],
+                order_item=item["id"],
+                unit=unit,
+                session=ticket["session"],
+                name=holder["name"],
+                id_type=holder["id_type"],
+                id_masked=holder["id_masked"],
+                id_key=holder["id_key"],
+                bound_at=now,
+            )
+        )
 
 
 async def holders_of_order(order_id: int) -> list[dict]:

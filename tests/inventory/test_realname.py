@@ -174,3 +174,40 @@ def test_the_camera_client_screen_shows_the_holder():
     }
     _, lines = VerdictScreen("zh_CN", size=(800, 480), sound=False).lines(verdict, offline=True)
     assert any("王小明" in text and "1101**********1234" in text and "持票人" in text for text, _ in lines)
+
+
+async def test_an_exchanged_ticket_keeps_its_holder_and_the_id_stays_at_one_ticket():
+    from db.sales.aftersale.exchanges import Target, exchange
+
+    ids = await sales_catalog()
+    await staff()
+    await realname.mark(SUPERVISOR, ids["seated_session"], approved_capacity=10, reserved=0)
+    vip = ids["vip_seats"]
+    order = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=vip[0])],
+        holders=[Holder("王小明", resident_id(1))],
+    )
+    await confirm_window_payment(SELLER, order.code, "card")
+    done = await exchange(
+        SELLER, order.code, None, Target(ids["seated_session"], ids["vip_class"], (vip[1],)),
+        channel="box_office", method="cash", deliver=False,
+    )  # fmt: skip
+    (new_id,) = done.new_ticket_ids
+    assert await realname.holders_of_tickets([new_id]) == {
+        new_id: {"name": "王小明", "id_masked": resident_id(1)[:4] + "**********" + resident_id(1)[-4:]}
+    }
+    live = await TicketHolder.count().where(TicketHolder.id_key.not_like("released:%"))
+    assert live == 1
+    with pytest.raises(Conflict, match="already holds"):
+        await create_order(
+            ADMIN_ACTOR,
+            session_id=ids["seated_session"],
+            channel="box_office",
+            buyer=BUYER,
+            items=[ItemRequest(seat_id=vip[2])],
+            holders=[Holder("王小明", resident_id(1))],
+        )

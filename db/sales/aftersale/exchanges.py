@@ -32,6 +32,7 @@ from db.core.clock import utcnow
 from db.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from db.core.transaction import queued_write
 from db.finance import ledger
+from db.inventory import realname
 from db.inventory import stock as holds
 from db.inventory.allocations import attempts, session_shares
 from db.sales.aftersale.refunds import (
@@ -452,6 +453,7 @@ async def _exchange(actor, code, ticket_ids, target, channel, method, reference,
         ).returning(*Exchange.all_columns())
     )[0]
     pairs = list(zip(ids, new_ids, strict=True))
+    await realname.carry_over(pairs, now)  # a real-name ticket's holder goes with it (issue 13)
     await ExchangeTicket.insert(*(ExchangeTicket(exchange=row["id"], old_ticket=o, new_ticket=n) for o, n in pairs))
     old_moves, new_moves = _movements(q, method, reference, number)
     common = {"channel": order.channel, "partner_id": order.partner_id, "drawer_id": actor.user_id}
