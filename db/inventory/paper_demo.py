@@ -1,6 +1,7 @@
-"""Demo data for the real-name, paper stock, stock-take and promotion pages (issue 13 part B): the football match sold real-name (with two bound holders),
-paper stock in the ticket center's store and two windows (one order printed on it), a signed stock-take with
-an explained variance, a weekday discount on the drama and a bundle of the opera with the city wall."""
+"""Demo data for the real-name, paper stock, stock-take and promotion pages (issue 13 part B): the football
+match and the city wall sold real-name (two bound holders), paper stock in the ticket center's store and two
+windows (one order printed on it), a signed stock-take with an explained variance, a weekday discount on the
+drama and a bundle of the opera with the city wall."""
 
 from __future__ import annotations
 
