@@ -66,7 +66,7 @@ async def load(actor: Actor) -> None:
             items=[ItemRequest(price_class_id=walls["id"], quantity=2)],
             holders=[Holder("周建国", _id("32010219800512301")), Holder("周小雨", _id("32010220100823402"))],
         )
-        await confirm_window_payment(seller, order.code, "mobile")
+        await confirm_window_payment(seller, order.code, "mobile", reference="4200002381202612010001")
     # Paper stock: the store, two windows, one order printed.
     store = await paper.add_location(supervisor, "票务中心一号库房", "store")
     first_window = await paper.add_location(supervisor, "1号窗口", "window")

@@ -53,7 +53,7 @@ async def test_each_ticket_is_bound_to_its_holder_and_the_id_is_stored_masked_on
     await _realname_ga(ids)
     holders = [Holder("王小明", resident_id(1)), Holder("李小红", resident_id(2).lower())]
     order = await _order(ids, holders)
-    await confirm_window_payment(SELLER, order.code, "card")
+    await confirm_window_payment(SELLER, order.code, "card", reference="88020461")
     rows = await TicketHolder.select().order_by(TicketHolder.unit)
     tickets = await Ticket.select(Ticket.id).where(Ticket.order.code == order.code).order_by(Ticket.id)
     assert [r["ticket"] for r in rows] == [t["id"] for t in tickets]
@@ -128,7 +128,7 @@ async def test_the_gate_shows_the_holder_online_and_in_the_offline_snapshot():
         EventSession.id == ids["ga_session"]
     )
     order = await _order(ids, [Holder("王小明", resident_id(1))])
-    await confirm_window_payment(SELLER, order.code, "card")
+    await confirm_window_payment(SELLER, order.code, "card", reference="88020461")
     ticket = await Ticket.select(Ticket.id, Ticket.code).where(Ticket.order.code == order.code).first()
     verdict = await redeem(ticket["code"], "P-1")
     masked = resident_id(1)[:4] + "**********" + resident_id(1)[-4:]
@@ -153,9 +153,9 @@ async def test_compliance_share_on_public_sale_and_unbound_tickets_before_the_st
     await Order.raw("DELETE FROM inventory_realname_session").run()
     plain = await _order(ids, [], quantity=2)
     await realname.mark(SUPERVISOR, ids["ga_session"], approved_capacity=50, reserved=5)
-    await confirm_window_payment(SELLER, plain.code, "card")
+    await confirm_window_payment(SELLER, plain.code, "card", reference="88020461")
     bound = await _order(ids, [Holder("王小明", resident_id(1))])
-    await confirm_window_payment(SELLER, bound.code, "card")
+    await confirm_window_payment(SELLER, bound.code, "card", reference="88020461")
     (row,) = await realname.compliance()
     assert (row.public_percent, row.public_ok, row.unbound, row.unbound_late) == (90.0, True, 2, True)
     (row,) = await realname.compliance(now=row.deadline - dt.timedelta(hours=1))
@@ -191,7 +191,7 @@ async def test_an_exchanged_ticket_keeps_its_holder_and_the_id_stays_at_one_tick
         items=[ItemRequest(seat_id=vip[0])],
         holders=[Holder("王小明", resident_id(1))],
     )
-    await confirm_window_payment(SELLER, order.code, "card")
+    await confirm_window_payment(SELLER, order.code, "card", reference="88020461")
     done = await exchange(
         SELLER, order.code, None, Target(ids["seated_session"], ids["vip_class"], (vip[1],)),
         channel="box_office", method="cash", deliver=False,
