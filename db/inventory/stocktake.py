@@ -322,9 +322,9 @@ def report_pdf(rep: Report) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
-    from db.sales.tickets.documents import _font
+    from db.sales.tickets.documents import cjk_font
 
-    font = _font()
+    font = cjk_font()
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4)
     width, height = A4
