@@ -40,6 +40,7 @@ COLUMNS = {
         "concession",
         "status",
         "code",
+        "short_code",  # the typed short ticket number (issue 15)
         "issued_at",
     ),
     "sales_order": ("id", "session", "status"),
