@@ -26,7 +26,7 @@ from db.finance.tables import Budget, Cost, LedgerEntry
 INCOME = "ticket_income"
 COSTS = ("upstream_purchase", "printing", "expenses")
 CATEGORIES = (INCOME, *COSTS)
-MAX_FEN = 2**31 - 1  # the amount column is a 32-bit integer on PostgreSQL: 21,474,836.47 yuan
+MAX_FEN = 10**12  # ten billion yuan (the amount columns are BigInt)
 MONTHS = range(1, 13)
 
 

@@ -83,6 +83,16 @@ async def load(actor: Actor) -> None:
             settlement_day=1,
             valid_from=dt.date(2026, 1, 1),
         )
+        await settlement.save_agreement(  # its shop by West Lake sells at 4 %, settled weekly on Mondays
+            auditor,
+            partner["id"],
+            commission_bp=400,
+            per_ticket_fen=0,
+            cycle="weekly",
+            settlement_day=1,
+            valid_from=dt.date(2026, 1, 1),
+            outlet="西湖门店",
+        )
     await _budget(auditor or supervisor)
 
 

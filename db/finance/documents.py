@@ -1,12 +1,13 @@
 """Finance documents in Chinese (issue 12): the shift report (PDF) and the partner statement (PDF, XLSX).
-reportlab with the CJK font the tickets use (db/sales/tickets/documents.py cjk_font); openpyxl in write-only
-mode for the spreadsheet."""
+reportlab with the CJK font the tickets use (db/sales/tickets/documents.py cjk_font); the spreadsheet through the
+reports' streaming XLSX writer (db/reports/xlsx.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -17,6 +18,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from db.core.clock import venue_minute
 from db.finance.shifts import variances
 from db.finance.tables import LedgerEntry
+from db.reports import xlsx
 from db.sales.tickets.documents import cjk_font
 
 METHOD_ZH = {"cash": "现金", "card": "银行卡", "mobile": "移动支付", "partner": "合作方代收", "sandbox": "在线支付"}
@@ -141,16 +143,13 @@ STATEMENT_STATUS_ZH = {"draft": "草稿", "confirmed": "已确认", "paid": "已
 STATEMENT_HEADER = ("订单号", "销售额", "退款额", "售出张数", "退票张数", "佣金", "应结金额")
 
 
-def _statement_facts(statement: dict, computed) -> list[list[str]]:
-    a = computed.agreement
-    terms = f"{a['commission_bp'] / 100:g}%" + (f" + 每张 {yuan(a['per_ticket_fen'])}" if a["per_ticket_fen"] else "")
+def _statement_facts(statement: dict, agreement: dict) -> list[list[str]]:
+    terms = f"{agreement['commission_bp'] / 100:g}%" + (
+        f" + 每张 {yuan(agreement['per_ticket_fen'])}" if agreement["per_ticket_fen"] else ""
+    )
+    partner = statement["partner.name"] + (f" · {statement['outlet']}" if statement["outlet"] else "")
     return [
-        [
-            "合作方",
-            statement["partner.name"],
-            "状态",
-            STATEMENT_STATUS_ZH.get(statement["status"], statement["status"]),
-        ],
+        ["合作方", partner, "状态", STATEMENT_STATUS_ZH.get(statement["status"], statement["status"])],
         ["结算期间", f"{statement['period_start']} 至 {statement['period_end']}", "佣金条款", terms],
         ["销售额", yuan(statement["sales_fen"]), "退款额", yuan(statement["refunds_fen"])],
         ["佣金", yuan(statement["commission_fen"]), "应结金额", yuan(statement["due_fen"])],
@@ -170,53 +169,42 @@ def _line_cells(line) -> list:
     ]
 
 
-def render_statement_pdf(statement: dict, computed) -> bytes:
+def render_statement_pdf(statement: dict, agreement: dict, lines: list) -> bytes:
     font = cjk_font()
     title, heading, body = _styles(font)
     story: list = [Paragraph(f"合作方结算单 No.{statement['id']}", title)]
-    story.append(_table(_statement_facts(statement, computed), font, [25 * mm, 60 * mm, 25 * mm, 60 * mm]))
+    story.append(_table(_statement_facts(statement, agreement), font, [25 * mm, 60 * mm, 25 * mm, 60 * mm]))
     story.append(Paragraph("应结金额 = 销售额 - 退款额 - 佣金；每行对应一个订单。", body))
-    story.append(Paragraph(f"明细（{len(computed.lines)} 行）", heading))
-    rows = [list(STATEMENT_HEADER)] + [_line_cells(line) for line in computed.lines]
+    story.append(Paragraph(f"明细（{len(lines)} 行）", heading))
+    rows = [list(STATEMENT_HEADER)] + [_line_cells(line) for line in lines]
     story.append(_table(rows, font))
     story += [Spacer(1, 6 * mm), Paragraph(f"校验码 SHA-256：{statement['digest']}", body)]
     return _pdf(story)
 
 
-def render_statement_xlsx(statement: dict, computed) -> bytes:
-    """The statement as a spreadsheet (openpyxl write-only): the totals, then one row per order, amounts in
-    yuan as numbers."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("结算单")
-    for row in _statement_facts(statement, computed):
-        sheet.append(row)
-    sheet.append([])
-    sheet.append(list(STATEMENT_HEADER))
-    for line in computed.lines:
-        sheet.append(
-            [
-                line.code,
-                line.sales_fen / 100,
-                line.refunds_fen / 100,
-                line.tickets_sold,
-                line.tickets_refunded,
-                line.commission_fen / 100,
-                line.due_fen / 100,
+async def write_statement_xlsx(path: Path, statement: dict, agreement: dict, batches: AsyncIterator[list]) -> None:
+    """The statement as a spreadsheet written batch by batch (db/reports/xlsx.py streams the sheet into the
+    zip): the header, the totals, one row per order (amounts in yuan as numbers), then the statement's facts."""
+    money = xlsx.MONEY
+    styles = [None, money, money, None, None, money, money]
+    book = await asyncio.to_thread(xlsx.XlsxWriter, path, f"结算单 {statement['id']}", list(STATEMENT_HEADER), styles)
+    try:
+        total = ["合计", statement["sales_fen"] / 100, statement["refunds_fen"] / 100, "", ""]
+        book.rows([[*total, statement["commission_fen"] / 100, statement["due_fen"] / 100]])
+        async for batch in batches:
+            rows = [
+                [
+                    line.code,
+                    line.sales_fen / 100,
+                    line.refunds_fen / 100,
+                    line.tickets_sold,
+                    line.tickets_refunded,
+                    line.commission_fen / 100,
+                    line.due_fen / 100,
+                ]
+                for line in batch
             ]
-        )
-    sheet.append(
-        [
-            "合计",
-            statement["sales_fen"] / 100,
-            statement["refunds_fen"] / 100,
-            "",
-            "",
-            statement["commission_fen"] / 100,
-            statement["due_fen"] / 100,
-        ]
-    )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+            await asyncio.to_thread(book.rows, rows)
+        book.rows([[]] + _statement_facts(statement, agreement) + [["校验码 SHA-256", statement["digest"]]])
+    finally:
+        await asyncio.to_thread(book.close)

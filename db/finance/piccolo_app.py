@@ -15,6 +15,7 @@ from db.finance.tables import (
     ReconException,
     Shift,
     Statement,
+    StatementLine,
     Window,
 )
 
@@ -31,6 +32,7 @@ APP_CONFIG = AppConfig(
         ReconException,
         Agreement,
         Statement,
+        StatementLine,
         Budget,
         Cost,
     ],

@@ -311,8 +311,8 @@ async def _partner_mismatches(day: dt.date) -> list[Mismatch]:
     for s in await Statement.select().where(
         Statement.status.is_in(["confirmed", "paid"]) & (Statement.period_end == day)
     ):
-        again = await settlement.compute(s["partner"], s["period_start"], s["period_end"])
-        if again.digest != s["digest"] or again.due_fen != s["due_fen"]:
+        _, rerun = await settlement.verify(s["id"])
+        if not rerun.same:
             found.append(
                 Mismatch(
                     "partner",
@@ -320,7 +320,7 @@ async def _partner_mismatches(day: dt.date) -> list[Mismatch]:
                     f"statement {s['id']}",
                     "",
                     s["due_fen"],
-                    again.due_fen,
+                    rerun.due_fen,
                     "the ledger no longer gives the confirmed statement",
                 )
             )

@@ -1,60 +1,115 @@
 """Partner settlement (R8.1, issue 12): agreements and statements.
 
-An agreement (per partner; `outlet` names one of its outlets, '' for the partner itself) sets the commission:
-basis points of the net money (1 bp = 0.01 %) and/or a sum per net ticket, the cycle (weekly or monthly) and
-the settlement day. A statement covers a period of whole venue-local days. Its lines come from the ledger,
-one per order with partner money in the period: sales (money the partner collected: payments and charged
-price differences), refunds (money it paid back), tickets sold and refunded, commission (rounded half up per
-line) and the amount due = sales - refunds - commission. A refund after a period is in the period in which
-it happens (a line with sales 0 and negative tickets, its commission given back).
+An agreement (per partner and outlet: `outlet` names one of the partner's outlets, '' the partner itself) sets
+the commission: basis points of the net money (1 bp = 0.01 %) and/or a sum per net ticket, the cycle (weekly
+or monthly) and the settlement day. An order records the outlet that sold it (sales_order.outlet); an outlet's
+statement covers the partner's orders of that outlet, the partner's own statement the orders of every outlet
+without an agreement of its own in force at the period's start. A statement covers a period of whole
+venue-local days. Its lines come from the ledger, one per order with partner money in the period: sales
+(money the partner collected: payments and charged price differences), refunds (money it paid back), tickets
+sold and refunded, commission (rounded half up per line) and the amount due = sales - refunds - commission. A
+refund after a period is in the period in which it happens (a line with sales 0 and negative tickets, its
+commission given back).
 
-Lines are not copied into tables: they are recomputed from the immutable ledger, and the statement keeps
-their SHA-256 digest, so re-running a confirmed period gives the same statement to the fen (and the
-reconciliation checks it every day a period ends). draft -> confirmed (an auditor; refused if the ledger no
-longer gives the draft) -> paid (with the transfer's reference); a draft can be discarded. A period that
-overlaps a statement of the partner that is not discarded is refused; statement writes of one partner are
-serialised by a conditional UPDATE of its agreement (PostgreSQL) and by the SQLite writer lock."""
+The lines are written by one INSERT ... SELECT that groups the period's ledger entries per order (no line
+passes through Python), the totals by one aggregate over them, and the digest (SHA-256 of the lines' text,
+which the database concatenates). A re-run (`verify`) joins the ledger's lines again with the stored ones in
+SQL, so re-running a confirmed period proves the same statement to the fen (the reconciliation checks it
+every day a period ends). draft -> confirmed (an auditor; refused if the ledger no longer gives the draft)
+-> paid (with the transfer's reference); a draft can be discarded. A period that overlaps a statement of the
+same partner and outlet that is not discarded is refused; statement writes of one partner are serialised by
+a conditional UPDATE of its agreements (PostgreSQL) and by the SQLite writer lock."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from db.audit.record import record
 from db.core.actor import Actor
 from db.core.clock import utcnow
+from db.core.engine import is_postgres
 from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.transaction import queued_write
 from db.finance.ledger import venue_day
-from db.finance.tables import Agreement, LedgerEntry, Statement
+from db.finance.tables import Agreement, Statement, StatementLine
 from db.sales.tables import Partner
 
 CYCLES = ("weekly", "monthly")
 DRAFT, CONFIRMED, PAID, DISCARDED = "draft", "confirmed", "paid", "discarded"
 MAX_BP = 10_000  # 100 %
 MAX_PER_TICKET_FEN = 100_000
+LINE_COLUMNS = ("sales_fen", "refunds_fen", "tickets_sold", "tickets_refunded", "commission_fen", "due_fen")
 
-# One grouped query gives every line: per order, the money of the period's entries and the tickets of its
-# payments and refunds (correlated counts by index; the join on tickets made 2-3 times the rows).
+# The lines of a period, one per order: the money of its entries and the tickets of its payments and refunds
+# (correlated counts by index; the join on tickets made 2-3 times the rows), the commission by the rule of
+# `commission` (bp and per_ticket are the agreement's integers, written into the text). {scope} narrows the
+# orders to the statement's outlet. Placeholders: partner, since, until, then the scope's.
 _LINES = """
-SELECT e."order" AS order_id, o.code AS code,
-  SUM(CASE WHEN e.kind <> 'refund' AND e.amount_fen > 0 THEN e.amount_fen ELSE 0 END) AS sales,
-  SUM(CASE WHEN e.kind = 'refund' OR e.amount_fen < 0 THEN -e.amount_fen ELSE 0 END) AS refunds,
-  SUM(CASE WHEN e.kind = 'payment'
-      THEN (SELECT COUNT(*) FROM ticket t WHERE t."order" = e."order") ELSE 0 END) AS sold,
-  SUM(CASE WHEN e.kind = 'refund'
-      THEN (SELECT COUNT(*) FROM aftersale_refund_ticket rt WHERE rt.refund = e.refund_id) ELSE 0 END) AS refunded
-FROM finance_ledger e JOIN sales_order o ON o.id = e."order"
-WHERE e.partner = {} AND e.at >= {} AND e.at < {} AND e.kind IN ('payment', 'refund', 'price_difference')
-GROUP BY e."order", o.code
-ORDER BY e."order"
+SELECT g.order_id, g.code, g.sales, g.refunds, g.sold, g.refunded, g.commission,
+  g.sales - g.refunds - g.commission AS due
+FROM (SELECT m.*,
+    CASE WHEN m.sales >= m.refunds THEN ((m.sales - m.refunds) * {bp} + 5000) / 10000
+         ELSE -(((m.refunds - m.sales) * {bp} + 5000) / 10000) END + {per_ticket} * (m.sold - m.refunded) AS commission
+  FROM (SELECT e."order" AS order_id, o.code AS code,
+      SUM(CASE WHEN e.kind <> 'refund' AND e.amount_fen > 0 THEN e.amount_fen ELSE 0 END) AS sales,
+      SUM(CASE WHEN e.kind = 'refund' OR e.amount_fen < 0 THEN -e.amount_fen ELSE 0 END) AS refunds,
+      SUM(CASE WHEN e.kind = 'payment'
+          THEN (SELECT COUNT(*) FROM ticket t WHERE t."order" = e."order") ELSE 0 END) AS sold,
+      SUM(CASE WHEN e.kind = 'refund'
+          THEN (SELECT COUNT(*) FROM aftersale_refund_ticket rt WHERE rt.refund = e.refund_id) ELSE 0 END) AS refunded
+    FROM finance_ledger e JOIN sales_order o ON o.id = e."order"
+    WHERE e.partner = {} AND e.at >= {} AND e.at < {} AND e.kind IN ('payment', 'refund', 'price_difference')
+      AND {scope}
+    GROUP BY e."order", o.code) m) g
+"""
+_OWN_SCOPE = (
+    "o.outlet NOT IN (SELECT a.outlet FROM finance_agreement a WHERE a.partner = {} AND a.outlet <> '' "
+    "AND a.valid_from <= {})"
+)
+_INSERT = (
+    'INSERT INTO finance_statement_line (statement, "order", code, sales_fen, refunds_fen, tickets_sold, '
+    "tickets_refunded, commission_fen, due_fen) "
+    "SELECT CAST({} AS INTEGER), l.order_id, l.code, l.sales, l.refunds, l.sold, l.refunded, l.commission, l.due "
+    "FROM (%s) l"
+)
+_TOTALS = (
+    "SELECT COUNT(*) AS orders, COALESCE(SUM(tickets_sold - tickets_refunded), 0) AS tickets, "
+    "COALESCE(SUM(sales_fen), 0) AS sales_fen, COALESCE(SUM(refunds_fen), 0) AS refunds_fen, "
+    "COALESCE(SUM(commission_fen), 0) AS commission_fen, COALESCE(SUM(due_fen), 0) AS due_fen "
+    "FROM finance_statement_line WHERE statement = {}"
+)
+# A line's text in the digest: order id, code, sales, refunds, tickets sold and refunded, commission.
+_LINE_TEXT = (
+    "CAST(\"order\" AS TEXT) || ',' || code || ',' || CAST(sales_fen AS TEXT) || ',' || CAST(refunds_fen AS TEXT) "
+    "|| ',' || CAST(tickets_sold AS TEXT) || ',' || CAST(tickets_refunded AS TEXT) || ',' "
+    "|| CAST(commission_fen AS TEXT)"
+)
+_DIGEST_TEXT = {
+    "postgresql": f"SELECT string_agg({_LINE_TEXT}, E'\\n' ORDER BY \"order\") AS text "
+    "FROM finance_statement_line WHERE statement = {}",
+    # SQLite 3.40 has no ORDER BY inside an aggregate: group_concat takes the ordered subquery's rows in turn
+    "sqlite": f"SELECT group_concat(line, char(10)) AS text FROM (SELECT {_LINE_TEXT} AS line "
+    'FROM finance_statement_line WHERE statement = {} ORDER BY "order")',
+}
+# The lines the ledger gives now that differ from the stored ones, either way, and the amount due they give
+# (one pass over the ledger).
+_DIFFERENCES = """
+SELECT COUNT(*) FILTER (WHERE l.order_id IS NULL OR s."order" IS NULL OR s.code <> l.code OR s.sales_fen <> l.sales
+    OR s.refunds_fen <> l.refunds OR s.tickets_sold <> l.sold OR s.tickets_refunded <> l.refunded
+    OR s.commission_fen <> l.commission) AS differ,
+  COALESCE(SUM(l.due), 0) AS due
+FROM (%s) l FULL JOIN (SELECT * FROM finance_statement_line WHERE statement = {}) s ON s."order" = l.order_id
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Line:
+    """A statement's line as stored (finance_statement_line)."""
+
     order_id: int
     code: str
     sales_fen: int
@@ -62,48 +117,7 @@ class Line:
     tickets_sold: int
     tickets_refunded: int
     commission_fen: int
-
-    @property
-    def due_fen(self) -> int:
-        return self.sales_fen - self.refunds_fen - self.commission_fen
-
-
-@dataclass(frozen=True, slots=True)
-class Computed:
-    agreement: dict
-    lines: list[Line] = field(default_factory=list)
-
-    @property
-    def sales_fen(self) -> int:
-        return sum(line.sales_fen for line in self.lines)
-
-    @property
-    def refunds_fen(self) -> int:
-        return sum(line.refunds_fen for line in self.lines)
-
-    @property
-    def commission_fen(self) -> int:
-        return sum(line.commission_fen for line in self.lines)
-
-    @property
-    def due_fen(self) -> int:
-        return self.sales_fen - self.refunds_fen - self.commission_fen
-
-    @property
-    def tickets(self) -> int:
-        return sum(line.tickets_sold - line.tickets_refunded for line in self.lines)
-
-    @property
-    def digest(self) -> str:
-        h = hashlib.sha256()
-        a = self.agreement
-        h.update(f"{a['id']},{a['commission_bp']},{a['per_ticket_fen']}\n".encode())
-        for line in self.lines:
-            h.update(
-                f"{line.order_id},{line.code},{line.sales_fen},{line.refunds_fen},{line.tickets_sold},"
-                f"{line.tickets_refunded},{line.commission_fen}\n".encode()
-            )
-        return h.hexdigest()
+    due_fen: int
 
 
 def commission(net_fen: int, net_tickets: int, bp: int, per_ticket_fen: int) -> int:
@@ -137,39 +151,78 @@ def last_period(agreement: dict, today: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-async def agreement_for(partner_id: int, on: dt.date) -> dict:
+async def agreement_for(partner_id: int, on: dt.date, outlet: str = "") -> dict:
+    """The agreement of the partner (or of its outlet) in force on a day."""
     row = (
         await Agreement.select()
-        .where((Agreement.partner == partner_id) & (Agreement.outlet == "") & (Agreement.valid_from <= on))
+        .where((Agreement.partner == partner_id) & (Agreement.outlet == outlet) & (Agreement.valid_from <= on))
         .order_by(Agreement.valid_from, ascending=False)
         .order_by(Agreement.id, ascending=False)
         .first()
     )
     if row is None:
+        if outlet:
+            raise Conflict(
+                "The outlet {outlet} has no settlement agreement in force on {day}.", outlet=outlet, day=on.isoformat()
+            )
         raise Conflict("This partner has no settlement agreement in force on {day}.", day=on.isoformat())
     return row
 
 
-async def compute(partner_id: int, start: dt.date, end: dt.date) -> Computed:
-    """The statement's lines for a period, from the ledger (one grouped query)."""
-    agreement = await agreement_for(partner_id, start)
+def _lines_sql(agreement: dict, start: dt.date, end: dt.date) -> tuple[str, list]:
+    """The lines' SELECT (_LINES) for an agreement's partner and outlet and a period, with its arguments."""
     since, until = period_window(start, end)
-    bp, per_ticket = agreement["commission_bp"], agreement["per_ticket_fen"]
-    lines = []
-    for r in await LedgerEntry.raw(_LINES, partner_id, since, until):
-        sales, refunds, sold, back = int(r["sales"]), int(r["refunds"]), int(r["sold"]), int(r["refunded"])
-        lines.append(
-            Line(
-                r["order_id"],
-                r["code"],
-                sales,
-                refunds,
-                sold,
-                back,
-                commission(sales - refunds, sold - back, bp, per_ticket),
-            )
-        )
-    return Computed(agreement, lines)
+    partner, outlet = agreement["partner"], agreement["outlet"]
+    scope, scope_args = ("o.outlet = {}", [outlet]) if outlet else (_OWN_SCOPE, [partner, start])
+    sql = (
+        _LINES.replace("{bp}", str(int(agreement["commission_bp"])))
+        .replace("{per_ticket}", str(int(agreement["per_ticket_fen"])))
+        .replace("{scope}", scope)
+    )
+    return sql, [partner, since, until, *scope_args]
+
+
+def _digest(agreement: dict, text: str | None) -> str:
+    h = hashlib.sha256(f"{agreement['id']},{agreement['commission_bp']},{agreement['per_ticket_fen']}\n".encode())
+    if text:
+        h.update(text.encode() + b"\n")
+    return h.hexdigest()
+
+
+async def insert_lines(statement_id: int, agreement: dict, start: dt.date, end: dt.date) -> None:
+    """Write a statement's lines from the ledger: one INSERT ... SELECT (inside the caller's transaction)."""
+    sql, args = _lines_sql(agreement, start, end)
+    await StatementLine.raw(_INSERT % sql, statement_id, *args).run()
+
+
+async def _set_totals(statement_id: int, agreement: dict) -> dict:
+    """The statement's totals and digest from its stored lines (inside the caller's transaction)."""
+    engine = "postgresql" if is_postgres(Statement._meta.db) else "sqlite"
+    totals = (await StatementLine.raw(_TOTALS, statement_id))[0]
+    text = (await StatementLine.raw(_DIGEST_TEXT[engine], statement_id))[0]["text"]
+    values = {c: int(totals[c]) for c in ("orders", "tickets", "sales_fen", "refunds_fen", "commission_fen", "due_fen")}
+    await Statement.update({**values, "digest": _digest(agreement, text)}).where(Statement.id == statement_id)
+    return values
+
+
+async def lines(statement_id: int, limit: int = 500, after: int = 0) -> list[Line]:
+    """A statement's stored lines in order of the order's id: the first `limit` after the order `after`."""
+    columns = [StatementLine._meta.get_column_by_name(c) for c in ("order", "code", *LINE_COLUMNS)]
+    rows = (
+        await StatementLine.select(*columns)
+        .where((StatementLine.statement == statement_id) & (StatementLine.order > after))
+        .order_by(StatementLine.order)
+        .limit(limit)
+    )
+    return [Line(r["order"], r["code"], *(int(r[c]) for c in LINE_COLUMNS)) for r in rows]
+
+
+async def line_batches(statement_id: int, size: int = 5000) -> AsyncIterator[list[Line]]:
+    """All lines of a statement, a batch at a time, for a file or an answer that streams them."""
+    after = 0
+    while batch := await lines(statement_id, size, after):
+        yield batch
+        after = batch[-1].order_id
 
 
 def _check_terms(commission_bp: int, per_ticket_fen: int, cycle: str, settlement_day: int) -> None:
@@ -251,11 +304,13 @@ async def _serialise(partner_id: int) -> None:
 
 
 async def create_statement(
-    actor: Actor, partner_id: int, start: dt.date, end: dt.date, now: dt.datetime | None = None
+    actor: Actor, partner_id: int, start: dt.date, end: dt.date, now: dt.datetime | None = None, outlet: str = ""
 ) -> int:
-    """A draft statement for a finished period. Refused when it overlaps another statement of the partner
-    that is not discarded (a confirmed or paid one above all)."""
+    """A draft statement of the partner (or of its outlet) for a finished period, its lines written from the
+    ledger. Refused when it overlaps another statement of the partner and outlet that is not discarded (a
+    confirmed or paid one above all)."""
     now = now or utcnow()
+    outlet = outlet.strip()
     if end < start:
         raise InvalidInput("The period ends before it starts.", field="end")
     if end >= venue_day(now):
@@ -264,13 +319,14 @@ async def create_statement(
         )
     if (end - start).days > 92:
         raise InvalidInput("A statement covers at most 93 days.", field="start")
-    computed = await compute(partner_id, start, end)
+    agreement = await agreement_for(partner_id, start, outlet)
     async with queued_write(Statement._meta.db):
         await _serialise(partner_id)
         overlap = (
             await Statement.select(Statement.id, Statement.status, Statement.period_start, Statement.period_end)
             .where(
                 (Statement.partner == partner_id)
+                & (Statement.outlet == outlet)
                 & (Statement.status != DISCARDED)
                 & (Statement.period_start <= end)
                 & (Statement.period_end >= start)
@@ -290,22 +346,18 @@ async def create_statement(
             await Statement.insert(
                 Statement(
                     partner=partner_id,
-                    agreement=computed.agreement["id"],
+                    agreement=agreement["id"],
+                    outlet=outlet,
                     period_start=start,
                     period_end=end,
                     status=DRAFT,
-                    orders=len(computed.lines),
-                    tickets=computed.tickets,
-                    sales_fen=computed.sales_fen,
-                    refunds_fen=computed.refunds_fen,
-                    commission_fen=computed.commission_fen,
-                    due_fen=computed.due_fen,
-                    digest=computed.digest,
                     created_at=now,
                     created_by=actor.name,
                 )
             ).returning(Statement.id)
         )[0]["id"]
+        await insert_lines(statement_id, agreement, start, end)
+        totals = await _set_totals(statement_id, agreement)
         await record(
             actor,
             "statement.create",
@@ -313,9 +365,11 @@ async def create_statement(
             statement_id,
             after={
                 "partner": partner_id,
+                "outlet": outlet,
                 "start": start.isoformat(),
                 "end": end.isoformat(),
-                "due_fen": computed.due_fen,
+                "orders": totals["orders"],
+                "due_fen": totals["due_fen"],
             },
         )
     return statement_id
@@ -329,12 +383,28 @@ async def get_statement(statement_id: int, partner_id: int | None = None) -> dic
     return row
 
 
-async def verify(statement_id: int) -> tuple[dict, Computed, bool]:
-    """Re-run a statement's period: (statement, lines now, the same to the fen?)."""
+async def agreement_of(statement: dict) -> dict:
+    row = await Agreement.select().where(Agreement.id == statement["agreement"]).first()
+    assert row is not None  # a statement's agreement is never deleted (restrict)
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class Rerun:
+    """A statement's period run again from the ledger: the same lines to the fen? and the amount due now."""
+
+    same: bool
+    due_fen: int
+
+
+async def verify(statement_id: int) -> tuple[dict, Rerun]:
+    """Re-run a statement's period from the ledger. One statement joins the lines the ledger gives now with
+    the stored ones and counts those that differ either way."""
     row = await get_statement(statement_id)
-    again = await compute(row["partner"], row["period_start"], row["period_end"])
-    same = again.digest == row["digest"] and again.due_fen == row["due_fen"] and again.sales_fen == row["sales_fen"]
-    return row, again, same
+    agreement = await agreement_of(row)
+    sql, args = _lines_sql(agreement, row["period_start"], row["period_end"])
+    found = (await StatementLine.raw(_DIFFERENCES % sql, *args, statement_id))[0]
+    return row, Rerun(int(found["differ"]) == 0, int(found["due"]))
 
 
 async def _move(actor: Actor, statement_id: int, before: str, after: str, values: dict, action: str) -> None:
@@ -344,6 +414,7 @@ async def _move(actor: Actor, statement_id: int, before: str, after: str, values
         if after == CONFIRMED:
             clash = await Statement.exists().where(
                 (Statement.partner == row["partner"])
+                & (Statement.outlet == row["outlet"])
                 & (Statement.id != statement_id)
                 & Statement.status.is_in([CONFIRMED, PAID])
                 & (Statement.period_start <= row["period_end"])
@@ -363,8 +434,8 @@ async def _move(actor: Actor, statement_id: int, before: str, after: str, values
 
 async def confirm(actor: Actor, statement_id: int, now: dt.datetime | None = None) -> None:
     """The auditor confirms a draft, after checking that the ledger still gives it."""
-    _, _, same = await verify(statement_id)
-    if not same:
+    _, rerun = await verify(statement_id)
+    if not rerun.same:
         raise Conflict("The ledger changed since this draft was made: discard it and make it again.")
     now = now or utcnow()
     await _move(

@@ -1,6 +1,6 @@
 """The money ledger: immutable entries (an UPDATE is refused by a trigger on both engines)."""
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -115,8 +115,8 @@ class ReconException(Table, tablename="finance_recon_exception"):
     kind = Varchar(length=20)  # missing_ours | missing_theirs | amount | status
     reference = Varchar(length=64, default="")
     order_code = Varchar(length=40, default="")
-    ours_fen = Integer(null=True, default=None)
-    theirs_fen = Integer(null=True, default=None)
+    ours_fen = BigInt(null=True, default=None)  # a statement's amount due can pass 2^31 fen
+    theirs_fen = BigInt(null=True, default=None)
     detail = Text(default="")
     status = Varchar(length=10, default="open", index=True)  # open | resolved
     found_at = Timestamptz()
@@ -143,23 +143,25 @@ class Agreement(Table, tablename="finance_agreement"):
 
 
 class Statement(Table, tablename="finance_statement"):
-    """A partner's statement for a period (inclusive dates, venue-local): sales - refunds - commission = due.
-    Its lines are not copied: they are the ledger's entries of the period, recomputed on demand, and `digest`
-    (SHA-256 of the lines) proves a re-run gives the same statement to the fen.
+    """A partner's (or one of its outlets') statement for a period (inclusive dates, venue-local): sales -
+    refunds - commission = due. Its lines are in finance_statement_line, written from the ledger by one INSERT
+    ... SELECT; a re-run compares the ledger's lines with them in SQL, and `digest` (SHA-256 of the lines) lets
+    the partner check what it was sent. Money sums are BigInt: a month of a large partner passes 2^31 fen.
 
     status: draft -> confirmed (an auditor) -> paid; a draft can be discarded."""
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, null=False, index=True)
     agreement = ForeignKey(references=Agreement, on_delete=OnDelete.restrict, null=False)
+    outlet = Varchar(length=60, default="")  # '' = the partner's own sales (outlets without their own agreement)
     period_start = Date()
     period_end = Date()
     status = Varchar(length=12, default="draft", index=True)
     orders = Integer(default=0)
     tickets = Integer(default=0)
-    sales_fen = Integer(default=0)
-    refunds_fen = Integer(default=0)
-    commission_fen = Integer(default=0)
-    due_fen = Integer(default=0)
+    sales_fen = BigInt(default=0)
+    refunds_fen = BigInt(default=0)
+    commission_fen = BigInt(default=0)
+    due_fen = BigInt(default=0)
     digest = Varchar(length=64, default="")
     created_at = Timestamptz()
     created_by = Varchar(length=100, default="")
@@ -170,13 +172,27 @@ class Statement(Table, tablename="finance_statement"):
     paid_reference = Varchar(length=64, default="")
 
 
+class StatementLine(Table, tablename="finance_statement_line"):
+    """One order's line of a statement: its partner money in the period (db/finance/settlement.py _LINES)."""
+
+    statement = ForeignKey(references=Statement, on_delete=OnDelete.restrict, null=False, index=True)
+    order = ForeignKey(references=Order, on_delete=OnDelete.restrict, null=False)
+    code = Varchar(length=40)
+    sales_fen = BigInt(default=0)
+    refunds_fen = BigInt(default=0)
+    tickets_sold = Integer(default=0)
+    tickets_refunded = Integer(default=0)
+    commission_fen = BigInt(default=0)
+    due_fen = BigInt(default=0)
+
+
 class Budget(Table, tablename="finance_budget"):
     """A yearly budget (R8.3): one amount per month and category (unique, migration)."""
 
     year = Integer()
     month = Integer()
     category = Varchar(length=30)
-    amount_fen = Integer()
+    amount_fen = BigInt()  # a year's ticket income passes 2^31 fen (21,474,836.47 yuan)
     set_at = Timestamptz()
     set_by = Varchar(length=100, default="")
 
@@ -187,7 +203,7 @@ class Cost(Table, tablename="finance_cost"):
 
     day = Date(index=True)
     category = Varchar(length=30)
-    amount_fen = Integer()
+    amount_fen = BigInt()
     note = Text(default="")
     recorded_at = Timestamptz()
     recorded_by = Varchar(length=100, default="")

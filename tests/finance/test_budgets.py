@@ -4,9 +4,12 @@ line) refuses the whole entry with a clear message and writes nothing."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
+from openpyxl import load_workbook
 
 from db.core.actor import Actor
 from db.core.errors import InvalidInput
@@ -74,7 +77,19 @@ async def test_the_budget_page_shows_the_table_and_chart_and_refuses_a_month_twi
         )
         assert cost.status_code == 303
         warned = await client.get("/finance/budgets")  # 999.99 yuan spent against 3 yuan budgeted
-        assert 'data-testid="over-budget-printing"' in warned.text
+        assert 'data-testid="over-budget-printing"' in warned.text and 'data-testid="budget-xlsx"' in warned.text
+        # The variance table as files: a row per category and month plus the year, the same numbers.
+        sheet = await client.get(f"/finance/budgets?year={TODAY.year}&format=csv")
+        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+        printing = rows[1 + 2 * 13 : 1 + 3 * 13]  # the third category, 12 months and the year
+        assert len(rows) == 1 + 4 * 13 and printing[0][1:3] == ["1", "100.00"] and printing[12][2] == "300.00"
+        assert printing[TODAY.month - 1][3] == "99999.00" and printing[TODAY.month - 1][5] != ""
+        book = await client.get(f"/finance/budgets?year={TODAY.year}&format=xlsx")
+        assert book.status_code == 200 and book.content[:2] == b"PK"
+        cells = list(load_workbook(io.BytesIO(book.content), read_only=True).active.iter_rows(values_only=True))
+        assert cells[1 + 2 * 13][1:3] == (1, 100) and cells[1 + 2 * 13 + TODAY.month - 1][3] == 99999
+        assert (await client.get(f"/finance/budgets?year={TODAY.year}&format=pdf")).status_code == 422
         letters = await post_form(
             client, "/finance/costs", {"day": TODAY.isoformat(), "category": "printing", "amount": "十元", "note": "x"}
         )

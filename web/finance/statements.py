@@ -17,18 +17,19 @@ from db.catalog.pricing import yuan_to_fen
 from db.core.clock import utcnow
 from db.core.errors import DomainError, InvalidInput, NotFound
 from db.finance import settlement
-from db.finance.documents import render_statement_pdf, render_statement_xlsx
+from db.finance.documents import render_statement_pdf, write_statement_xlsx
 from db.finance.ledger import venue_day
 from db.finance.reconciliation import parse_day
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.downloads import MEDIA, written_file
 from web.errors import problem_responses
 from web.forms import Form, failure, field_text, form_number, go
 from web.i18n import gettext
 from web.sales.partner_api import PARTNER, partner_key_guard
 from web.templating import render
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHOWN_LINES = 500  # lines on the page; the files have them all
 
 
 def _percent_bp(data: dict[str, Any]) -> int:
@@ -50,7 +51,7 @@ def _day(data: dict[str, Any], name: str) -> dt.date:
 async def _list(request: Request, status_code: int = 200, **extra: Any) -> Template:
     agreements = await settlement.agreements()
     today = venue_day(utcnow())
-    proposals = {a["partner"]: settlement.last_period(a, today) for a in reversed(agreements) if not a["outlet"]}
+    proposals = {(a["partner"], a["outlet"]): settlement.last_period(a, today) for a in reversed(agreements)}
     return render(
         request,
         "finance/statements.html",
@@ -94,6 +95,7 @@ async def create(request: Request, data: Form) -> Response | Template:
             form_number(data, "partner", minimum=1),
             _day(data, "start"),
             _day(data, "end"),
+            outlet=field_text(data, "outlet"),
         )
     except DomainError as exc:
         return await _list(request, exc.status_code, form=data, **failure(exc))
@@ -101,34 +103,37 @@ async def create(request: Request, data: Form) -> Response | Template:
 
 
 async def _one(request: Request, statement_id: int, status_code: int = 200, **extra: Any) -> Template:
-    row, computed, same = await settlement.verify(statement_id)
+    row, rerun = await settlement.verify(statement_id)
     return render(
         request,
         "finance/statement.html",
         status_code=status_code,
         statement=row,
-        computed=computed,
-        same=same,
+        lines=await settlement.lines(statement_id, SHOWN_LINES),
+        shown=SHOWN_LINES,
+        same=rerun.same,
         **{"error": None, "error_field": None, "message": None, **extra},
     )
 
 
 @get("/finance/statements/{statement_id:int}", guards=[requires(Permission.FINANCE_SETTLE)])
 async def statement_page(request: Request, statement_id: FromPath[int], format: FromQuery[str] = "") -> Response:
-    """The statement with its lines; `?format=pdf` or `?format=xlsx` downloads it."""
+    """The statement with its first lines; `?format=pdf` or `?format=xlsx` downloads it (the XLSX streams
+    every line from the table into the file)."""
     if format not in ("", "pdf", "xlsx"):
         raise InvalidInput("Choose the format pdf or xlsx.", field="format")
     if not format:
         return await _one(request, statement_id)
-    row, computed, _ = await settlement.verify(statement_id)
-    render_file = render_statement_pdf if format == "pdf" else render_statement_xlsx
-    content = await asyncio.to_thread(render_file, row, computed)
+    row = await settlement.get_statement(statement_id)
+    agreement = await settlement.agreement_of(row)
     name = f"statement-{statement_id}-{row['period_start']}-{row['period_end']}.{format}"
-    return Response(
-        content,
-        media_type="application/pdf" if format == "pdf" else XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    if format == "xlsx":
+        return await written_file(
+            name, lambda path: write_statement_xlsx(path, row, agreement, settlement.line_batches(statement_id))
+        )
+    lines = [line async for batch in settlement.line_batches(statement_id) for line in batch]
+    content = await asyncio.to_thread(render_statement_pdf, row, agreement, lines)
+    return Response(content, media_type=MEDIA["pdf"], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @post("/finance/statements/{statement_id:int}/{action:str}", guards=[requires(Permission.FINANCE_SETTLE)])
@@ -163,6 +168,7 @@ class StatementLineOut(msgspec.Struct):
 
 class StatementOut(msgspec.Struct):
     id: int
+    outlet: str
     period_start: dt.date
     period_end: dt.date
     status: str
@@ -203,7 +209,6 @@ async def api_statement(request: Request, statement_id: FromPath[int]) -> Statem
     row = await settlement.get_statement(statement_id, request.scope["partner"].id)
     if row["status"] not in (settlement.CONFIRMED, settlement.PAID):
         raise NotFound("No such statement.")
-    computed = await settlement.compute(row["partner"], row["period_start"], row["period_end"])
     lines = [
         StatementLineOut(
             line.code,
@@ -214,7 +219,8 @@ async def api_statement(request: Request, statement_id: FromPath[int]) -> Statem
             line.commission_fen,
             line.due_fen,
         )
-        for line in computed.lines
+        async for batch in settlement.line_batches(statement_id)
+        for line in batch
     ]
     return StatementDetailOut(**_out(row), lines=lines)
 

@@ -4,14 +4,11 @@ prepared in the background and its page shows the progress (web/reports/exports.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from litestar import Request, get
-from litestar.background_tasks import BackgroundTask
 from litestar.params import FromQuery
-from litestar.response import File, Redirect, Response, Stream, Template
+from litestar.response import Redirect, Response, Stream, Template
 
 from db.catalog.tables import Event
 from db.core.errors import DomainError
@@ -23,13 +20,13 @@ from db.sales.status import CHANNELS
 from db.staff.permissions import Permission
 from web import labels
 from web.auth import requires
+from web.downloads import MEDIA, written_file
 from web.errors import explain
 from web.forms import MAX_ID, whole_number
 from web.i18n import current_language, gettext
 from web.templating import render
 
 PAGE_ROWS = 1000  # a line report shows its first rows; the export has them all
-MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def presentation() -> exports.Presentation:
@@ -140,21 +137,7 @@ async def _export(request: Request, report: Report, filters: Filters, fmt: str) 
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if fmt == "csv":
         return Stream(exports.csv_chunks(report, filters, how), media_type=MEDIA["csv"], headers=headers)
-    folder = Path(tempfile.mkdtemp(prefix="tc-report-", dir=exports.export_dir()))
-    path = folder / name
-    await exports.write_file(report, filters, fmt, how, path)
-
-    def remove() -> None:
-        path.unlink(missing_ok=True)
-        folder.rmdir()
-
-    return File(
-        path,
-        filename=name,
-        media_type=MEDIA["xlsx"],
-        headers={"Cache-Control": "no-store"},
-        background=BackgroundTask(remove),
-    )
+    return await written_file(name, lambda path: exports.write_file(report, filters, fmt, how, path))
 
 
 def report_handler(report: Report):

@@ -156,6 +156,8 @@ class OrderIn(msgspec.Struct):
     buyer: BuyerIn
     # Real-name sessions: one holder per ticket, in the order of `items` (a quantity line takes that many).
     holders: Annotated[list[HolderIn], msgspec.Meta(max_length=MAX_TICKETS_PER_ORDER)] = []
+    # The partner's outlet (shop, agent) that sold it: settled under that outlet's agreement if it has one (R8.1).
+    outlet: Annotated[str, msgspec.Meta(max_length=60)] = ""
 
 
 class OrderCreated(msgspec.Struct):
@@ -292,7 +294,7 @@ async def place_order(
         channel="partner",
         buyer=Buyer(data.buyer.name, data.buyer.phone, data.buyer.email),
         items=[_item(i) for i in data.items],
-        outlet=partner.name,
+        outlet=data.outlet.strip() or partner.name,
         partner_id=partner.id,
         idempotency_key=idempotency_key,
         holders=[Holder(h.name, h.id_number, h.id_type) for h in data.holders],
