@@ -14,6 +14,9 @@ from db.core.engine import ROOT
 TRANSLATIONS_DIR = ROOT / "translations"
 # zh_CN "{section} {row}排{number}座" (catalog.po); the partner API sends that text as is (web/sales/partner_api.py)
 SEAT_LABEL = "{section} row {row}, seat {number}"
+# Mail to addresses and lists (risk alerts, scheduled reports) is written in both UI languages, Chinese first:
+# a staff account keeps no language of its own (the UI's is the browser's cookie).
+MAIL_LANGUAGES = ("zh_CN", "en")
 
 
 @cache

@@ -28,6 +28,7 @@ from db.audit.record import record
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.i18n import MAIL_LANGUAGES, translate
 from db.core.text import one_line
 from db.core.transaction import queued_write
 from db.reports.sql import select
@@ -349,16 +350,28 @@ def _json(value: dict) -> str:
 
 
 def alert_email(rule: dict, alert: dict) -> EmailMessage:
+    """The alert's mail, Chinese then English (db/core/i18n.py catalogs)."""
     mail = EmailMessage()
     title = RULES[rule["code"]].title
-    mail["Subject"] = f"风险预警 / Risk alert: {title} · {alert['subject']}"
+    heads = [translate(lang, "Risk alert: {rule}", rule=translate(lang, title)) for lang in MAIL_LANGUAGES]
+    mail["Subject"] = f"{' / '.join(heads)} · {alert['subject']}"
     mail["From"] = os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn")
     mail["To"] = rule["notify"]
     details = "\n".join(f"{k}: {v}" for k, v in alert["detail"].items())
-    mail.set_content(
-        f"{title}\n{alert['subject']}\n数值 / value: {alert['value']} (阈值 / threshold {rule['threshold']})\n\n"
-        f"{details}\n\n请在票务中心首页或 /reports/alerts 确认并填写处理说明。\n票务中心"
-    )
+    parts = [
+        "\n".join(
+            (
+                head,
+                alert["subject"],
+                translate(lang, "Value: {value} (threshold {limit})", value=alert["value"], limit=rule["threshold"]),
+                details,
+                translate(lang, "Acknowledge it with a note on the home page or at /reports/alerts."),
+                translate(lang, "Ticket Center"),
+            )
+        )
+        for lang, head in zip(MAIL_LANGUAGES, heads, strict=True)
+    ]
+    mail.set_content("\n\n----\n\n".join(parts))
     return mail
 
 

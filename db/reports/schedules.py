@@ -23,7 +23,7 @@ from db.audit.record import record
 from db.core.actor import Actor
 from db.core.clock import VENUE_TIMEZONE, utcnow
 from db.core.errors import InvalidInput, NotFound
-from db.core.i18n import translate
+from db.core.i18n import MAIL_LANGUAGES, translate
 from db.core.text import one_line
 from db.core.transaction import queued_write
 from db.reports import exports
@@ -37,7 +37,6 @@ from db.staff.permissions import role_allows
 from db.staff.tables import StaffUser
 
 FREQUENCIES = ("daily", "weekly")
-LANGUAGE = "zh_CN"  # the e-mailed file reads in the default language
 log = logging.getLogger("ticketcenter.reports")
 
 
@@ -215,37 +214,51 @@ async def claim_due(now: dt.datetime | None = None) -> list[dict]:
     return claimed
 
 
-def message(schedule: dict, since: dt.date, until: dt.date, file: Path, file_name: str, rows: int) -> EmailMessage:
-    title = translate(LANGUAGE, REPORTS[schedule["report"]].title)
+def message(schedule: dict, since: dt.date, until: dt.date, files: dict[str, Path], rows: int) -> EmailMessage:
+    """The mail in both languages (db.core.i18n.MAIL_LANGUAGES), with the file in each: `files` by language."""
+    titles = {lang: translate(lang, REPORTS[schedule["report"]].title) for lang in files}
     mail = EmailMessage()
-    mail["Subject"] = f"{schedule['name']} · {title} · {since.isoformat()} – {until.isoformat()}"
+    mail["Subject"] = f"{schedule['name']} · {' / '.join(titles.values())} · {since.isoformat()} – {until.isoformat()}"
     mail["From"] = os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn")
     mail["To"] = ", ".join(r["email"] for r in schedule["recipients"])
-    mail.set_content(
-        f"您好：\n\n附件是定时报表「{schedule['name']}」（{title}），"
-        f"统计期间 {since.isoformat()} 至 {until.isoformat()}，共 {rows} 行。\n\n票务中心"
-    )
-    mail.add_attachment(
-        file.read_bytes(),
-        maintype="application",
-        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename=file_name,
-    )
+    parts = []
+    for lang, title in titles.items():
+        attached = translate(
+            lang,
+            "Attached is the scheduled report “{name}” ({title}) for {since} to {until}: {rows} rows.",
+            name=schedule["name"],
+            title=title,
+            since=since.isoformat(),
+            until=until.isoformat(),
+            rows=rows,
+        )
+        parts.append(f"{translate(lang, 'Hello,')}\n\n{attached}\n\n{translate(lang, 'Ticket Center')}")
+    mail.set_content("\n\n----\n\n".join(parts))
+    for path in files.values():
+        mail.add_attachment(
+            path.read_bytes(),
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=path.name,
+        )
     return mail
 
 
 async def send(schedule: dict, labels: dict[str, dict[str, str]]) -> str:
-    """Make the XLSX of one claimed run and e-mail it; the outcome ("sent: N rows" or the failure) is kept."""
+    """Make the XLSX of one claimed run in each mail language and e-mail them in one mail; the outcome
+    ("sent: N rows" or the failure) is kept."""
     report = REPORTS[schedule["report"]]
     params = schedule["params"]
     since, until = period(schedule["frequency"], schedule["run_at"])
     filters = Filters(since, until, params.get("event"), params.get("channel"), params.get("basis", "order"))
-    name = exports.file_name(report, filters, "xlsx")
+    stem = exports.file_name(report, filters, "xlsx").removesuffix(".xlsx")
     with tempfile.TemporaryDirectory(prefix="tc-schedule-", dir=exports.export_dir()) as folder:
-        path = Path(folder) / name
         try:
-            rows = await exports.write_file(report, filters, "xlsx", exports.Presentation(LANGUAGE, labels), path)
-            mail = await asyncio.to_thread(message, schedule, since, until, path, name, rows)
+            files = {lang: Path(folder) / f"{stem}_{lang}.xlsx" for lang in MAIL_LANGUAGES}
+            for lang, path in files.items():
+                how = exports.Presentation(lang, labels)
+                rows = await exports.write_file(report, filters, "xlsx", how, path)
+            mail = await asyncio.to_thread(message, schedule, since, until, files, rows)
             await asyncio.to_thread(_send, mail)
             outcome = f"sent: {rows} rows to {len(schedule['recipients'])}"
         except (OSError, smtplib.SMTPException) as exc:

@@ -35,7 +35,11 @@ async def test_a_refund_spike_is_raised_once_mailed_shown_and_acknowledged_with_
         assert sorted(a["subject"] for a in raised) == ["event: 测试演出", "seller: 李娜"]
         assert {a["value"] for a in raised} == {50}
         assert len(mailbox.messages) == 2 and mailbox.messages[0].rcpt_tos == ["risk@example.cn"]
-        assert "风险预警" in mailbox.emails()[0]["Subject"]
+        mail = mailbox.emails()[0]  # in both languages: the addresses are not staff with a language of their own
+        assert "风险预警：活动或售票员退票激增" in mail["Subject"]
+        assert "Risk alert: Refund spike per event or seller" in mail["Subject"]
+        body = mail.get_body().get_content()
+        assert "请在票务中心首页" in body and "Acknowledge it with a note" in body and "threshold 30" in body
         assert await risk.evaluate() == []  # the same window: not raised again
     assert await RiskAlert.count().where(RiskAlert.emailed_at.is_not_null()) == 2
     await _rule("refund_spike", threshold=60)

@@ -68,14 +68,20 @@ async def test_a_due_schedule_is_mailed_once_as_xlsx_even_when_two_workers_check
         mail = mailbox.emails()[0]
         assert sorted(mailbox.messages[0].rcpt_tos) == ["boss@example.cn", "wangfang@example.cn"]
         assert "每日渠道销售" in mail["Subject"] and today().isoformat() in mail["Subject"]
-        attachment = next(mail.iter_attachments())
-        sheet = openpyxl.load_workbook(io.BytesIO(attachment.get_content()), read_only=True).active
-        cells = list(sheet.iter_rows(values_only=True))
+        assert "按渠道销售 / Sales by channel" in mail["Subject"]  # in both languages, the file in each
+        body = mail.get_body().get_content()
+        assert "附件是定时报表" in body and "Attached is the scheduled report" in body
+        chinese, english = (
+            list(openpyxl.load_workbook(io.BytesIO(a.get_content()), read_only=True).active.iter_rows(values_only=True))
+            for a in mail.iter_attachments()
+        )
+        cells = chinese
     expected = await sales.by_dimension(parse({"since": today().isoformat(), "until": today().isoformat()}), "channel")
     assert cells[0][0] == "渠道" and len(cells) == 1 + len(expected)
     assert [(r[0], r[2]) for r in cells[1:]] == [
         ({"box_office": "售票窗口", "partner": "第三方平台"}[e["channel"]], e["gross"] / 100) for e in expected
     ]
+    assert english[0][0] == "Channel" and [r[2] for r in english[1:]] == [r[2] for r in cells[1:]]
     after = await ReportSchedule.select().first()
     assert after["next_run_at"] > tomorrow and after["last_outcome"].startswith("sent")
 
