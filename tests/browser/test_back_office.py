@@ -51,7 +51,7 @@ async def test_reports_budgets_alerts_and_a_blind_shift_close_at_1366(page, sign
     await page.wait_for_function(f"({CHART_POINTS})('budget-chart') > 0")
     assert await page.evaluate(NO_SIDEWAYS_SCROLL)
     path = await _download(page, "budget-xlsx", tmp_path / "budget.xlsx")
-    cells = list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    cells = list(load_workbook(io.BytesIO(path.read_bytes()), read_only=True).active.iter_rows(values_only=True))
     assert cells[1 + 2 * 13][1:3] == (1, 300)  # printing, January: 300 yuan
 
     await page.goto("/reports/alerts")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 
 import pytest
 from openpyxl import load_workbook
@@ -126,7 +127,7 @@ async def test_a_statement_from_the_ledger_line_per_order_confirmed_paid_and_rep
     assert pdf.startswith(b"%PDF") and b"WenQuanYiZenHei" in pdf
     path = tmp_path / "statement.xlsx"
     await write_statement_xlsx(path, paid, agreement, settlement.line_batches(statement_id, size=1))
-    values = list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    values = list(load_workbook(io.BytesIO(path.read_bytes()), read_only=True).active.iter_rows(values_only=True))
     assert values[1][0] == "合计" and values[1][-1] == paid["due_fen"] / 100
     assert [r[0] for r in values[2:4]] == [line.code for line in stored]  # every line, a batch at a time
     assert any(r and r[1] == paid["digest"] for r in values)
