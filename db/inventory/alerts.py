@@ -167,16 +167,18 @@ def default_recipient() -> str:
     return os.environ.get("SUPERVISOR_EMAIL", "supervisor@ticketcenter.example.cn")
 
 
-async def check(monitor: SessionMonitor) -> list[int]:
-    """Raise the alerts that the session's figures cross (each once); e-mail the new ones. Their ids."""
+async def check(monitor: SessionMonitor, active: list[Rule] | None = None) -> list[int]:
+    """Raise the alerts that the session's figures cross (each once); e-mail the new ones. Their ids.
+    `active`: the session's active rules when the caller has read them already (the live page, once per stream);
+    an alert among the monitor's own (`monitor.alerts`) is not looked up again."""
     hours_left = (monitor.starts_at - monitor.now).total_seconds() / 3600
     raised: list[int] = []
-    for rule in await rules(monitor.session_id, active_only=True):
+    for rule in await rules(monitor.session_id, active_only=True) if active is None else active:
         for c, channel, figures in _candidates(rule, monitor):
             if not crossed(rule, figures, hours_left):
                 continue
             key = f"{rule.id}:{monitor.session_id}:{c.id}:{channel}"
-            if await Alert.exists().where(Alert.key == key):
+            if key in monitor.alerts or await Alert.exists().where(Alert.key == key):
                 continue
             alert_id = await _raise(rule, monitor, c, channel, figures, key)
             if alert_id is not None:

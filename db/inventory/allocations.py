@@ -3,8 +3,10 @@ is the open pool.
 
 - A sale draws from its own allocation: a partner's (partner channel, that partner), else a named outlet's
   (its channel and outlet name), else its channel's; with none of its own it draws on the pool. When its own
-  allocation runs out it draws on the pool only if the allocation's `may_use_pool` says so. `attempts` is that
-  rule, used by the careful path and the PostgreSQL fast path alike (db/sales/ordering/orders.py, rush.py).
+  allocation runs out it draws on the pool only if the allocation's `may_use_pool` says so, and a line larger
+  than what is left of its share takes the rest from the pool (`draws`: share and pool in one order line, its
+  rows one per allocation). `attempts` is the rule for a line from one allocation, used by the PostgreSQL fast
+  path and exchanges (db/sales/ordering/orders.py, rush.py, aftersale/exchanges.py).
 - Stock is taken with conditional UPDATEs on the allocation row and the class row (db/inventory/stock.py take):
   no oversell of an allocation or of the class, on both engines.
 - An allocation is made from the pool's free stock (never larger than it: refused); moving stock between
@@ -14,19 +16,21 @@ is the open pool.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from piccolo.query.functions.aggregate import Sum
 
 from db.audit.record import record
-from db.catalog.tables import PriceClass
+from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.core.text import one_line
 from db.core.transaction import queued_write
 from db.inventory import stock
-from db.inventory.tables import Allocation, AllocationEntry, AllocationMove
+from db.inventory.tables import Allocation, AllocationEntry, AllocationMove, AllocationSeat
 from db.sales.status import CHANNELS, HOLDING, PAID
 from db.sales.tables import OrderItem, Partner
 
@@ -84,6 +88,73 @@ def attempts(shares: list[Share], channel: str, outlet: str, partner_id: int | N
     if pool is not None:
         tries.append(pool.id)
     return tries
+
+
+def draws(shares: list[Share], channel: str, outlet: str, partner_id: int | None, quantity: int) -> list[tuple]:
+    """How a sale of `quantity` draws on a class's allocations, as (allocation, tickets) parts, from what they had
+    free when read: [(None, n)] when the class has none; its own allocation, and what that lacks from the pool
+    when its `may_use_pool` allows (the share and the pool in one order line); the pool when it has no
+    allocation of its own; [] when none can serve. A part is taken conditionally (stock.take); a share that ran
+    out meanwhile may still send its part to the pool (`attempts`)."""
+    if not shares:
+        return [(None, quantity)]
+    own, pool = own_share(shares, channel, outlet, partner_id), pool_of(shares)
+    if own is None:
+        return [(pool.id, quantity)] if pool is not None else []
+    if own.available >= quantity or not own.may_use_pool or pool is None:
+        return [(own.id, quantity)]  # short: the conditional UPDATE refuses it
+    if own.available <= 0:
+        return [(pool.id, quantity)]
+    return [(own.id, own.available), (pool.id, quantity - own.available)]
+
+
+def seat_draws(
+    shares: list[Share], blocks: dict[int, int], channel: str, outlet: str, partner_id: int | None, seats: list[int]
+) -> list[tuple[int | None, list[int]]]:
+    """Which allocation each seat of a seated class that a sale takes counts against, as (allocation, seats)
+    draws: a seat of a block (`blocks`: seat -> allocation, seat_blocks) against that block, which only its own
+    channel, outlet or partner sells (Conflict otherwise); the other seats as `draws` among the allocations
+    that are not blocks (a block's channel takes them from the pool only where its `may_use_pool` allows)."""
+    in_blocks = set(blocks.values())
+    own = own_share(shares, channel, outlet, partner_id)
+    by_block: dict[int, list[int]] = {}
+    loose = []
+    for seat in seats:
+        if seat not in blocks:
+            loose.append(seat)
+        elif own is not None and blocks[seat] == own.id:
+            by_block.setdefault(own.id, []).append(seat)
+        else:
+            raise Conflict("This seat is kept for another channel. Choose another seat.", field="items")
+    out: list[tuple[int | None, list[int]]] = list(by_block.items())
+    if loose:
+        if own is not None and own.id in in_blocks and not own.may_use_pool:
+            raise Conflict("This channel sells only the seats allocated to it. Choose one of them.", field="items")
+        counted = [s for s in shares if s.id not in in_blocks]
+        for allocation, n in draws(counted, channel, outlet, partner_id, len(loose)):
+            out.append((allocation, loose[:n]))
+            loose = loose[n:]
+    return out
+
+
+def may_sell_seat(shares: list[Share], blocks: dict[int, int], channel: str, outlet: str, partner_id: int | None):
+    """A predicate: may this channel, outlet or partner take this seat of the class (seat_draws' rule)?"""
+    own = own_share(shares, channel, outlet, partner_id)
+    own_id = own.id if own is not None else None
+    loose_too = own is None or own.id not in set(blocks.values()) or own.may_use_pool
+
+    def allowed(seat: int) -> bool:
+        return blocks[seat] == own_id if seat in blocks else loose_too
+
+    return allowed
+
+
+async def seat_blocks(session_id: int) -> dict[int, int]:
+    """Every seat of a session's seat blocks: seat -> allocation."""
+    rows = await AllocationSeat.select(AllocationSeat.seat, AllocationSeat.allocation).where(
+        AllocationSeat.session == session_id
+    )
+    return {r["seat"]: r["allocation"] for r in rows}
 
 
 def buyable(shares: list[Share], channel: str, outlet: str, partner_id: int | None, class_free: int) -> int:
@@ -216,12 +287,16 @@ async def create_allocation(
     outlet: str = "",
     partner_id: int | None = None,
     may_use_pool: bool = False,
+    seats: Sequence[int] = (),
     now: dt.datetime | None = None,
 ) -> int:
     """Allocate `quantity` of a class's free stock (taken from the pool) to a channel, a named outlet or a
-    partner. Refused when it is larger than the free stock, or the allocation already exists."""
+    partner; with `seats` (a seated class), exactly those seats as a seat block (`quantity` is their number).
+    Refused when it is larger than the free stock, a seat is not free, of another class or in another block,
+    or the allocation already exists."""
     now = now or utcnow()
-    quantity = _quantity(quantity)
+    seats = sorted(set(seats))
+    quantity = _quantity(len(seats) if seats else quantity)
     if channel not in TARGETS:
         raise InvalidInput("Unknown sales channel: {channel}", field="channel", channel=channel)
     outlet = clean_line(outlet, field="outlet", maximum=60) if outlet else ""
@@ -241,6 +316,8 @@ async def create_allocation(
         )
         if await Allocation.exists().where(same):
             raise Conflict("This allocation exists already: move stock into it instead.", field="channel")
+        if seats:
+            await _check_block(price_class, seats)
         if not await take_from(pool_id, quantity):
             free = (await Allocation.select(Allocation.available).where(Allocation.id == pool_id).first())["available"]
             raise Conflict(
@@ -251,6 +328,11 @@ async def create_allocation(
             partner=partner_id, quantity=quantity, available=quantity, may_use_pool=may_use_pool, created_at=now,
         )  # fmt: skip
         allocation_id = (await Allocation.insert(row).returning(Allocation.id))[0]["id"]
+        if seats:
+            session_id = price_class["session"]
+            await AllocationSeat.insert(
+                *(AllocationSeat(allocation=allocation_id, session=session_id, seat=seat) for seat in seats)
+            )
         note = f"{channel} {outlet}".strip()
         await write_entries(
             ledger_entry(pool_id, "move_out", -quantity, actor, now, note),
@@ -262,9 +344,49 @@ async def create_allocation(
             "allocation",
             allocation_id,
             after={"price_class": price_class_id, "channel": channel, "outlet": outlet, "partner": partner_id,
-                   "quantity": quantity, "may_use_pool": may_use_pool},
+                   "quantity": quantity, "may_use_pool": may_use_pool, "seats": seats},
         )  # fmt: skip
     return allocation_id
+
+
+async def _check_block(price_class: dict, seats: list[int]) -> None:
+    """A seat block's seats: free seats of this seated class, in no other block."""
+    if not price_class["seat_class"]:
+        raise InvalidInput("Seat blocks are for seated classes; give general admission a quantity.", field="seats")
+    session_id = price_class["session"]
+    free = await SessionSeat.count().where(
+        (SessionSeat.session == session_id)
+        & (SessionSeat.price_class == price_class["id"])
+        & SessionSeat.seat.is_in(seats)
+        & (SessionSeat.status == "free")
+    )
+    if free != len(seats):
+        raise Conflict(
+            "{n} of these seats are not free seats of this class; a block is made of free seats.",
+            field="seats", n=len(seats) - free,
+        )  # fmt: skip
+    if await AllocationSeat.exists().where((AllocationSeat.session == session_id) & AllocationSeat.seat.is_in(seats)):
+        raise Conflict("A seat of these is in another block already.", field="seats")
+
+
+async def row_range_seats(price_class_id: int, section: str, first_row: str, last_row: str) -> list[int]:
+    """The seats of a seated class in one section from row `first_row` to `last_row` (numbers compare as
+    numbers): a block as the page gives it. InvalidInput when there are none."""
+    price_class = await price_class_facts(price_class_id)
+
+    def key(label: str) -> tuple:
+        return (0, int(label), "") if label.isdigit() else (1, 0, label)
+
+    low, high = sorted((key(first_row.strip()), key(last_row.strip())))
+    rows = await SessionSeat.select(SessionSeat.seat, SessionSeat.seat.row_label).where(
+        (SessionSeat.session == price_class["session"])
+        & (SessionSeat.price_class == price_class_id)
+        & (SessionSeat.seat.section == section.strip())
+    )
+    seats = [r["seat"] for r in rows if low <= key(r["seat.row_label"]) <= high]
+    if not seats:
+        raise InvalidInput("No seat of this class is in that section and those rows.", field="seats")
+    return seats
 
 
 async def set_may_use_pool(actor: Actor, allocation_id: int, allowed: bool) -> None:
@@ -296,6 +418,10 @@ async def request_move(
     )
     if len(rows) != 2 or rows[0]["price_class"] != rows[1]["price_class"]:
         raise InvalidInput("Stock moves between allocations of the same price class.", field="target")
+    if await AllocationSeat.exists().where(AllocationSeat.allocation.is_in([source_id, target_id])):
+        raise InvalidInput(
+            "A seat block is given by its seats: make a new block instead of moving a count.", field="target"
+        )
     source = next(r for r in rows if r["id"] == source_id)
     if source["available"] < quantity:
         raise Conflict(
@@ -403,6 +529,7 @@ class ShareView:
     held: int
     sold: int
     may_use_pool: bool
+    block_seats: int = 0  # a seat block's number of seats (0: a quantity)
 
 
 async def line_counts(session_id: int) -> dict[tuple[int | None, int, str], int]:
@@ -441,6 +568,7 @@ async def shares_view(session_id: int, counts: dict | None = None) -> list[Share
         .order_by(Allocation.id)
     )
     counts = await line_counts(session_id) if counts is None else counts
+    blocks = Counter((await seat_blocks(session_id)).values())
     return [
         ShareView(
             r["id"],
@@ -454,6 +582,7 @@ async def shares_view(session_id: int, counts: dict | None = None) -> list[Share
             counts.get((r["id"], r["price_class"], "held"), 0),
             counts.get((r["id"], r["price_class"], "sold"), 0),
             bool(r["may_use_pool"]),
+            blocks.get(r["id"], 0),
         )  # fmt: skip
         for r in rows
     ]

@@ -1,10 +1,10 @@
 """Demo inventory (issue 13 part A): the festival's lawn tickets shared out to the demo partner, a named outlet,
-the box office and a hold-back; alert rules for shortages and slow sales; a stock move and a replenishment
-request waiting for the supervisor. Safe to run twice."""
+the box office and a hold-back; a seat block of a seated class for the demo partner; alert rules for shortages
+and slow sales; a stock move and a replenishment request waiting for the supervisor. Safe to run twice."""
 
 from __future__ import annotations
 
-from db.catalog.tables import PriceClass
+from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.inventory import alerts, allocations, replenishment
 from db.inventory.tables import AlertRule, Allocation
@@ -42,6 +42,7 @@ async def load(actor: Actor) -> None:
     window = await allocations.create_allocation(actor, ga, "box_office", 200, may_use_pool=True)
     await allocations.create_allocation(actor, ga, "hold_back", 50)
     await allocations.request_move(actor, outlet, own, 40, "王府井网点预售缓慢，票多多平台需求旺盛")
+    await _seat_block(actor, partner["id"])
     if not await AlertRule.exists():
         await alerts.create_rule(actor, "shortage", percent_below=10, hours_before=24)
         await alerts.create_rule(actor, "shortage", channel="box_office", remaining_below=20, hours_before=2)
@@ -49,3 +50,17 @@ async def load(actor: Actor) -> None:
     await replenishment.request_replenishment(
         await _staff("lina"), ga, 100, "周末窗口排队，现场票不够卖", target_id=window
     )
+
+
+async def _seat_block(actor: Actor, partner_id: int) -> None:
+    """The demo partner's seat block: the free seats of the first row of the first seated class."""
+    seated = await PriceClass.select(PriceClass.id).where(PriceClass.seat_class != "").order_by(PriceClass.id).first()
+    if seated is None:
+        return
+    seats = await SessionSeat.select(SessionSeat.seat, SessionSeat.seat.section, SessionSeat.seat.row_label).where(
+        (SessionSeat.price_class == seated["id"]) & (SessionSeat.status == "free")
+    ).order_by(SessionSeat.seat)  # fmt: skip
+    if seats:
+        row = (seats[0]["seat.section"], seats[0]["seat.row_label"])
+        block = [s["seat"] for s in seats if (s["seat.section"], s["seat.row_label"]) == row]
+        await allocations.create_allocation(actor, seated["id"], "partner", 0, partner_id=partner_id, seats=block)

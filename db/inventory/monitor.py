@@ -1,22 +1,25 @@
 """The live stock monitor (R4.2): per event, session, price class and channel, the capacity, what is allocated,
 held, sold and remaining, the sales velocity over the last hour and day, and a forecast of the sell-out time.
 
-Read-only, plain values out (frozen dataclasses). `change_mark()` is the change counter the live page polls:
-it moves with every order status change (each writes a sales_order_event row), every allocation ledger entry
-and every alert raised or acknowledged, whichever web worker or process wrote it (db/inventory/live.py)."""
+Plain values out (frozen dataclasses); it writes nothing but the release of expired holds (as availability
+does). A session's figures are ONE statement (`refresh`), so that the live page stays cheap during an on-sale
+rush. `change_mark()` is the change counter the live page polls where PostgreSQL's NOTIFY is not heard
+(db/inventory/live.py): it moves with every order status change (each writes a sales_order_event row), every
+allocation ledger entry and every alert raised or acknowledged, whichever web worker or process wrote it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from db.catalog.tables import EventSession
 from db.core.clock import utcnow
 from db.core.errors import NotFound
-from db.inventory.allocations import POOL, shares_view
+from db.core.transaction import queued_write
+from db.inventory.allocations import POOL
+from db.inventory.stock import release_expired
 from db.inventory.tables import Allocation
-from db.sales.queries import availability
-from db.sales.status import HOLDING, PAID
+from db.sales.status import EXPIRING, HOLDING, PAID
 from db.sales.tables import Order
 
 _MARK_SQL = """
@@ -70,7 +73,6 @@ class ClassRow:
     id: int
     name: str
     seated: bool
-    price_fen: int
     figures: Figures
     channels: list[ChannelRow] = field(default_factory=list)
 
@@ -85,53 +87,110 @@ class SessionMonitor:
     now: dt.datetime
     figures: Figures
     classes: list[ClassRow]
+    alerts: dict[str, bool]  # the session's raised alerts: key -> acknowledged
 
 
-# Every count the monitor needs from the order lines, in one pass: held and sold, and sold in the last hour and day,
-# per price class, allocation and order channel.
-_LINES_SQL = """
-SELECT it.price_class, it.allocation, o.channel,
-       SUM(CASE WHEN o.status IN ({holding}) THEN it.quantity ELSE 0 END) AS held,
-       SUM(CASE WHEN o.status = '{paid}' THEN it.quantity ELSE 0 END) AS sold,
-       SUM(CASE WHEN o.status = '{paid}' AND o.paid_at >= {{}} THEN it.quantity ELSE 0 END) AS hour,
-       SUM(CASE WHEN o.status = '{paid}' AND o.paid_at >= {{}} THEN it.quantity ELSE 0 END) AS day
+# Every figure of one session in ONE statement (the live page re-reads it after each change): per price class and
+# order channel and allocation, the tickets held and sold and sold in the last hour and day; each class's capacity
+# and free count (general admission) or its seats by status; each allocation; each alert raised (its key and
+# whether acknowledged); and whether expired holds wait to be released (then they are, and it is read again).
+# Columns a..e are numbers whose meaning depends on `kind`.
+_FIGURES_SQL = """
+SELECT 'line' AS kind, it.price_class AS price_class, it.allocation AS id, o.channel AS channel,
+       '' AS name, '' AS extra,
+       SUM(CASE WHEN o.status IN ({holding}) THEN it.quantity ELSE 0 END) AS a,
+       SUM(CASE WHEN o.status = '{paid}' THEN it.quantity ELSE 0 END) AS b,
+       SUM(CASE WHEN o.status = '{paid}' AND o.paid_at >= {{}} THEN it.quantity ELSE 0 END) AS c,
+       SUM(CASE WHEN o.status = '{paid}' AND o.paid_at >= {{}} THEN it.quantity ELSE 0 END) AS d, 0 AS e
 FROM sales_order_item it JOIN sales_order o ON o.id = it."order"
 WHERE o.session = {{}} AND o.status IN ({holding}, '{paid}')
 GROUP BY it.price_class, it.allocation, o.channel
-""".format(holding=", ".join(f"'{s}'" for s in HOLDING), paid=PAID)
+UNION ALL
+SELECT 'class', pc.id, pc.id, '', pc.name, pc.seat_class, pc.capacity, pc.available,
+       (SELECT count(*) FROM session_seat s WHERE s.price_class = pc.id AND s.status = 'free'),
+       (SELECT count(*) FROM session_seat s WHERE s.price_class = pc.id AND s.status = 'held'),
+       (SELECT count(*) FROM session_seat s WHERE s.price_class = pc.id AND s.status = 'sold')
+FROM price_class pc WHERE pc.session = {{}}
+UNION ALL
+SELECT 'allocation', a.price_class, a.id, a.channel, a.outlet, COALESCE(p.name, ''), a.quantity, a.available,
+       CASE WHEN a.may_use_pool THEN 1 ELSE 0 END, 0, 0
+FROM stock_allocation a LEFT JOIN sales_partner p ON p.id = a.partner WHERE a.session = {{}}
+UNION ALL
+SELECT 'alert', al.price_class, al.id, al.channel, al.key, '',
+       CASE WHEN al.acknowledged_at IS NULL THEN 0 ELSE 1 END, 0, 0, 0, 0
+FROM stock_alert al WHERE al.session = {{}}
+UNION ALL
+SELECT 'due', NULL, NULL, '', '', '', 1, 0, 0, 0, 0
+WHERE EXISTS (SELECT 1 FROM sales_order x WHERE x.session = {{}} AND x.status IN ({expiring}) AND x.expires_at < {{}})
+""".format(holding=", ".join(f"'{s}'" for s in HOLDING), expiring=", ".join(f"'{s}'" for s in EXPIRING), paid=PAID)
 
 
-async def _line_counts(session_id: int, now: dt.datetime) -> tuple[dict, dict, dict]:
-    """(held and sold keyed (class, allocation, channel, state), sold last hour, sold last day keyed (class,
-    allocation, channel))."""
-    rows = await Order.raw(_LINES_SQL, now - dt.timedelta(hours=1), now - dt.timedelta(days=1), session_id)
-    held_sold: dict[tuple, int] = {}
-    hour: dict[tuple, int] = {}
-    day: dict[tuple, int] = {}
-    for r in rows:
-        key = (r["price_class"], r["allocation"], r["channel"])
-        held_sold[(*key, "held")] = int(r["held"] or 0)
-        held_sold[(*key, "sold")] = int(r["sold"] or 0)
-        hour[key], day[key] = int(r["hour"] or 0), int(r["day"] or 0)
-    return held_sold, hour, day
+async def _figure_rows(session_id: int, now: dt.datetime) -> list[dict]:
+    """The statement's rows, after releasing the session's expired holds if any were due."""
+    for _attempt in range(2):
+        day_ago, hour_ago = now - dt.timedelta(days=1), now - dt.timedelta(hours=1)
+        args = (hour_ago, day_ago, *(session_id,) * 5, now)
+        rows = await Order.raw(_FIGURES_SQL, *args)
+        if not any(r["kind"] == "due" for r in rows):
+            break
+        async with queued_write(Order._meta.db):
+            await release_expired(now, session_id)
+    return rows
 
 
 _ANY = object()
 
 
-def _total(counts: dict[tuple, int], price_class: int, allocation=_ANY, channel=_ANY, state=_ANY) -> int:
-    """The sum of the counts keyed (price class, allocation, channel[, state]) that match."""
-    wanted = (price_class, allocation, channel, state)
-    return sum(n for key, n in counts.items() if all(w is _ANY or k == w for k, w in zip(key, wanted, strict=False)))
+def _total(counts: dict[tuple, int], price_class: int, allocation=_ANY, channel=_ANY) -> int:
+    """The sum of the counts keyed (price class, allocation, channel) that match."""
+    wanted = (price_class, allocation, channel)
+    return sum(n for key, n in counts.items() if all(w is _ANY or k == w for k, w in zip(key, wanted, strict=True)))
 
 
 def _figures(capacity, allocated, held, sold, remaining, hour, day, now) -> Figures:
     return Figures(capacity, allocated, held, sold, remaining, hour, day, forecast(remaining, hour, day, now))
 
 
-async def session_monitor(session_id: int, now: dt.datetime | None = None) -> SessionMonitor:
-    """The monitor's figures for one session. NotFound for an unknown session."""
-    now = now or utcnow()
+def _classes(rows: list[dict], now: dt.datetime) -> list[ClassRow]:
+    """The classes with their channels' figures, from the statement's rows."""
+    keyed = {kind: [r for r in rows if r["kind"] == kind] for kind in ("line", "class", "allocation")}
+    held, sold, hour, day = ({(r["price_class"], r["id"], r["channel"]): int(r[k] or 0) for r in keyed["line"]}
+                             for k in "abcd")  # fmt: skip
+    classes = []
+    for c in sorted(keyed["class"], key=lambda r: r["id"]):
+        pc, seated = c["id"], bool(c["extra"])
+        mine = sorted(
+            (a for a in keyed["allocation"] if a["price_class"] == pc), key=lambda a: (a["channel"] != POOL, a["id"])
+        )
+        channels = []
+        for a in mine:
+            quantity, available = int(a["a"]), int(a["b"])
+            figures = _figures(
+                quantity, 0 if a["channel"] == POOL else quantity, _total(held, pc, a["id"]), _total(sold, pc, a["id"]),
+                available, _total(hour, pc, a["id"]), _total(day, pc, a["id"]), now,
+            )  # fmt: skip
+            channels.append(ChannelRow(a["id"], a["channel"], a["name"], a["extra"], bool(a["c"]), figures))
+        if not mine:  # no allocations: the channels that sold the class, sharing its stock
+            free = int(c["c"]) if seated else int(c["b"])
+            for channel in sorted({key[2] for key in held if key[0] == pc}):
+                figures = _figures(
+                    0, 0, _total(held, pc, channel=channel), _total(sold, pc, channel=channel), free,
+                    _total(hour, pc, channel=channel), _total(day, pc, channel=channel), now,
+                )  # fmt: skip
+                channels.append(ChannelRow(None, channel, "", "", True, figures))
+        capacity = int(c["a"])
+        if seated:
+            free, class_held, class_sold = int(c["c"]), int(c["d"]), int(c["e"])
+        else:
+            free, class_held = int(c["b"]), _total(held, pc)
+            class_sold = capacity - free - class_held
+        allocated = sum(ch.figures.allocated for ch in channels)
+        figures = _figures(capacity, allocated, class_held, class_sold, free, _total(hour, pc), _total(day, pc), now)
+        classes.append(ClassRow(pc, c["name"], seated, figures, channels))
+    return classes
+
+
+async def _header(session_id: int) -> dict:
     session = (
         await EventSession.select(
             EventSession.id,
@@ -145,48 +204,32 @@ async def session_monitor(session_id: int, now: dt.datetime | None = None) -> Se
     )
     if session is None:
         raise NotFound("No such session.")
-    counts = await availability(session_id, now)  # releases expired holds first
-    held_sold, hour, day = await _line_counts(session_id, now)
-    per_share: dict[tuple, int] = {}
-    for (price_class, allocation, _channel, state), n in held_sold.items():
-        per_share[(allocation, price_class, state)] = per_share.get((allocation, price_class, state), 0) + n
-    shares = await shares_view(session_id, per_share)
-    classes = []
-    for c in counts["price_classes"]:
-        pc = c["id"]
-        mine = [s for s in shares if s.price_class == pc]
-        channels = []
-        for a in mine:
-            sold_hour, sold_day = _total(hour, pc, a.id), _total(day, pc, a.id)
-            allocated = 0 if a.channel == POOL else a.quantity
-            figures = _figures(a.quantity, allocated, a.held, a.sold, a.available, sold_hour, sold_day, now)
-            channels.append(ChannelRow(a.id, a.channel, a.outlet, a.partner, a.may_use_pool, figures))
-        if not mine:  # no allocations: the channels that sold the class, sharing its stock
-            for channel in sorted({key[2] for key in held_sold if key[0] == pc}):
-                held = _total(held_sold, pc, channel=channel, state="held")
-                sold = _total(held_sold, pc, channel=channel, state="sold")
-                sold_hour, sold_day = _total(hour, pc, channel=channel), _total(day, pc, channel=channel)
-                figures = _figures(0, 0, held, sold, c["free"], sold_hour, sold_day, now)
-                channels.append(ChannelRow(None, channel, "", "", True, figures))
-        allocated = sum(a.quantity for a in mine if a.channel != POOL)
-        figures = _figures(
-            c["capacity"], allocated, c["held"], c["sold"], c["free"], _total(hour, pc), _total(day, pc), now
-        )
-        classes.append(ClassRow(pc, c["name"], bool(c["seat_class"]), c["price_fen"], figures, channels))
+    return session
+
+
+async def session_monitor(session_id: int, now: dt.datetime | None = None) -> SessionMonitor:
+    """The monitor's figures for one session. NotFound for an unknown session."""
+    session = await _header(session_id)
+    return await refresh(
+        SessionMonitor(
+            session_id, session["event"], session["event_name"], session["venue_name"], session["starts_at"],
+            now or utcnow(), _figures(0, 0, 0, 0, 0, 0, 0, now), [], {},
+        ), now,
+    )  # fmt: skip
+
+
+async def refresh(previous: SessionMonitor, now: dt.datetime | None = None) -> SessionMonitor:
+    """The same session's figures as they are now: ONE statement (the live page's update after each change)."""
+    now = now or utcnow()
+    rows = await _figure_rows(previous.session_id, now)
+    classes = _classes(rows, now)
     total = _figures(
-        sum(c.figures.capacity for c in classes),
-        sum(c.figures.allocated for c in classes),
-        sum(c.figures.held for c in classes),
-        sum(c.figures.sold for c in classes),
-        sum(c.figures.remaining for c in classes),
-        sum(c.figures.last_hour for c in classes),
-        sum(c.figures.last_day for c in classes),
+        *(sum(getattr(c.figures, k) for c in classes) for k in ("capacity", "allocated", "held", "sold", "remaining")),
+        *(sum(getattr(c.figures, k) for c in classes) for k in ("last_hour", "last_day")),
         now,
     )
-    return SessionMonitor(
-        session_id, session["event"], session["event_name"], session["venue_name"], session["starts_at"], now,
-        total, classes,
-    )  # fmt: skip
+    raised = {r["name"]: bool(r["a"]) for r in rows if r["kind"] == "alert"}
+    return replace(previous, now=now, figures=total, classes=classes, alerts=raised)
 
 
 async def sessions_on_sale(now: dt.datetime | None = None) -> list[dict]:

@@ -31,6 +31,7 @@ from db.sales.tables import Order, OrderItem, Ticket
 
 PUBLIC_SALE_MINIMUM = 85  # percent of the approved capacity that must be on public sale
 BINDING_DEADLINE = dt.timedelta(hours=24)  # reserved tickets must be bound to an identity by then
+CHANGE_CUTOFF = BINDING_DEADLINE  # a holder may change (once) until then
 DEAD_ORDERS = (EXPIRED, CANCELLED, REJECTED)
 _ID_CARD = re.compile(r"[0-9]{17}[0-9X]")
 _OTHER_ID = re.compile(r"[0-9A-Z]{6,30}")
@@ -256,15 +257,89 @@ async def carry_over(pairs: Sequence[tuple[int, int]], now: dt.datetime) -> None
 
 
 async def holders_of_order(order_id: int) -> list[dict]:
-    """The holders as staff and buyers see them (name, masked ID, ticket), in ticket order."""
+    """The holders as staff and buyers see them (name, masked ID, ticket, when changed), in ticket order."""
     return (
         await TicketHolder.select(
-            TicketHolder.name, TicketHolder.id_type, TicketHolder.id_masked, TicketHolder.ticket, TicketHolder.unit
+            TicketHolder.name, TicketHolder.id_type, TicketHolder.id_masked, TicketHolder.ticket, TicketHolder.unit,
+            TicketHolder.changed_at, TicketHolder.changed_by,
         )
         .where(TicketHolder.order == order_id)
         .order_by(TicketHolder.order_item)
         .order_by(TicketHolder.unit)
-    )
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHolders:
+    """An order's holders for its page: each ticket's holder (masked ID), whether it may still change, and until
+    when (24 h before the start)."""
+
+    holders: list[dict]
+    change_until: dt.datetime
+    can_change: bool
+
+
+async def order_holders(code: str, now: dt.datetime | None = None) -> OrderHolders | None:
+    """The holders of an order of a real-name session (None: not one); a holder may change once, on a paid
+    order's valid ticket, until the cut-off."""
+    now = now or utcnow()
+    order = await Order.select(Order.id, Order.status, Order.session.starts_at).where(Order.code == code).first()
+    if order is None or not await TicketHolder.exists().where(TicketHolder.order == order["id"]):
+        return None
+    until = order["session.starts_at"] - CHANGE_CUTOFF
+    holders = await holders_of_order(order["id"])
+    return OrderHolders(holders, until, order["status"] == PAID and now < until)
+
+
+async def change_holder(
+    actor: Actor, code: str, ticket_id: int, holder: Holder, now: dt.datetime | None = None
+) -> None:
+    """Give a ticket of a real-name session another holder: once per ticket, by its buyer (the order page) or a
+    seller, on a paid order's valid ticket, until 24 h before the start; the new ID may hold no other ticket of
+    the session (the unique key decides a race). Audited with the masked IDs, nothing changed on a refusal."""
+    now = now or utcnow()
+    holder = clean_holder(holder, field="holder")
+    key = id_key(holder)
+    async with queued_write(TicketHolder._meta.db):
+        row = (
+            await TicketHolder.select(
+                TicketHolder.id, TicketHolder.session, TicketHolder.name, TicketHolder.id_masked,
+                TicketHolder.changed_at, TicketHolder.order.status, TicketHolder.ticket.status,
+                TicketHolder.session.starts_at,
+            )
+            .where((TicketHolder.ticket == ticket_id) & (TicketHolder.order.code == code))
+            .first()
+        )  # fmt: skip
+        if row is None:
+            raise NotFound("No such ticket on this order.")
+        if row["order.status"] != PAID or row["ticket.status"] == TICKET_REVOKED:
+            raise Conflict("Only the holder of a valid ticket of a paid order can change.", field="holder")
+        until = row["session.starts_at"] - CHANGE_CUTOFF
+        if now >= until:
+            raise Conflict("Holders can change until 24 hours before the start; it is too late now.", field="holder")
+        if row["changed_at"] is not None:
+            raise Conflict("This ticket's holder was changed once already; it cannot change again.", field="holder")
+        await _release_dead(row["session"], [key])
+        masked = mask_id(holder.id_number)
+        if await TicketHolder.exists().where((TicketHolder.session == row["session"]) & (TicketHolder.id_key == key)):
+            raise _taken(masked)
+        try:
+            await TicketHolder.update(
+                {
+                    TicketHolder.name: holder.name, TicketHolder.id_type: holder.id_type,
+                    TicketHolder.id_masked: masked, TicketHolder.id_key: key, TicketHolder.bound_at: now,
+                    TicketHolder.changed_at: now, TicketHolder.changed_by: actor.name,
+                }
+            ).where(TicketHolder.id == row["id"])  # fmt: skip
+        except Exception as exc:  # the unique (session, id_key) index: another ticket took the ID just now
+            if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
+                raise _taken(masked) from exc
+            raise
+        await record(
+            actor, "holder.change", "ticket", ticket_id,
+            before={"name": row["name"], "id_masked": row["id_masked"]},
+            after={"name": holder.name, "id_masked": masked, "by": actor.role},
+        )  # fmt: skip
 
 
 async def holders_of_tickets(ticket_ids: Sequence[int]) -> dict[int, dict]:
@@ -300,25 +375,25 @@ class Compliance:
     unbound_late: bool  # past the deadline and tickets still unbound
 
 
-async def compliance(now: dt.datetime | None = None) -> list[Compliance]:
-    """For every real-name session: public-sale share against the 85% minimum, and tickets not yet bound to
-    an identity (a warning from 24 h before the start)."""
+async def compliance(now: dt.datetime | None = None, session_id: int | None = None) -> list[Compliance]:
+    """For every real-name session (or only `session_id`, the live monitor's): public-sale share against the 85%
+    minimum, and tickets not yet bound to an identity (a warning from 24 h before the start)."""
     now = now or utcnow()
-    sessions = await RealNameSession.select(
+    query = RealNameSession.select(
         RealNameSession.session,
         RealNameSession.approved_capacity,
         RealNameSession.reserved,
         RealNameSession.session.event.name,
         RealNameSession.session.starts_at,
     ).order_by(RealNameSession.session.starts_at)
+    sessions = await (query if session_id is None else query.where(RealNameSession.session == session_id))
     result = []
     for s in sessions:
-        session_id = s["session"]
         issued = await Ticket.count().where(
-            (Ticket.session == session_id) & (Ticket.status != TICKET_REVOKED) & (Ticket.order.status == PAID)
+            (Ticket.session == s["session"]) & (Ticket.status != TICKET_REVOKED) & (Ticket.order.status == PAID)
         )
         bound = await TicketHolder.count().where(
-            (TicketHolder.session == session_id)
+            (TicketHolder.session == s["session"])
             & TicketHolder.ticket.is_not_null()
             & (TicketHolder.ticket.status != TICKET_REVOKED)
         )
@@ -328,7 +403,7 @@ async def compliance(now: dt.datetime | None = None) -> list[Compliance]:
             "WHERE o.session = {} AND o.status IN ("
             + ", ".join(f"'{status}'" for status in HOLDING)
             + ") AND NOT EXISTS (SELECT 1 FROM inventory_ticket_holder h WHERE h.order_item = it.id)",
-            session_id,
+            s["session"],
         )
         unbound = max(issued - bound, 0) + int(holding_units[0]["n"] or 0)
         capacity = s["approved_capacity"]
@@ -336,7 +411,7 @@ async def compliance(now: dt.datetime | None = None) -> list[Compliance]:
         deadline = s["session.starts_at"] - BINDING_DEADLINE
         result.append(
             Compliance(
-                session_id=session_id,
+                session_id=s["session"],
                 event=s["session.event.name"],
                 starts_at=s["session.starts_at"],
                 approved_capacity=capacity,

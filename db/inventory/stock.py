@@ -6,6 +6,8 @@ Every function here runs inside the caller's write transaction."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Callable
 
 from piccolo.query.functions.aggregate import Count
 
@@ -16,8 +18,8 @@ from db.core.errors import Conflict
 from db.inventory.tables import Allocation
 from db.sales.history import add_event
 from db.sales.ordering.seating import PlanSeat, best_adjacent
-from db.sales.status import EXPIRED, EXPIRING
-from db.sales.tables import Order, OrderItem
+from db.sales.status import EXPIRED, EXPIRING, TICKET_ISSUED
+from db.sales.tables import Order, OrderItem, Ticket
 
 SYSTEM = Actor.system("hold-expiry")
 
@@ -105,6 +107,76 @@ async def give_back_lines(lines: list[dict]) -> None:
         await give_back(price_class_id, quantity, allocation_id, seated)
 
 
+async def give_back_tickets(ticket_ids: list[int]) -> None:
+    """Put tickets back on sale (a refund, an exchange's old tickets, a chunk of a bulk cancellation): their seats
+    become free and their quota goes back into the allocations their order lines drew from and into the class,
+    in a few set-based statements (one per seat session, allocation and class, not per ticket). Call it in the
+    transaction that revoked them.
+
+    A seat goes back into its own line's allocation. General-admission tickets of an order and class whose
+    lines drew on several allocations (a share, then the pool: allocations.draws) go back to the last-drawn line
+    first; which tickets are gone is counted from the order's tickets still issued."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return
+    tickets = await Ticket.select(Ticket.order, Ticket.session, Ticket.price_class, Ticket.seat).where(
+        Ticket.id.is_in(ids)
+    )
+    orders = sorted({t["order"] for t in tickets})
+    seats: dict[int, list[int]] = {}
+    for t in tickets:
+        if t["seat"] is not None:
+            seats.setdefault(t["session"], []).append(t["seat"])
+    for session_id, seat_ids in sorted(seats.items()):
+        await SessionSeat.update(
+            {SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}
+        ).where((SessionSeat.session == session_id) & SessionSeat.seat.is_in(seat_ids) & (SessionSeat.status == "sold"))
+    lines = (
+        await OrderItem.select(
+            OrderItem.order, OrderItem.price_class, OrderItem.seat, OrderItem.quantity, OrderItem.allocation
+        )
+        .where(OrderItem.order.is_in(orders))
+        .order_by(OrderItem.id)
+    )
+    kept_rows = (
+        await Ticket.select(Ticket.order, Ticket.price_class, Count(Ticket.id, alias="n"))
+        .where(
+            Ticket.order.is_in(orders)
+            & Ticket.seat.is_null()
+            & (Ticket.status == TICKET_ISSUED)
+            & Ticket.id.not_in(ids)
+        )
+        .group_by(Ticket.order, Ticket.price_class)
+    )
+    kept = {(r["order"], r["price_class"]): r["n"] for r in kept_rows}
+    back = Counter((t["order"], t["price_class"]) for t in tickets if t["seat"] is None)
+    by_seat = {(ln["order"], ln["seat"]): ln for ln in lines if ln["seat"] is not None}
+    returned = [
+        {**by_seat[(t["order"], t["seat"])], "quantity": 1}
+        for t in tickets
+        if t["seat"] is not None and (t["order"], t["seat"]) in by_seat
+    ]
+    for (order_id, price_class_id), n in sorted(back.items()):
+        ga = [
+            ln for ln in lines if ln["order"] == order_id and ln["price_class"] == price_class_id and ln["seat"] is None
+        ]
+        returned += _last_drawn(ga, kept.get((order_id, price_class_id), 0), n)
+    await give_back_lines(returned)
+
+
+def _last_drawn(lines: list[dict], kept: int, n: int) -> list[dict]:
+    """`n` tickets given back of general-admission lines (in the order they drew) whose first `kept` tickets are
+    still issued: the parts of the lines that tickets kept + 1 ... kept + n came from."""
+    out, start = [], 0
+    for line in lines:
+        end = start + line["quantity"]
+        part = max(0, min(end, kept + n) - max(start, kept))
+        if part:
+            out.append({**line, "quantity": part})
+        start = end
+    return out
+
+
 async def hold_seats(session_id: int, seat_ids: list[int], hold_ref: str, until: dt.datetime | None) -> bool:
     """Hold exactly these free seats for `hold_ref`; if any is not free, hold none of them."""
     taken = (
@@ -126,9 +198,15 @@ async def hold_seats(session_id: int, seat_ids: list[int], hold_ref: str, until:
 
 
 async def hold_best_seats(
-    session_id: int, price_class_id: int, n: int, hold_ref: str, until: dt.datetime | None
+    session_id: int,
+    price_class_id: int,
+    n: int,
+    hold_ref: str,
+    until: dt.datetime | None,
+    allowed: Callable[[int], bool] | None = None,
 ) -> list[int]:
-    """Hold `n` adjacent free seats of a class (best row first) for a group; Conflict if no row has room."""
+    """Hold `n` adjacent free seats of a class (best row first) for a group, among the seats this sale may take
+    (`allowed`: a seat block's rule, allocations.may_sell_seat); Conflict if no row has room."""
     for _attempt in range(3):
         rows = await SessionSeat.select(
             SessionSeat.seat,
@@ -139,9 +217,12 @@ async def hold_best_seats(
             SessionSeat.seat.y,
         ).where((SessionSeat.session == session_id) & (SessionSeat.price_class == price_class_id))
         plan = [
-            PlanSeat(r["seat"], r["seat.section"], r["seat.row_label"], r["seat.x"], r["seat.y"], r["status"] == "free")
+            PlanSeat(
+                r["seat"], r["seat.section"], r["seat.row_label"], r["seat.x"], r["seat.y"],
+                r["status"] == "free" and (allowed is None or allowed(r["seat"])),
+            )
             for r in rows
-        ]
+        ]  # fmt: skip
         picked = best_adjacent(plan, n)
         if picked is None:
             raise Conflict("No row has {n} free seats together in this class.", field="items", n=n)

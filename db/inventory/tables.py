@@ -9,7 +9,7 @@ from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestampt
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from db.catalog.tables import Event, EventSession, PriceClass
+from db.catalog.tables import Event, EventSession, PriceClass, Seat
 from db.sales.tables import Order, OrderItem, Partner, Ticket
 from db.staff.tables import StaffUser
 
@@ -32,6 +32,16 @@ class Allocation(Table, tablename="stock_allocation"):
     available = Integer(default=0)
     may_use_pool = Boolean(default=False)
     created_at = Timestamptz()
+
+
+class AllocationSeat(Table, tablename="stock_allocation_seat"):
+    """A seat of a seat block: the allocation (of a seated class) it is given to, so that only that allocation's
+    channel, outlet or partner sells it (a seat is in one block at most: a unique key per session and seat, made
+    by a raw SQL migration). A block's `available` counts its free seats."""
+
+    allocation = ForeignKey(references=Allocation, on_delete=OnDelete.restrict, null=False, index=True)
+    session = ForeignKey(references=EventSession, on_delete=OnDelete.restrict, null=False)
+    seat = ForeignKey(references=Seat, on_delete=OnDelete.restrict, null=False)
 
 
 class AllocationEntry(Table, tablename="stock_allocation_entry"):
@@ -179,6 +189,8 @@ class TicketHolder(Table, tablename="inventory_ticket_holder"):
     id_masked = Varchar(length=40)
     id_key = Varchar(length=80)  # 'released:<id>' once the order or ticket is gone (the ID may buy again)
     bound_at = Timestamptz()
+    changed_at = Timestamptz(null=True, default=None)  # the one change of holder (realname.change_holder)
+    changed_by = Varchar(length=100, default="")
 
 
 class PaperLocation(Table, tablename="inventory_paper_location"):

@@ -13,6 +13,7 @@ from db.inventory.tables import Allocation, AllocationEntry
 from db.sales.aftersale.refunds import request_refund
 from db.sales.ordering.orders import cancel_order
 from db.sales.payments.operations import confirm_window_payment
+from db.sales.tables import OrderItem, Ticket
 from tests.helpers import utc
 from tests.inventory.support import OUTLET, SELLER, SUPERVISOR, buy, inventory_catalog
 
@@ -112,3 +113,28 @@ async def test_a_class_with_fewer_tickets_than_its_allocation_says_refuses_and_t
     assert await _available(window) == 10 and await _class_free(ids["ga_class"]) == 0
     with pytest.raises(Conflict):
         await buy(ids, "box_office", 1)
+
+
+async def test_a_line_larger_than_its_share_takes_the_rest_from_the_pool_and_refunds_go_back_where_they_came_from():
+    """Share and pool in one order line (may_use_pool): the window's last 3 and 2 from the pool; tickets given
+    back return to the pool's part first (drawn last), then to the window's, and the class count stays the sum
+    of its allocations'."""
+    ids = await inventory_catalog()
+    await EventSession.update(
+        {EventSession.starts_at: utc(days=30), EventSession.ends_at: utc(days=30, hours=8)}
+    ).where(EventSession.id == ids["ga_session"])
+    window = await allocations.create_allocation(SUPERVISOR, ids["ga_class"], "box_office", 3, may_use_pool=True)
+    pool = (await Allocation.select(Allocation.id).where(Allocation.channel == "pool").first())["id"]
+    order = await buy(ids, "box_office", 5)
+    lines = await OrderItem.select(OrderItem.allocation, OrderItem.quantity).where(OrderItem.order == order.id)
+    assert sorted((r["allocation"], r["quantity"]) for r in lines) == sorted([(window, 3), (pool, 2)])
+    assert (await _available(window), await _available(pool), await _class_free(ids["ga_class"])) == (0, 45, 45)
+    await confirm_window_payment(SELLER, order.code, "card", reference="88020461")
+    tickets = [t["id"] for t in await Ticket.select(Ticket.id).where(Ticket.order == order.id).order_by(Ticket.id)]
+    await request_refund(SUPERVISOR, order.code, tickets[:1], channel="box_office", reference="POS-1")
+    assert (await _available(window), await _available(pool)) == (0, 46)
+    await request_refund(SUPERVISOR, order.code, tickets[1:3], channel="box_office", reference="POS-2")
+    assert (await _available(window), await _available(pool), await _class_free(ids["ga_class"])) == (1, 47, 48)
+    with pytest.raises(Conflict):  # the window's 1 and the pool's 47 are 48: not 49
+        await buy(ids, "box_office", 49)
+    assert (await _available(window), await _available(pool), await _class_free(ids["ga_class"])) == (1, 47, 48)

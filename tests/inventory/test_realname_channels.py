@@ -4,15 +4,17 @@ on the page (409 problem body in the API) with nothing written; the supervisor's
 
 from __future__ import annotations
 
+from db.audit.tables import AuditEntry
+from db.catalog.tables import EventSession
 from db.inventory import realname
 from db.inventory.tables import TicketHolder
-from db.sales.tables import Order
-from tests.helpers import http_client, post_form, sign_in
+from db.sales.tables import Order, Ticket
+from tests.helpers import http_client, post_form, sign_in, utc
 from tests.inventory.paper_support import SUPERVISOR, staff
 from tests.inventory.test_realname import resident_id
 from tests.sales.support import AUTH, sales_catalog
 from tests.sales.ui_support import HX
-from tests.shop.support import hold, order_code, shop_client
+from tests.shop.support import hold, order_code, pay_through_checkout, shop_client
 
 BOX_BUYER = {"buyer_name": "王小明", "buyer_phone": "13800138000", "buyer_email": "xiaoming@example.cn"}
 
@@ -105,5 +107,52 @@ async def test_the_compliance_page_shows_the_share_and_a_chart():
         assert 'id="realname-chart"' in page.text and "80.0%" in page.text and 'data-testid="public-short"' in page.text
         csv = await client.get("/inventory/realname.csv")
         assert csv.status_code == 200 and "80.0" in csv.text
+        monitor = await client.get(f"/inventory/monitor/{ids['ga_session']}")  # the same figures in the monitor
+        tiles = monitor.text[monitor.text.index('data-testid="compliance"') :]
+        assert 'data-testid="public-percent">80.0%<' in tiles and 'data-testid="unbound">0<' in tiles
         await sign_in(client, "lina")
         assert (await client.get("/inventory/realname")).status_code in (302, 303, 403)
+
+
+async def test_a_holder_changes_once_on_the_order_pages_before_the_cut_off():
+    """The buyer changes one holder on the shop order page, the seller another at the box office; each shows
+    masked, a second change or an ID that holds another ticket is refused on the page, and nothing changes
+    after the cut-off (24 h before the start)."""
+    ids = await sales_catalog()
+    await staff()
+    session = ids["ga_session"]
+    await EventSession.update({EventSession.starts_at: utc(days=5), EventSession.ends_at: utc(days=5, hours=3)}).where(
+        EventSession.id == session
+    )
+    await realname.mark(SUPERVISOR, session, approved_capacity=50, reserved=0)
+    async with shop_client() as client:
+        qty = {f"qty_{ids['ga_class']}": "2"}
+        code = order_code(
+            await hold(client, session, holders=f"王小明 {resident_id(1)}\n李小红 {resident_id(2)}", **qty)
+        )
+        page = await pay_through_checkout(client, code)
+        assert 'data-testid="holders"' in page.text and resident_id(1) not in page.text
+        assert resident_id(1)[:4] + "*" * 10 + resident_id(1)[-4:] in page.text
+        tickets = [t["id"] for t in await Ticket.select(Ticket.id).where(Ticket.order.code == code).order_by(Ticket.id)]
+        new = {"name": "赵小刚", "id_type": "id_card", "id_number": resident_id(3)}
+        changed = await post_form(client, f"/shop/orders/{code}/holders/{tickets[0]}", new)
+        assert changed.status_code == 200 and "持票人已更换" in changed.text and "赵小刚" in changed.text
+        again = await post_form(client, f"/shop/orders/{code}/holders/{tickets[0]}", {**new, "name": "钱小丽"})
+        assert again.status_code == 409 and "已更换过一次" in again.text
+    async with http_client() as client:
+        await sign_in(client, "lina")
+        taken = await post_form(client, f"/sales/orders/{code}/holders/{tickets[1]}", new)  # 赵小刚 holds ticket 1
+        assert taken.status_code == 409 and "已持有本场次的票" in taken.text
+        await EventSession.update({EventSession.starts_at: utc(hours=20)}).where(EventSession.id == session)
+        late = await post_form(
+            client, f"/sales/orders/{code}/holders/{tickets[1]}", {**new, "id_number": resident_id(4)}
+        )
+        assert late.status_code == 409 and "截止" in late.text
+        await EventSession.update({EventSession.starts_at: utc(days=5)}).where(EventSession.id == session)
+        done = await post_form(
+            client, f"/sales/orders/{code}/holders/{tickets[1]}", {**new, "id_number": resident_id(4)}
+        )
+        assert done.status_code == 200 and 'data-testid="holder-row"' in done.text
+    rows = await TicketHolder.select(TicketHolder.name, TicketHolder.changed_by).order_by(TicketHolder.unit)
+    assert [r["name"] for r in rows] == ["赵小刚", "赵小刚"] and rows[1]["changed_by"] == "lina"
+    assert await AuditEntry.count().where(AuditEntry.action == "holder.change") == 2

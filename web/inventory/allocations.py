@@ -1,6 +1,7 @@
 """Channel allocations of a session (R4.3): what each channel, outlet and partner was given, holds and sold,
-a form that allocates free stock, the pool setting of each allocation, and stock moves: asked for with a
-reason (INVENTORY_MANAGE), approved or rejected by a second person (INVENTORY_APPROVE), with the ledger."""
+a form that allocates free stock (a quantity, or a seat block: a section's rows of a seated class), the pool
+setting of each allocation, and stock moves: asked for with a reason (INVENTORY_MANAGE), approved or rejected
+by a second person (INVENTORY_APPROVE), with the ledger."""
 
 from __future__ import annotations
 
@@ -53,14 +54,24 @@ async def session_page(request: Request, session_id: FromPath[int]) -> Template:
 async def allocate(request: Request, session_id: FromPath[int], data: Form) -> Template | Response:
     try:
         partner = form_number(data, "partner", 0, maximum=MAX_ID)
+        price_class = form_number(data, "price_class", 0, maximum=MAX_ID, minimum=1)
+        seats, quantity = [], 0
+        if section := field_text(data, "section"):  # a seat block: a section's rows
+            first = field_text(data, "first_row")
+            seats = await allocations.row_range_seats(
+                price_class, section, first, field_text(data, "last_row") or first
+            )
+        else:
+            quantity = form_number(data, "quantity", 0, maximum=allocations.MAX_QUANTITY, minimum=1)
         await allocations.create_allocation(
             request.user.actor,
-            form_number(data, "price_class", 0, maximum=MAX_ID, minimum=1),
+            price_class,
             field_text(data, "channel"),
-            form_number(data, "quantity", 0, maximum=allocations.MAX_QUANTITY, minimum=1),
+            quantity,
             outlet=field_text(data, "outlet"),
             partner_id=partner or None,
             may_use_pool=bool(field_text(data, "may_use_pool")),
+            seats=seats,
         )
     except DomainError as exc:
         return await _page(request, session_id, exc.status_code, form=data, **failure(exc))

@@ -1,5 +1,6 @@
 """The supervisors' live stock monitor (R4.2): sessions on sale by event, and one page per session whose
-figures arrive over SSE within a second of every sale, whichever worker made it (db/inventory/live.py).
+figures arrive over SSE within a second of every sale, whichever worker made it (db/inventory/live.py: woken by
+PostgreSQL's NOTIFY, and each update is one statement, db/inventory/monitor.py refresh).
 
 Each update also evaluates the alert rules (db/inventory/alerts.py check), so an alert that a sale crossed is
 on the page with that update; the stream ends after `seconds` and the browser reconnects (no endless
@@ -14,7 +15,7 @@ from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
-from db.inventory import alerts, live, monitor
+from db.inventory import alerts, live, monitor, realname
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.gate.monitor import HEARTBEAT_SECONDS, RECONNECT_MS, STREAM_SECONDS
@@ -44,11 +45,29 @@ def _series(data: monitor.SessionMonitor) -> dict:
     }
 
 
+async def _compliance(session_id: int) -> realname.Compliance | None:
+    """A real-name session's compliance figures (85% on public sale, tickets unbound 24 h before), else None."""
+    return next(iter(await realname.compliance(session_id=session_id)), None)
+
+
 async def _view(session_id: int) -> dict:
     data = await monitor.session_monitor(session_id)
     await alerts.check(data)
     open_alerts = await alerts.alert_rows(session_id, open_only=True)
-    return {"data": data, "open_alerts": open_alerts, "series": _series(data)}
+    compliance = await _compliance(session_id)
+    return {"data": data, "open_alerts": open_alerts, "series": _series(data), "compliance": compliance}
+
+
+async def _update(view: dict, rules: list[alerts.Rule]) -> dict:
+    """The view after a change: the figures' one statement, the alert rules read at the stream's start, the
+    open alerts read again only when one was raised or acknowledged, the compliance figures of a real-name
+    session."""
+    data = await monitor.refresh(view["data"])
+    open_alerts = view["open_alerts"]
+    if await alerts.check(data, rules) or data.alerts != view["data"].alerts:
+        open_alerts = await alerts.alert_rows(data.session_id, open_only=True)
+    compliance = await _compliance(data.session_id) if view["compliance"] else None
+    return {"data": data, "open_alerts": open_alerts, "series": _series(data), "compliance": compliance}
 
 
 @get("/inventory/monitor", guards=[requires(Permission.INVENTORY_MONITOR)])
@@ -76,20 +95,22 @@ async def stream(
 ) -> ServerSentEvent:
     """`figures` events (HTML of inventory/_monitor_figures.html) now and after each change; ends after `seconds`."""
     first = await _view(session_id)  # 404 before the stream starts for an unknown session
+    rules = await alerts.rules(session_id, active_only=True)
     duration = min(max(seconds, 0.1), STREAM_SECONDS)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + duration
-        watcher = live.Watcher()
-        await watcher.start()
-        yield ServerSentEventMessage(event="figures", data=_figures(request, first), retry=RECONNECT_MS)
-        while (remaining := deadline - loop.time()) > 0:
-            if await watcher.wait(min(remaining, HEARTBEAT_SECONDS)):
-                await asyncio.sleep(SETTLE_SECONDS)
-                yield ServerSentEventMessage(event="figures", data=_figures(request, await _view(session_id)))
-            else:
-                yield ServerSentEventMessage(comment="heartbeat")
+        async with live.watching(session_id) as watcher:
+            view = await _update(first, rules)  # read once more while watching: no change slips in between
+            yield ServerSentEventMessage(event="figures", data=_figures(request, view), retry=RECONNECT_MS)
+            while (remaining := deadline - loop.time()) > 0:
+                if await watcher.wait(min(remaining, HEARTBEAT_SECONDS)):
+                    await asyncio.sleep(SETTLE_SECONDS)
+                    view = await _update(view, rules)
+                    yield ServerSentEventMessage(event="figures", data=_figures(request, view))
+                else:
+                    yield ServerSentEventMessage(comment="heartbeat")
 
     return ServerSentEvent(events())
 

@@ -16,11 +16,17 @@ from db.inventory import realname
 from db.inventory.promotions import classes_on_sale
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.forms import Form, failure, form_number, go
+from web.forms import Form, failure, field_text, form_number, go
 from web.i18n import local_time
 from web.templating import render
 
 GUARD = [requires(Permission.REALNAME_EDIT)]
+
+
+def holder_from_form(data: Form) -> realname.Holder:
+    """The new holder of the order pages' change form (templates/inventory/_order_holders.html)."""
+    id_type = field_text(data, "id_type") or "id_card"
+    return realname.Holder(field_text(data, "name"), field_text(data, "id_number"), id_type)
 
 
 async def _sessions() -> list[dict]:

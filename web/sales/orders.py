@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from db.core.errors import DomainError, InvalidInput
+from db.inventory import realname
 from db.sales.delivery.operations import HANDOVER_KINDS, record_handover, send_ticket_email, send_ticket_sms
 from db.sales.ordering.buyer_details import buyer_details, orders_for_phone
 from db.sales.ordering.orders import cancel_order
@@ -22,6 +23,7 @@ from db.staff.permissions import Permission
 from web.auth import requires
 from web.forms import Form, failure, field_text
 from web.i18n import format_fen, gettext
+from web.inventory.realname import holder_from_form
 from web.sales.common import concession_names, fen_from_yuan
 from web.templating import render
 
@@ -41,6 +43,7 @@ async def _order_page(request: Request, code: str, status_code: int = 200, **ext
         methods=WINDOW_METHODS,
         handovers=HANDOVER_KINDS,
         concession_names=await concession_names(),
+        holders=await realname.order_holders(order["code"]),
         **{"form": {}, "error": None, "error_field": None, "message": None, **extra},
     )
 
@@ -84,6 +87,16 @@ async def order_cancel(request: Request, code: FromPath[str], data: Form) -> Tem
     except DomainError as exc:
         return await _order_page(request, code, exc.status_code, **failure(exc))
     return await _order_page(request, code, message=gettext("Order cancelled; its tickets are on sale again."))
+
+
+@post("/sales/orders/{code:str}/holders/{ticket_id:int}", guards=[requires(Permission.SALES_SELL)])
+async def order_holder(request: Request, code: FromPath[str], ticket_id: FromPath[int], data: Form) -> Template:
+    """A seller changes a real-name ticket's holder (once, before the cut-off; db/inventory/realname.py)."""
+    try:
+        await realname.change_holder(request.user.actor, code.strip().upper(), ticket_id, holder_from_form(data))
+    except DomainError as exc:
+        return await _order_page(request, code, exc.status_code, **failure(exc))
+    return await _order_page(request, code, message=gettext("The ticket's holder was changed."))
 
 
 @post("/sales/orders/{code:str}/deliver", guards=[requires(Permission.SALES_SELL)])
@@ -168,6 +181,7 @@ ROUTES = [
     order_buyer,
     order_pay,
     order_cancel,
+    order_holder,
     order_deliver,
     order_pdf,
     ticket_qr,

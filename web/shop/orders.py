@@ -15,6 +15,7 @@ from litestar.response import Response, Template
 
 from db.core.actor import Actor
 from db.core.errors import DomainError
+from db.inventory import realname
 from db.sales.aftersale.notify import send_refund_email
 from db.sales.aftersale.refunds import customer_refund
 from db.sales.channels.lookup import normalize_code
@@ -23,8 +24,9 @@ from db.sales.ordering.orders import cancel_order
 from db.sales.tickets.documents import qr_svg, ticket_pdf
 from web import labels
 from web.auth import PUBLIC
-from web.forms import failure, go
+from web.forms import Form, failure, go
 from web.i18n import format_fen, gettext
+from web.inventory.realname import holder_from_form
 from web.shop.grants import client_key, is_granted
 from web.shop.lookup import lookup_page
 from web.templating import render
@@ -41,6 +43,7 @@ async def _order_page(request: Request, code: str, status_code: int = 200, **ext
         qr_svg=qr_svg,
         status_labels=labels.CUSTOMER_ORDER_STATUS,
         refund_rules=view.rules,
+        holders=await realname.order_holders(code),
         **{"error": None, "notice": None, **extra},
     )
 
@@ -111,6 +114,17 @@ async def order_refund(request: Request, code: FromPath[str]) -> Response:
     return await _for_granted(request, code, refund)
 
 
+@post("/shop/orders/{code:str}/holders/{ticket_id:int}", opt=PUBLIC)
+async def order_holder(request: Request, code: FromPath[str], ticket_id: FromPath[int], data: Form) -> Response:
+    """The buyer changes a real-name ticket's holder on the order page (once, before the cut-off)."""
+
+    async def change(code: str) -> Response:
+        await realname.change_holder(Actor.customer(client_key(request)), code, ticket_id, holder_from_form(data))
+        return await _order_page(request, code, notice=gettext("The ticket's holder was changed."))
+
+    return await _for_granted(request, code, change)
+
+
 @get("/shop/orders/{code:str}/tickets.pdf", opt=PUBLIC)
 async def order_pdf(request: Request, code: FromPath[str]) -> Response:
     async def download(code: str) -> Response:
@@ -166,6 +180,7 @@ ROUTES = [
     order_pay,
     order_cancel,
     order_refund,
+    order_holder,
     order_email,
     order_email_status,
     order_pdf,

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from db.audit.record import record
-from db.catalog.tables import SessionSeat
 from db.core.actor import Actor
 from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -50,7 +49,7 @@ from db.sales.history import add_event, transition
 from db.sales.ordering.buyer import mask_id
 from db.sales.payments.providers import provider
 from db.sales.status import PAID, REFUNDED, TICKET_ISSUED, TICKET_REVOKED
-from db.sales.tables import Order, OrderItem, Payment, Ticket
+from db.sales.tables import Order, Payment, Ticket
 from db.staff.permissions import Permission, role_allows
 
 log = logging.getLogger("ticketcenter.refunds")
@@ -314,33 +313,6 @@ async def _by_key(partner_id: int, key: str, code: str) -> RefundResult | None:
     return _result(row, ids, code)
 
 
-async def _give_back_stock(rows: list[dict], order_id: int) -> None:
-    """The refunded tickets' seats and quota go back on sale, into the allocations their lines drew from."""
-    tickets = await Ticket.select(Ticket.seat, Ticket.price_class).where(Ticket.id.is_in([x["id"] for x in rows]))
-    seats = [t["seat"] for t in tickets if t["seat"] is not None]
-    if seats:
-        session = (await Order.select(Order.session).where(Order.id == order_id).first())["session"]
-        await SessionSeat.update(
-            {SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}
-        ).where((SessionSeat.session == session) & SessionSeat.seat.is_in(seats) & (SessionSeat.status == "sold"))
-    lines = await OrderItem.select(OrderItem.price_class, OrderItem.seat, OrderItem.allocation).where(
-        OrderItem.order == order_id
-    )
-    by_seat = {line["seat"]: line["allocation"] for line in lines if line["seat"] is not None}
-    by_class = {line["price_class"]: line["allocation"] for line in lines if line["seat"] is None}
-    await holds.give_back_lines(
-        [
-            {
-                "price_class": t["price_class"],
-                "seat": t["seat"],
-                "quantity": 1,
-                "allocation": by_seat.get(t["seat"]) if t["seat"] is not None else by_class.get(t["price_class"]),
-            }
-            for t in tickets
-        ]
-    )
-
-
 async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime, *, give_back: bool = True) -> None:
     """Revoke the tickets' codes (a ticket already revoked refuses: RefundRefused), refuse a ticket admitted
     meanwhile, log the revocations for offline gates and give the seats or quota back (`give_back` False: a
@@ -360,7 +332,7 @@ async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime,
     session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
     await Revocation.insert(*(Revocation(ticket=t, session=session, at=now) for t in ids))
     if give_back:
-        await _give_back_stock(chosen, order.id)
+        await holds.give_back_tickets([t["id"] for t in chosen])
 
 
 def _movements(method: str, q: Quote, reference: str, note: str) -> list[ledger.Movement]:
@@ -565,7 +537,7 @@ async def approve_refund(
         )
         if not won:
             raise Conflict("This refund is not awaiting approval (it is {status}).", status=row["status"])
-        await _give_back_stock([{"id": t} for t in await _ticket_ids(refund_id)], row["order"])
+        await holds.give_back_tickets(await _ticket_ids(refund_id))
         if settle:
             await ledger.post(
                 actor,

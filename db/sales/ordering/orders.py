@@ -18,7 +18,7 @@ from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.core.transaction import queued_write
 from db.inventory import promotions, realname
 from db.inventory import stock as holds
-from db.inventory.allocations import attempts, buyable
+from db.inventory.allocations import attempts, buyable, draws, may_sell_seat, seat_blocks, seat_draws
 from db.inventory.realname import Holder
 from db.sales.history import add_event, transition
 from db.sales.ordering import rush
@@ -159,24 +159,42 @@ def _wanted(lines: list[_Line]) -> dict[int, int]:
     return wanted
 
 
+def _cut(parts: list[list], quantity: int) -> list[tuple[int, int | None, int]]:
+    """Cut a line's `quantity` tickets out of its class's draws not yet given to a line (`parts`: [allocation,
+    tickets] each, used up in place): (draw index, allocation, tickets) per order line row."""
+    out = []
+    for index, part in enumerate(parts):
+        n = min(part[1], quantity)
+        if n > 0:
+            out.append((index, part[0], n))
+            part[1] -= n
+            quantity -= n
+    return out
+
+
 async def _take_stock(
-    context: SaleContext, wanted: dict[int, int], quota: dict[int, int], sale: tuple, order_id: int, chosen: dict
+    context: SaleContext, plan: dict[int, list[tuple]], quota: dict[int, int], sale: tuple, rows_of: dict, blocks: set
 ) -> None:
-    """Count the order's tickets against their allocations and take the general-admission quota: seated
-    classes first, the quota rows (the hot spot of an on-sale rush) last, so that their lock is held only until
-    commit. A line whose allocation ran out meanwhile draws on the pool where allowed (its row says so)."""
-    for pc_id in sorted(wanted, key=lambda pc: (pc in quota, pc)):
-        quantity = wanted[pc_id]
-        tries = attempts(context.shares.get(pc_id, []), *sale, quantity)
-        for allocation in tries:
-            if await holds.take(pc_id, quantity, allocation, seated=pc_id not in quota):
-                if allocation != chosen.get(pc_id):
-                    await OrderItem.update({OrderItem.allocation: allocation}).where(
-                        (OrderItem.order == order_id) & (OrderItem.price_class == pc_id)
-                    )
-                break
-        else:
-            raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=quantity)
+    """Count the order's tickets against their allocations (each draw of `plan`, allocations.draws) and take
+    the general-admission quota: seated classes first, the quota rows (the hot spot of an on-sale rush) last, so
+    that their lock is held only until commit. A draw whose allocation ran out meanwhile goes to the pool where
+    allowed, and its rows (`rows_of[(class, draw)]`) say so; a seat block's draw (`blocks`) only from the block."""
+    for pc_id in sorted(plan, key=lambda pc: (pc in quota, pc)):
+        shares = context.shares.get(pc_id, [])
+        for index, (allocation, quantity) in enumerate(plan[pc_id]):
+            tries = [allocation]
+            if allocation not in blocks:
+                tries += [a for a in attempts(shares, *sale, quantity) if a not in (allocation, *blocks)]
+            for attempt in tries:
+                if await holds.take(pc_id, quantity, attempt, seated=pc_id not in quota):
+                    if attempt != allocation:
+                        await OrderItem.update({OrderItem.allocation: attempt}).where(
+                            OrderItem.id.is_in(rows_of[(pc_id, index)])
+                        )
+                    break
+            else:
+                wanted = sum(n for _, n in plan[pc_id])
+                raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=wanted)
 
 
 def _quota(lines: list[_Line]) -> dict[int, int]:
@@ -288,7 +306,8 @@ async def create_order(
     audit_after = {"channel": channel, "session": session_id, "tickets": size, "total_fen": total, "status": status}
     try:
         plain = not context.realname and offer is None and bundle is None
-        if plain and len(priced) == 1 and len(quota) == 1 and not context.expired_holds and rush.enabled():
+        one_draw = all(len(draws(context.shares.get(pc, []), *sale, n)) == 1 for pc, n in wanted.items())
+        if plain and one_draw and len(priced) == 1 and len(quota) == 1 and not context.expired_holds and rush.enabled():
             line, unit, breakdown = priced[0]
             order_id = None
             for allocation in attempts(context.shares.get(line.price_class_id, []), *sale, line.quantity):
@@ -313,19 +332,46 @@ async def create_order(
             if context.expired_holds:
                 await holds.release_expired(now, session_id)
             order_id = (await Order.insert(Order(**order_values)).returning(Order.id))[0]["id"]
-            chosen = {pc: next(iter(attempts(context.shares.get(pc, []), *sale, n)), None) for pc, n in wanted.items()}
-            rows = []
-            for line, unit, breakdown in priced:
+            blocks = (
+                await seat_blocks(session_id) if any(context.shares.get(pc) for pc in wanted if pc not in quota) else {}
+            )
+            seats_of = []
+            for line, _unit, _breakdown in priced:
                 seats = [line.seat_id] if line.seat_id is not None else []
                 if line.best_of_class:
+                    allowed = may_sell_seat(context.shares.get(line.price_class_id, []), blocks, *sale)
                     seats = await holds.hold_best_seats(
-                        session_id, line.price_class_id, line.quantity, code, expires_at
+                        session_id, line.price_class_id, line.quantity, code, expires_at, allowed
                     )
-                for seat in seats or [None]:
-                    quantity = 1 if seat is not None else line.quantity
-                    allocation = chosen[line.price_class_id]
-                    rows.append(OrderItem(**_item(order_id, line, seat, quantity, unit, breakdown, allocation)))
+                seats_of.append(seats)
+            plan, draw_of_seat = {}, {}
+            for pc, n in wanted.items():
+                if pc in quota:
+                    plan[pc] = draws(context.shares.get(pc, []), *sale, n)
+                    continue
+                seats = [seat for (line, _, _), line_seats in zip(priced, seats_of, strict=True) for seat in line_seats
+                         if line.price_class_id == pc]  # fmt: skip
+                parts = seat_draws(context.shares.get(pc, []), blocks, *sale, seats)
+                plan[pc] = [(allocation, len(part)) for allocation, part in parts]
+                draw_of_seat |= {seat: index for index, (_, part) in enumerate(parts) for seat in part}
+            if not all(plan.values()):
+                raise Conflict("Sold out: fewer than {n} tickets are left in this class.", field="items", n=size)
+            undrawn = {pc: [list(part) for part in parts] for pc, parts in plan.items()}
+            rows, draw_of_row = [], []
+            for (line, unit, breakdown), seats in zip(priced, seats_of, strict=True):
+                pc = line.price_class_id
+                for seat in seats:
+                    index = draw_of_seat[seat]
+                    rows.append(OrderItem(**_item(order_id, line, seat, 1, unit, breakdown, plan[pc][index][0])))
+                    draw_of_row.append((pc, index))
+                if not seats:
+                    for index, allocation, n in _cut(undrawn[pc], line.quantity):
+                        rows.append(OrderItem(**_item(order_id, line, None, n, unit, breakdown, allocation)))
+                        draw_of_row.append((pc, index))
             created = await OrderItem.insert(*rows).returning(OrderItem.id, OrderItem.quantity)
+            rows_of: dict[tuple[int, int], list[int]] = {}
+            for row_id, draw in zip(sorted(r["id"] for r in created), draw_of_row, strict=True):
+                rows_of.setdefault(draw, []).append(row_id)
             if context.realname:
                 lines_made = [(r["id"], r["quantity"]) for r in sorted(created, key=lambda r: r["id"])]
                 await realname.bind_holders(order_id, session_id, lines_made, holders, now)
@@ -336,7 +382,7 @@ async def create_order(
             picked = [line.seat_id for line in lines if line.seat_id is not None]
             if picked and not await holds.hold_seats(session_id, picked, code, expires_at):
                 raise Conflict("A seat you chose was just taken. Choose other seats.", field="items")
-            await _take_stock(context, wanted, quota, sale, order_id, chosen)
+            await _take_stock(context, plan, quota, sale, rows_of, set(blocks.values()))
     except Exception as exc:
         if idempotency_key is not None and _is_idempotency_clash(exc):
             existing = await _existing(partner_id, idempotency_key)

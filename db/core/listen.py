@@ -1,0 +1,71 @@
+"""Wake-ups across processes over PostgreSQL LISTEN/NOTIFY, no polling: one dedicated asyncpg connection per
+process and channel (outside the pool, so a saturated pool never delays a notification) serves every watcher
+of that process. A notification's payload names what changed (a session id); a watcher waits for its key.
+
+`Channel.listening` is False on SQLite and when the connection cannot be opened or was lost: the caller
+then polls its own change counter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from piccolo.engine.base import Engine
+
+from db.core.engine import is_postgres
+
+log = logging.getLogger(__name__)
+
+
+class Channel:
+    """One NOTIFY channel in this process: `watch(key)` gives an asyncio.Event set by each notification whose
+    payload is `key` (or empty: everything may have changed)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._events: dict[str, set[asyncio.Event]] = {}
+        self._connection = None  # asyncpg.Connection while listening
+        self._lock = asyncio.Lock()
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed()
+
+    def _heard(self, _connection, _pid, _channel, payload: str) -> None:
+        keys = list(self._events) if not payload else [payload]
+        for key in keys:
+            for event in self._events.get(key, ()):
+                event.set()
+
+    async def _listen(self, engine: Engine) -> None:
+        import asyncpg
+
+        try:
+            connection = await asyncpg.connect(**engine.config)
+            await connection.add_listener(self.name, self._heard)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("%s: LISTEN unavailable (%s); watchers poll instead", self.name, type(exc).__name__)
+            return
+        self._connection = connection
+
+    @asynccontextmanager
+    async def watch(self, engine: Engine, key: str) -> AsyncIterator[asyncio.Event]:
+        """An event set on every notification for `key` while the block runs (listening if possible)."""
+        event = asyncio.Event()
+        async with self._lock:
+            if is_postgres(engine) and not self.listening:
+                await self._listen(engine)
+            self._events.setdefault(key, set()).add(event)
+        try:
+            yield event
+        finally:
+            async with self._lock:
+                watchers = self._events.get(key, set())
+                watchers.discard(event)
+                if not watchers:
+                    self._events.pop(key, None)
+                if not self._events and self._connection is not None:
+                    connection, self._connection = self._connection, None
+                    await connection.close()
