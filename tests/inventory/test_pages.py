@@ -1,19 +1,24 @@
 """The inventory pages over HTTP (issue 13, R4.2-R4.4): who may open them, allocating and moving stock through
 the forms (bad input: a message on the page, nothing changed), and the live monitor's SSE stream delivering
-the figures, with the alert the sale crossed, within a second of a sale made by another process."""
+the figures, with the alert the sale crossed, within a second of a sale made by another process (on PostgreSQL
+heard through NOTIFY)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import html
+import io
 import os
 import re
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from db.inventory import alerts, allocations
+from openpyxl import load_workbook
+
+from db.core.engine import is_postgres
+from db.inventory import alerts, allocations, live
 from db.inventory.tables import Allocation, AllocationMove
 from db.sales.tables import Order
 from tests.gate.test_web_dashboard import events, figure
@@ -131,6 +136,7 @@ async def test_the_monitor_updates_within_a_second_of_a_sale_made_by_another_pro
         async with as_user("zhangwei") as client:
             stream = asyncio.create_task(client.get(f"/inventory/monitor/{session}/stream?seconds=4"))
             await asyncio.sleep(1.0)  # the stream is watching
+            assert live.CHANNEL.listening == is_postgres(Order._meta.db)  # PostgreSQL: woken by NOTIFY, no polling
             for quantity in (2, 4):
                 buyer.stdin.write(f"{session} {ga} {quantity}\n".encode())
                 await buyer.stdin.drain()
@@ -154,6 +160,13 @@ async def test_the_monitor_updates_within_a_second_of_a_sale_made_by_another_pro
     assert int(figure(first_with_alert, "remaining")) == 44
     row = re.search(r'<tr data-class="\d+" data-channel="box_office".*?</tr>', figures[-1], re.S).group(0)
     assert re.search(r'data-col="remaining">14<', row)  # the window's 20 less its 6
+    async with as_user("zhangwei") as client:  # the same figures as a file
+        csv = (await client.get(f"/inventory/monitor/{session}/export?format=csv")).text.splitlines()
+        xlsx = await client.get(f"/inventory/monitor/{session}/export?format=xlsx")
+    window = next(line.split(",") for line in csv if "售票窗口" in line)
+    assert window[4:7] == ["6", "0", "14"], csv  # held, sold, remaining
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+    assert len(list(sheet.iter_rows())) == len(csv)
 
 
 async def test_replenishment_through_the_pages():

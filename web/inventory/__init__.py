@@ -3,11 +3,22 @@ monitor and its alerts, replenishment; real-name sessions, paper ticket stock an
 promotions and bundles. Domain logic lives in db.inventory; handlers stay thin."""
 
 from db.staff.permissions import Permission
-from web.inventory import alerts, allocations, monitor, paper, promotions, realname, replenishment, stocktake
+from web.inventory import (
+    alerts,
+    allocations,
+    exports,
+    monitor,
+    paper,
+    promotions,
+    realname,
+    replenishment,
+    stocktake,
+)
 
 ROUTES = [
     *allocations.ROUTES,
     *monitor.ROUTES,
+    *exports.ROUTES,
     *alerts.ROUTES,
     *replenishment.ROUTES,
     *realname.ROUTES,
