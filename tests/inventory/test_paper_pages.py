@@ -4,6 +4,9 @@ on the page with nothing written, the keyboard-wedge scan answering as a fragmen
 from __future__ import annotations
 
 import datetime as dt
+import io
+
+from openpyxl import load_workbook
 
 from db.inventory import paper
 from db.inventory.tables import CountedSerial, PaperSerial, Promotion
@@ -26,6 +29,12 @@ async def test_receive_overlap_refused_on_the_page_then_print_an_order():
             and 'data-testid="store-ledger"' in page.text
             and 'data-balanced="true"' in page.text
         )
+        csv = await client.get("/inventory/paper/ledger/export?format=csv")  # the ledger as a file, both formats
+        assert csv.status_code == 200 and csv.text.startswith("\ufeff类别") and "通用票纸" in csv.text
+        xlsx = await client.get("/inventory/paper/ledger/export?format=xlsx")
+        sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+        assert [c.value for c in next(sheet.iter_rows(max_row=1))][:2] == ["类别", "地点"]
+        assert (await client.get("/inventory/paper/ledger/export?format=pdf")).status_code == 422
         clash = await post_form(
             client,
             "/inventory/paper/moves",
@@ -101,4 +110,8 @@ async def test_a_promotion_made_on_its_page_shows_at_the_box_office_and_in_the_s
         priced = await post_form(client, f"{base}/order/details", {**qty, "promotion": promo}, headers=HX)
         assert "¥40.00" in priced.text
         shop = await client.get(f"/shop/sessions/{ids['ga_session']}")
-        assert "工作日特惠" in shop.text
+        assert "工作日特惠" in shop.text and 'data-testid="promotion-prices"' not in shop.text
+        assert f'hx-post="/shop/sessions/{ids["ga_session"]}/preview"' in shop.text
+        chosen = await post_form(client, f"/shop/sessions/{ids['ga_session']}/preview", {**qty, "promotion": promo})
+        price = chosen.text[chosen.text.index(f'data-testid="promotion-price-{ids["ga_class"]}"') :]
+        assert price.startswith(f'data-testid="promotion-price-{ids["ga_class"]}">¥40.00<')  # the order's price

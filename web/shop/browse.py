@@ -21,6 +21,7 @@ from db.inventory.realname import parse_holder_lines
 from db.sales.aftersale.policies import in_force_for_session
 from db.sales.channels.shop import MAX_TICKETS, place_order, shop_items
 from db.sales.ordering.buyer import ID_TYPES
+from db.sales.ordering.pricing import unit_price
 from db.sales.policy import concession_kinds
 from db.sales.queries import availability, events_on_sale, seat_plan
 from web import labels
@@ -66,6 +67,18 @@ async def events_page(
     )
 
 
+def _promotion_prices(prices: list[dict], offers: list[promotions.Offer], form: dict[str, Any]) -> dict[int, int]:
+    """{price class: one ticket's price} under the promotion chosen on the form, priced as the order will be."""
+    chosen = next((o for o in offers if str(o.id) == str(form.get("promotion", ""))), None)
+    if chosen is None:
+        return {}
+    return {
+        p["id"]: unit_price(p["price_fen"], None, 0, (chosen.id, chosen.rule))[0]
+        for p in prices
+        if chosen.covers(p["id"])
+    }
+
+
 async def _session_page(
     request: Request, session_id: int, form: dict[str, Any], status_code: int = 200, **extra: Any
 ) -> Template:
@@ -74,6 +87,7 @@ async def _session_page(
     on_sale = session["status"] == "on_sale" and session["ends_at"] > now
     prices = (await availability(session_id, now))["price_classes"]
     seats = await seat_plan(session_id, now) if session["seated"] else []
+    offers = await promotions.offers(session["id"], "web_shop", now)
     try:
         chosen = set(forms.seat_ids(form))
     except InvalidInput:  # the form comes back with its error: nothing to mark on the plan
@@ -91,7 +105,8 @@ async def _session_page(
         form=form,
         concessions=await concession_kinds(),
         realname=await realname.is_realname(session["id"]),
-        offers=await promotions.offers(session["id"], "web_shop", now),
+        offers=offers,
+        promotion_prices=_promotion_prices(prices, offers, form),
         id_types=[(t, labels.ID_TYPE[t]) for t in ID_TYPES],
         refund_rules=(await in_force_for_session(session["id"])).rules,
         max_tickets=MAX_TICKETS,
@@ -128,4 +143,10 @@ async def order_create(request: Request, session_id: FromPath[int], data: Form) 
     return grant(request, go(request, f"/shop/orders/{order.code}"), order.code)
 
 
-ROUTES = [events_page, session_page, order_create]
+@post("/shop/sessions/{session_id:int}/preview", opt=PUBLIC)
+async def preview(request: Request, session_id: FromPath[int], data: Form) -> Template:
+    """The form again with the prices of the promotion just chosen (writes nothing)."""
+    return await _session_page(request, session_id, data)
+
+
+ROUTES = [events_page, session_page, preview, order_create]
