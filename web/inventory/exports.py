@@ -17,15 +17,16 @@ from db.inventory import monitor, paper
 from db.reports.xlsx import XlsxWriter
 from db.staff.permissions import Permission
 from web.auth import requires
+from web.downloads import MEDIA
 from web.i18n import gettext, local_time
 from web.inventory.monitor import channel_label
 
-MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = ("csv", "xlsx")
 
 
 def table_file(name: str, header: list[str], rows: list[list], fmt: str) -> Response:
     """One table as a download: `fmt` csv or xlsx (else InvalidInput, a 4xx); cells are text or numbers."""
-    if fmt not in MEDIA:
+    if fmt not in FORMATS:
         raise InvalidInput("Choose the format csv or xlsx.", field="format")
     rows = [["" if v is None else v for v in row] for row in rows]
     if fmt == "csv":
