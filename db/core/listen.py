@@ -11,10 +11,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from piccolo.engine.base import Engine
 
 from db.core.engine import is_postgres
+from db.core.pg import numbered
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class Channel:
         self._events: dict[str, set[asyncio.Event]] = {}
         self._connection = None  # asyncpg.Connection while listening
         self._lock = asyncio.Lock()
+        self._query_lock = asyncio.Lock()
 
     @property
     def listening(self) -> bool:
@@ -49,6 +52,14 @@ class Channel:
             log.warning("%s: LISTEN unavailable (%s); watchers poll instead", self.name, type(exc).__name__)
             return
         self._connection = connection
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]] | None:
+        """A read on the LISTEN connection itself (`{}` placeholders), outside the pool, so that a pool drained by
+        an on-sale rush does not delay the watchers' update; None when not listening (then use the pool)."""
+        if not self.listening:
+            return None
+        async with self._query_lock:  # one statement at a time on the one connection
+            return [dict(row) for row in await self._connection.fetch(numbered(sql), *args)]
 
     @asynccontextmanager
     async def watch(self, engine: Engine, key: str) -> AsyncIterator[asyncio.Event]:

@@ -10,6 +10,7 @@ allocation ledger entry and every alert raised or acknowledged, whichever web wo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from db.catalog.tables import EventSession
@@ -125,12 +126,15 @@ WHERE EXISTS (SELECT 1 FROM sales_order x WHERE x.session = {{}} AND x.status IN
 """.format(holding=", ".join(f"'{s}'" for s in HOLDING), expiring=", ".join(f"'{s}'" for s in EXPIRING), paid=PAID)
 
 
-async def _figure_rows(session_id: int, now: dt.datetime) -> list[dict]:
-    """The statement's rows, after releasing the session's expired holds if any were due."""
+async def _figure_rows(session_id: int, now: dt.datetime, fetch: Fetch | None) -> list[dict]:
+    """The statement's rows (through `fetch` if given and able, else the pool), after releasing the session's
+    expired holds if any were due."""
     for _attempt in range(2):
         day_ago, hour_ago = now - dt.timedelta(days=1), now - dt.timedelta(hours=1)
         args = (hour_ago, day_ago, *(session_id,) * 5, now)
-        rows = await Order.raw(_FIGURES_SQL, *args)
+        rows = await fetch(_FIGURES_SQL, *args) if fetch is not None else None
+        if rows is None:
+            rows = await Order.raw(_FIGURES_SQL, *args)
         if not any(r["kind"] == "due" for r in rows):
             break
         async with queued_write(Order._meta.db):
@@ -139,6 +143,7 @@ async def _figure_rows(session_id: int, now: dt.datetime) -> list[dict]:
 
 
 _ANY = object()
+Fetch = Callable[..., Awaitable[list[dict] | None]]
 
 
 def _total(counts: dict[tuple, int], price_class: int, allocation=_ANY, channel=_ANY) -> int:
@@ -218,10 +223,13 @@ async def session_monitor(session_id: int, now: dt.datetime | None = None) -> Se
     )  # fmt: skip
 
 
-async def refresh(previous: SessionMonitor, now: dt.datetime | None = None) -> SessionMonitor:
-    """The same session's figures as they are now: ONE statement (the live page's update after each change)."""
+async def refresh(
+    previous: SessionMonitor, now: dt.datetime | None = None, fetch: Fetch | None = None
+) -> SessionMonitor:
+    """The same session's figures as they are now: ONE statement (the live page's update after each change;
+    `fetch`: the LISTEN connection's, db/core/listen.py Channel.fetch)."""
     now = now or utcnow()
-    rows = await _figure_rows(previous.session_id, now)
+    rows = await _figure_rows(previous.session_id, now, fetch)
     classes = _classes(rows, now)
     total = _figures(
         *(sum(getattr(c.figures, k) for c in classes) for k in ("capacity", "allocated", "held", "sold", "remaining")),

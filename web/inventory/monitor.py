@@ -23,8 +23,6 @@ from web.i18n import gettext
 from web.labels import STOCK_CHANNEL
 from web.templating import render
 
-SETTLE_SECONDS = 0.05  # a burst of sales becomes one update
-
 
 def channel_label(channel: str) -> str:
     return gettext(STOCK_CHANNEL[channel]) if channel in STOCK_CHANNEL else channel
@@ -62,7 +60,7 @@ async def _update(view: dict, rules: list[alerts.Rule]) -> dict:
     """The view after a change: the figures' one statement, the alert rules read at the stream's start, the
     open alerts read again only when one was raised or acknowledged, the compliance figures of a real-name
     session."""
-    data = await monitor.refresh(view["data"])
+    data = await monitor.refresh(view["data"], fetch=live.CHANNEL.fetch)
     open_alerts = view["open_alerts"]
     if await alerts.check(data, rules) or data.alerts != view["data"].alerts:
         open_alerts = await alerts.alert_rows(data.session_id, open_only=True)
@@ -106,7 +104,6 @@ async def stream(
             yield ServerSentEventMessage(event="figures", data=_figures(request, view), retry=RECONNECT_MS)
             while (remaining := deadline - loop.time()) > 0:
                 if await watcher.wait(min(remaining, HEARTBEAT_SECONDS)):
-                    await asyncio.sleep(SETTLE_SECONDS)
                     view = await _update(view, rules)
                     yield ServerSentEventMessage(event="figures", data=_figures(request, view))
                 else:
