@@ -86,6 +86,8 @@ def code_msgids() -> dict[str, str]:
             first = head.value if isinstance(head, ast.Constant) and isinstance(head.value, str) else None
             if first is not None and (name in errors or name == "__init__" and where.startswith("db/")):
                 found[first] = where  # a DomainError's message, or one passed up by a subclass's __init__
+            elif first is not None and name == "refuse":
+                found[first] = where  # one of a form's refusals, shown all at once (db/core/errors.py Refusals)
             elif name == "SeatProblem" and len(args) >= 1:
                 found[args[0]] = where
             elif first is not None and name in ("gettext", "_"):
@@ -125,6 +127,7 @@ def test_collectors_find_known_strings():
         "the header must be {header}" in code and code["Choose the price class to change."] == "web/catalog/sessions.py"
     )
     assert any(m.startswith("The seat map has {count} problem") for m in code)
+    assert code["Enter the venue's city."] == "db/catalog/operations.py"  # a Refusals.refuse
     assert "Venues" in label_msgids()
 
 

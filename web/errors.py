@@ -18,7 +18,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from db.core.errors import DomainError
+from db.core.errors import DomainError, InvalidInputs
 from web.i18n import gettext
 from web.labels import ORDER_STATUS
 
@@ -95,6 +95,8 @@ def handle_domain_error(request: Request, exc: DomainError) -> Response:
     if is_api(request):
         extra = {"field": exc.field} if exc.field else {}
         extra |= getattr(exc, "problem_extra", {})  # e.g. a refused refund's reason code
+        if isinstance(exc, InvalidInputs):  # every refused field at once
+            extra["errors"] = [{"field": e.field, "detail": explain(e)} for e in exc.errors]
         return problem(exc.status_code, message, **extra)
     return error_page(request, exc.status_code, message)
 

@@ -23,7 +23,8 @@ from litestar.params import BodyKwarg, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Response
 
 from db.catalog.seatmap import SeatMapError
-from db.core.errors import DomainError, InvalidInput
+from db.core.errors import DomainError, InvalidInput, InvalidInputs
+from db.core.text import TEXT_LIMIT, bounded
 from web.errors import explain
 from web.i18n import gettext
 
@@ -40,10 +41,13 @@ QueryId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
 QueryPage = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 
 
-def field_text(data: dict[str, Any], name: str) -> str:
-    """A single-valued form field, stripped; '' when absent or repeated."""
+def field_text(data: dict[str, Any], name: str, maximum: int | None = TEXT_LIMIT) -> str:
+    """A single-valued form field, stripped; '' when absent or repeated. Longer than `maximum` characters is
+    refused with a message that says the limit (every free-text field has one, issue 15); None for the few
+    fields whose lines are checked one by one (a pasted seat map)."""
     value = data.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
+    text = value.strip() if isinstance(value, str) else ""
+    return bounded(text, name, maximum) if maximum is not None else text
 
 
 def listed(data: dict[str, Any], name: str) -> list[str]:
@@ -125,12 +129,20 @@ async def checked_request(request: Request) -> None:
 
 
 def failure(exc: DomainError) -> dict[str, Any]:
-    """Template context for a refused form: the message, the field to mark, and for a seat map every bad line."""
+    """Template context for a refused form: the message, the fields to mark (`error_field` the first), and the
+    list below it: every refusal of the form at once (InvalidInputs), or every bad line of a seat map."""
+    if isinstance(exc, InvalidInputs):
+        return {
+            "error": gettext("Correct these {n} fields:", n=len(exc.errors)),
+            "error_field": exc.field,
+            "error_fields": [e.field for e in exc.errors],
+            "problems": [explain(e) for e in exc.errors],
+        }
     problems = [
         gettext("Line {line}: {problem}", line=p.line, problem=gettext(p.message, **p.params))
         for p in (exc.problems if isinstance(exc, SeatMapError) else [])
     ]
-    return {"error": explain(exc), "error_field": exc.field, "problems": problems}
+    return {"error": explain(exc), "error_field": exc.field, "error_fields": [exc.field], "problems": problems}
 
 
 def is_htmx(request: Request) -> bool:

@@ -5,7 +5,7 @@ translations/zh_CN/LC_MESSAGES/*.po). Templates get them in the request's langua
 from __future__ import annotations
 
 from db.sales import status
-from db.staff.permissions import Role
+from db.staff.permissions import Permission, Role
 
 # Order statuses as staff read them.
 ORDER_STATUS = {
@@ -100,6 +100,84 @@ ROLE: dict[Role, str] = {
     Role.ADMIN: "System administrator",
     Role.GATE: "Gate attendant",
 }
+# What each permission allows, as the staff page's matrix shows it (db/staff/permissions.py).
+PERMISSION: dict[Permission, str] = {
+    Permission.HOME: "Open the start page",
+    Permission.CATALOG_VIEW: "See venues, events and sessions",
+    Permission.CATALOG_EDIT: "Create and edit venues, events and sessions",
+    Permission.PRICE_EDIT: "Set and schedule prices",
+    Permission.SALES_INQUIRE: "Answer inquiries from live availability",
+    Permission.SALES_SELL: "Sell tickets at the window and take payment",
+    Permission.SALES_AUDIT: "Review orders before payment",
+    Permission.SALES_REFUND: "Refund and exchange tickets",
+    Permission.POLICY_EDIT: "Edit the sales policy",
+    Permission.AFTERSALE_POLICY_EDIT: "Edit the refund and exchange policies",
+    Permission.REFUND_APPROVE: "Approve refunds that need approval",
+    Permission.SESSION_CHANGE: "Change a sold session's time or venue",
+    Permission.SESSION_BULK: "Propose cancelling or postponing a session",
+    Permission.SESSION_BULK_APPROVE: "Approve a cancellation or postponement",
+    Permission.GATE_SCAN: "Scan tickets at a gate",
+    Permission.GATE_MONITOR: "Watch live entry counts",
+    Permission.AUDIT_LOG_VIEW: "Read the audit log",
+    Permission.STAFF_MANAGE: "Manage staff accounts",
+    Permission.STAFF_UNLOCK: "Unlock locked sign-ins",
+    Permission.CUSTOMER_DATA_VIEW: "See buyers' details (masked)",
+    Permission.AUDIT_CHAIN_VERIFY: "Check the audit log's chain",
+    Permission.BACKUP_MANAGE: "Make, check and restore backups",
+    Permission.CUSTOMER_DATA_REVEAL: "Show a masked phone or e-mail in full, with a purpose",
+    Permission.DATA_USE_REQUEST: "Ask to use customer data beyond routine work",
+    Permission.PRIVACY_OVERSEE: "Oversee reveals and approve data-use requests",
+    Permission.REPORTS_VIEW: "See reports and export them",
+    Permission.REPORTS_CUSTOMERS: "See reports that list buyers",
+    Permission.REPORTS_SCHEDULE: "Schedule reports by e-mail",
+    Permission.RISK_ALERTS: "See risk alerts and set their thresholds",
+    Permission.INVENTORY_MONITOR: "Watch stock live and acknowledge its alerts",
+    Permission.INVENTORY_MANAGE: "Allocate stock, set alert rules, ask to move stock",
+    Permission.INVENTORY_APPROVE: "Approve stock moves and replenishment",
+    Permission.INVENTORY_REQUEST: "Ask for replenishment",
+    Permission.FINANCE_SHIFT: "Open and count one's own window shift",
+    Permission.FINANCE_SIGNOFF: "See every shift and sign off variances",
+    Permission.FINANCE_RECONCILE: "Reconcile payments every day",
+    Permission.FINANCE_SETTLE: "Settle with partners",
+    Permission.FINANCE_BUDGET: "Keep budgets and costs",
+    Permission.INVENTORY_PAPER: "Keep paper ticket stock and count it",
+    Permission.PAPER_PRINT: "Print tickets on paper stock",
+    Permission.STOCKTAKE_SIGN: "Sign off a stock-take",
+    Permission.PROMOTION_EDIT: "Set discounts and bundles",
+    Permission.REALNAME_EDIT: "Mark sessions real-name and read their compliance",
+}
+# A session's status (db/catalog/tables.py EventSession.status), a stock-take's (db/inventory/stocktake.py) and the
+# kinds of paper stock movement (db/inventory/paper.py), as staff read them (issue 15: no raw codes on pages).
+SESSION_STATUS = {"on_sale": "On sale", "cancelled": "Cancelled", "postponed": "Postponed"}
+STOCKTAKE_STATUS = {"counting": "Counting", "closed": "Closed, awaiting sign-off", "signed": "Signed off"}
+PAPER_MOVE = {
+    "receive": "Received",
+    "issue": "Issued to a window",
+    "return": "Returned to the store",
+    "print": "Printed",
+    "spoil": "Spoiled",
+    "void": "Voided",
+    "lose": "Lost",
+}
+# The buyer details a sale may ask for (db/sales/ordering/buyer.py BUYER_DETAILS; policy per kind and channel).
+BUYER_DETAIL = {"name": "Full name", "phone": "Phone", "email": "E-mail", "id": "ID number"}
+# Venue time zones offered on the venue form (db/catalog/tables.py Venue.timezone): a session's times show in its
+# venue's zone (issue 15); the center's own is first.
+TIMEZONE = {
+    "Asia/Shanghai": "China (Beijing time)",
+    "Asia/Hong_Kong": "Hong Kong",
+    "Asia/Macau": "Macau",
+    "Asia/Taipei": "Taipei",
+    "Asia/Singapore": "Singapore",
+    "Asia/Tokyo": "Tokyo",
+    "Asia/Seoul": "Seoul",
+    "Asia/Bangkok": "Bangkok",
+    "Europe/London": "London",
+    "Europe/Paris": "Paris",
+    "America/New_York": "New York",
+    "America/Los_Angeles": "Los Angeles",
+    "Australia/Sydney": "Sydney",
+}
 # Finance (issue 12).
 SHIFT_STATUS = {"open": "Open", "review": "Waiting for sign-off", "closed": "Closed"}
 STATEMENT_STATUS = {"draft": "Draft", "confirmed": "Confirmed", "paid": "Paid", "discarded": "Discarded"}
@@ -133,6 +211,12 @@ ALL = {
     "EVENT_KIND": EVENT_KIND,
     "TICKET_STATUS": TICKET_STATUS,
     "ROLE": ROLE,
+    "PERMISSION": PERMISSION,
+    "TIMEZONE": TIMEZONE,
+    "BUYER_DETAIL": BUYER_DETAIL,
+    "SESSION_STATUS": SESSION_STATUS,
+    "STOCKTAKE_STATUS": STOCKTAKE_STATUS,
+    "PAPER_MOVE": PAPER_MOVE,
     "CHANGE_KIND": CHANGE_KIND,
     "CHANGE_STATUS": CHANGE_STATUS,
     "CHANGE_CHOICE": CHANGE_CHOICE,

@@ -45,6 +45,7 @@ def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]
         LANGUAGES=LANGUAGES,
         current_language=current_language.get,
         remembered_plan=remembered_plan,
+        error_fields=(),  # a page without a refused form marks no field (web/forms.py failure)
     )
     env.filters.update(fen=format_fen, localtime=local_time, number=format_number, ticket_number=grouped)
     env.autoescape = True

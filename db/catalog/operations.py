@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from db.audit.record import record
 from db.catalog.pricing import ScheduledPrice, price_at, upcoming
@@ -21,10 +21,10 @@ from db.catalog.tables import (
     Venue,
 )
 from db.core.actor import Actor
-from db.core.clock import utcnow
+from db.core.clock import VENUE_TIMEZONE, utcnow
 from db.core.engine import engine_name
-from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, unique_violation
-from db.core.text import one_line
+from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refusals, unique_violation
+from db.core.text import TEXT_LIMIT, bounded, one_line
 from db.core.transaction import write_transaction
 from db.staff.permissions import Permission, role_allows
 
@@ -63,28 +63,47 @@ async def _insert_seats(venue_id: int, seats: list[SeatRow]) -> None:
         )
 
 
-async def create_venue(actor: Actor, name: str, city: str, address: str = "", seat_csv: str | None = None) -> int:
-    name, city = name.strip(), city.strip()
-    if not name or not city:
-        raise InvalidInput("Enter the venue's name and city.", field="name")
-    if len(name) > 100 or len(city) > 50 or len(address.strip()) > 200:
-        raise InvalidInput("Name (100), city (50) or address (200 characters) is too long.", field="name")
-    for name_of_field, value in (("name", name), ("city", city), ("address", address)):
-        one_line(value, name_of_field)
-    seats = parse_seat_csv(seat_csv) if seat_csv and seat_csv.strip() else []
+async def create_venue(
+    actor: Actor,
+    name: str,
+    city: str,
+    address: str = "",
+    seat_csv: str | None = None,
+    timezone: str = VENUE_TIMEZONE.key,
+) -> int:
+    name, city, address, timezone = name.strip(), city.strip(), address.strip(), timezone.strip()
+    refusals = Refusals()
+    if not name:
+        refusals.refuse("Enter the venue's name.", field="name")
+    if not city:
+        refusals.refuse("Enter the venue's city.", field="city")
+    for name_of_field, value, limit in (("name", name, 100), ("city", city, 50), ("address", address, 200)):
+        with refusals.collect():
+            bounded(one_line(value, name_of_field), name_of_field, limit)
+    if timezone not in available_timezones():
+        refusals.refuse("Unknown time zone: {zone}", field="timezone", zone=timezone)
+    with refusals.collect():
+        seats = parse_seat_csv(seat_csv) if seat_csv and seat_csv.strip() else []
+    refusals.raise_any()
     async with write_transaction(_db()):
         if await Venue.exists().where(Venue.name == name):
             raise Conflict("A venue named {name} exists already.", field="name", name=name)
         try:
-            venue_id = (await Venue.insert(Venue(name=name, city=city, address=address.strip())).returning(Venue.id))[
-                0
-            ]["id"]
+            venue_id = (
+                await Venue.insert(Venue(name=name, city=city, address=address, timezone=timezone)).returning(Venue.id)
+            )[0]["id"]
         except Exception as exc:
             if unique_violation(exc):
                 raise Conflict("A venue named {name} exists already.", field="name", name=name) from None
             raise
         await _insert_seats(venue_id, seats)
-        await record(actor, "venue.create", "venue", venue_id, after={"name": name, "city": city, "seats": len(seats)})
+        await record(
+            actor,
+            "venue.create",
+            "venue",
+            venue_id,
+            after={"name": name, "city": city, "timezone": timezone, "seats": len(seats)},
+        )
     return venue_id
 
 
@@ -106,10 +125,16 @@ async def replace_seat_map(actor: Actor, venue_id: int, seat_csv: str) -> int:
 
 async def add_gate(actor: Actor, venue_id: int, code: str, name: str) -> int:
     code, name = code.strip().upper(), name.strip()
-    if not code or not name or len(code) > 20 or len(name) > 60:
-        raise InvalidInput("A gate needs a code (up to 20 characters) and a name (up to 60).", field="code")
-    one_line(code, "code")
-    one_line(name, "name")
+    refusals = Refusals()
+    if not code or len(code) > 20:
+        refusals.refuse("A gate needs a code (up to 20 characters).", field="code")
+    if not name or len(name) > 60:
+        refusals.refuse("A gate needs a name (up to 60 characters).", field="name")
+    with refusals.collect():
+        one_line(code, "code")
+    with refusals.collect():
+        one_line(name, "name")
+    refusals.raise_any()
     async with write_transaction(_db()):
         if not await Venue.exists().where(Venue.id == venue_id):
             raise NotFound("No such venue.")
@@ -126,21 +151,26 @@ async def add_gate(actor: Actor, venue_id: int, code: str, name: str) -> int:
 
 
 async def create_event(actor: Actor, name: str, kind: str, description: str = "", duration_minutes: int = 120) -> int:
-    name = name.strip()
+    name, description = name.strip(), description.strip()
+    refusals = Refusals()
     if not name or len(name) > 120:
-        raise InvalidInput("Enter the event's name (up to 120 characters).", field="name")
-    one_line(name, "name")
+        refusals.refuse("Enter the event's name (up to 120 characters).", field="name")
+    with refusals.collect():
+        one_line(name, "name")
     if kind not in EVENT_KINDS:
-        raise InvalidInput("Unknown kind of event: {kind}", field="kind", kind=kind)
+        refusals.refuse("Choose the kind of event.", field="kind")
+    with refusals.collect():
+        bounded(description, "description", TEXT_LIMIT)
     if not 1 <= duration_minutes <= 24 * 60:
-        raise InvalidInput("The duration must be between 1 and 1440 minutes.", field="duration_minutes")
+        refusals.refuse("The duration must be between 1 and 1440 minutes.", field="duration_minutes")
+    refusals.raise_any()
     async with write_transaction(_db()):
         event_id = (
             await Event.insert(
                 Event(
                     name=name,
                     kind=kind,
-                    description=description.strip(),
+                    description=description,
                     duration_minutes=duration_minutes,
                     created_at=utcnow(),
                 )
@@ -172,25 +202,28 @@ class SessionSpec:
 
 
 def _validate_session(spec: SessionSpec) -> None:
+    """Every refusal of the session's times and price classes at once."""
     if spec.starts_at.tzinfo is None or spec.ends_at.tzinfo is None:
         raise InvalidInput("Session times need a time zone.", field="starts_at")
+    refusals = Refusals()
     if spec.ends_at <= spec.starts_at:
-        raise InvalidInput("A session must end after it starts.", field="ends_at")
+        refusals.refuse("A session must end after it starts.", field="ends_at")
     if not spec.price_classes:
-        raise InvalidInput("A session needs at least one price class.", field="price_classes")
+        refusals.refuse("A session needs at least one price class.", field="price_classes")
     names = [pc.name.strip() for pc in spec.price_classes]
     if any(not n or len(n) > 40 for n in names) or len(set(names)) != len(names):
-        raise InvalidInput("Each price class needs a distinct name (up to 40 characters).", field="price_classes")
+        refusals.refuse("Each price class needs a distinct name (up to 40 characters).", field="price_classes")
     for name in names:
-        one_line(name, "price_classes")
+        with refusals.collect():
+            one_line(name, "price_classes")
     seat_classes = [pc.seat_class for pc in spec.price_classes if pc.seat_class]
     if len(set(seat_classes)) != len(seat_classes):
-        raise InvalidInput("Each seat class can have only one price class per session.", field="seat_class")
-    for pc in spec.price_classes:
-        if pc.price_fen < 0:
-            raise InvalidInput("A price cannot be below zero.", field="price_fen")
-        if not pc.seat_class and pc.capacity <= 0:
-            raise InvalidInput("A general-admission class needs a capacity above zero.", field="capacity")
+        refusals.refuse("Each seat class can have only one price class per session.", field="seat_class")
+    if any(pc.price_fen < 0 for pc in spec.price_classes):
+        refusals.refuse("A price cannot be below zero.", field="price_fen")
+    if any(not pc.seat_class and pc.capacity <= 0 for pc in spec.price_classes):
+        refusals.refuse("A general-admission class needs a capacity above zero.", field="capacity")
+    refusals.raise_any()
 
 
 async def refuse_overlap(
@@ -317,16 +350,20 @@ async def schedule_price_change(
 ) -> int:
     """Publish a price change in advance (R3.2): the old price holds until `effective_at`."""
     now = now or utcnow()
-    if price_fen < 0:
-        raise InvalidInput("A price cannot be below zero.", field="price_fen")
     if effective_at.tzinfo is None:
         raise InvalidInput("The effective time needs a time zone.", field="effective_at")
+    refusals = Refusals()
+    if price_fen < 0:
+        refusals.refuse("A price cannot be below zero.", field="price_fen")
     if effective_at <= now:
-        raise InvalidInput(
+        refusals.refuse(
             "A price change must take effect in the future; it is announced before it applies.", field="effective_at"
         )
     if not notice.strip():
-        raise InvalidInput("Write the public notice that announces the change.", field="notice")
+        refusals.refuse("Write the public notice that announces the change.", field="notice")
+    with refusals.collect():
+        bounded(notice.strip(), "notice", TEXT_LIMIT)
+    refusals.raise_any()
     async with write_transaction(_db()):
         pc = await PriceClass.objects().where(PriceClass.id == price_class_id).first()
         if pc is None:

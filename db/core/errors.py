@@ -3,6 +3,9 @@ form error on the page or an RFC 9457 problem body in the API."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class DomainError(Exception):
     """A request the rules refuse. `message` is shown to the user (English msgid, translated in web/)."""
@@ -18,6 +21,40 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     status_code = 422
+
+
+class InvalidInputs(InvalidInput):
+    """Every refusal of one form at once (issue 15): the first one is the message, `errors` lists them all."""
+
+    def __init__(self, errors: list[InvalidInput]) -> None:
+        super().__init__(errors[0].message, field=errors[0].field, **errors[0].params)
+        self.errors = errors
+
+
+class Refusals:
+    """Collects a form's refusals so that the person sees them all, not one per try:
+    `refusals.refuse(...)` or `with refusals.collect(): check(...)`, then `refusals.raise_any()`."""
+
+    def __init__(self) -> None:
+        self.errors: list[InvalidInput] = []
+
+    def refuse(self, message: str, *, field: str, **params: object) -> None:
+        self.errors.append(InvalidInput(message, field=field, **params))
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        try:
+            yield
+        except InvalidInputs as exc:
+            self.errors.extend(exc.errors)
+        except InvalidInput as exc:
+            self.errors.append(exc)
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise InvalidInputs(self.errors)
 
 
 class NotFound(DomainError):

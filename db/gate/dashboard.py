@@ -53,6 +53,7 @@ async def _session(session_id: int) -> dict[str, Any]:
             EventSession.admission_closes_at,
             EventSession.event.name.as_alias("event_name"),
             EventSession.venue.name.as_alias("venue_name"),
+            EventSession.venue.timezone.as_alias("timezone"),
         )
         .where(EventSession.id == session_id)
         .first()
@@ -86,15 +87,14 @@ async def _per_gate(session_id: int, gates: list[dict[str, Any]], now: dt.dateti
     for gate in gates:
         own = [d for d in devices if d["gate"] == gate["id"]]
         silent = [d for d in own if d["last_seen"] is None or d["last_seen"] < now - OFFLINE_AFTER]
-        last_seen = max((d["last_seen"] for d in own if d["last_seen"]), default=None)
         out.append(
             {
                 "code": gate["code"],
                 "name": gate["name"],
                 **counts[gate["id"]],
                 "devices": len(own),
-                "silent_devices": [d["name"] for d in silent],
-                "last_seen": last_seen,
+                # each silent device with its own last contact (None: it never connected)
+                "silent_devices": [{"name": d["name"], "last_seen": d["last_seen"]} for d in silent],
             }
         )
     return out
@@ -204,6 +204,7 @@ async def current_sessions(now: dt.datetime | None = None) -> list[dict[str, Any
             EventSession.venue,
             EventSession.event.name.as_alias("event_name"),
             EventSession.venue.name.as_alias("venue_name"),
+            EventSession.venue.timezone.as_alias("timezone"),
         )
         .where(
             (EventSession.admission_closes_at > now - CURRENT_WINDOW)
@@ -222,7 +223,13 @@ async def gates_with_sessions(now: dt.datetime | None = None) -> list[dict[str, 
     )
     by_id = {s["id"]: s for s in sessions}
     gates = (
-        await Gate.select(Gate.id, Gate.code, Gate.name, Gate.venue.name.as_alias("venue_name"))
+        await Gate.select(
+            Gate.id,
+            Gate.code,
+            Gate.name,
+            Gate.venue.name.as_alias("venue_name"),
+            Gate.venue.timezone.as_alias("timezone"),
+        )
         .order_by(Gate.venue.name)
         .order_by(Gate.code)
     )

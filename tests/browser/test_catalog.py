@@ -53,3 +53,25 @@ async def test_audit_log_filter_swaps_the_results(page, sign_in_page):
     actions = {await rows.nth(i).get_attribute("data-action") for i in range(await rows.count())}
     assert actions == {"gate.create"}
     assert await page.input_value("input[name='action']") == "gate."
+
+
+async def test_the_browsers_own_checks_speak_the_pages_language(page, sign_in_page, live_server):
+    """Issue 15: the browser is set to Chinese, the page to English; a required field left empty and a number
+    below its minimum are worded from the page's catalog, then in Chinese once the page is."""
+    await _supervisor(page, sign_in_page)
+    for language, empty, too_small in (
+        ("en", "Fill in this field.", "The number must be at least 1."),
+        ("zh_CN", "请填写此项。", "数字不能小于 1。"),
+    ):
+        await page.context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
+        await page.goto("/catalog/events")
+        await page.click("#new-event summary")
+        await page.fill("input[name=duration_minutes]", "0")
+        await page.click("#new-event button[type=submit]")
+        name = page.locator("#new-event input[name=name]")
+        assert await name.evaluate("e => e.validationMessage") == empty
+        await name.fill("茶花女")
+        await page.click("#new-event button[type=submit]")
+        duration = page.locator("#new-event input[name=duration_minutes]")
+        assert await duration.evaluate("e => e.validationMessage") == too_small
+        assert page.url.endswith("/catalog/events")  # the browser kept the form: nothing was sent

@@ -103,3 +103,24 @@ async def test_sellers_have_no_audit_queue():
     await sales_catalog()
     async with staff_client(Role.SELLER, "seller1") as client:
         assert (await client.get("/sales/audit")).status_code == 403
+
+
+async def test_a_seated_group_order_shows_its_seats_to_the_auditor():
+    """Issue 15: the auditor checks a group's seats, not only its class and count."""
+    from db.sales.ordering.pricing import Tier
+    from db.sales.policy import set_group_tiers
+
+    ids = await sales_catalog()
+    await set_group_tiers(ADMIN_ACTOR, [Tier(3, 10)])
+    group = await create_order(
+        ADMIN_ACTOR,
+        session_id=ids["seated_session"],
+        channel="box_office",
+        buyer=BUYER,
+        items=[ItemRequest(seat_id=seat) for seat in ids["vip_seats"][:3]],
+    )
+    async with staff_client(Role.AUDITOR, "auditor1") as client:
+        queue = (await client.get("/sales/audit")).text
+    card = queue[queue.index(f'data-testid="audit-{group.code}"') :]
+    seats = [cell.split("<")[0] for cell in card.split('data-testid="audit-seat">')[1:4]]
+    assert seats == ["池座 1排1座", "池座 1排2座", "池座 1排3座"]

@@ -43,7 +43,7 @@ async def event_create(request: Request, data: URLEncodedBody[dict[str, Any]]) -
             request.user.actor,
             field_text(data, "name"),
             field_text(data, "kind"),
-            field_text(data, "description"),
+            field_text(data, "description", maximum=None),  # create_event bounds it, with the other refusals
             form_number(data, "duration_minutes", 120),
         )
     except DomainError as exc:

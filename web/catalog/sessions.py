@@ -12,7 +12,7 @@ from litestar.response import Redirect, Response, Template
 from db.catalog import operations, queries
 from db.catalog.operations import PriceClassSpec, SessionSpec
 from db.catalog.pricing import yuan_to_fen
-from db.core.errors import DomainError, InvalidInput, NotFound
+from db.core.errors import DomainError, InvalidInput, NotFound, Refusals
 from db.staff.permissions import Permission
 from web import labels
 from web.auth import requires
@@ -38,21 +38,26 @@ def _price_rows(data: dict[str, Any], seat_classes: list[str]) -> list[dict[str,
     return rows
 
 
-def _price_specs(rows: list[dict[str, str]]) -> list[PriceClassSpec]:
+def _price_specs(rows: list[dict[str, str]], refusals: Refusals) -> list[PriceClassSpec]:
+    """The typed price classes; each bad price or capacity goes to `refusals` (all of them, not the first)."""
     specs = []
     for i, row in enumerate(rows):
         if not row["name"] and not row["price"]:
             continue  # an unused row
         if not row["price"]:
-            raise InvalidInput("Enter a price for {name}.", field=f"pc_price_{i}", name=row["name"] or "?")
-        specs.append(
-            PriceClassSpec(
-                name=row["name"],
-                price_fen=yuan_to_fen(row["price"], field=f"pc_price_{i}"),
-                seat_class=row["seat_class"],
-                capacity=0 if row["seat_class"] else form_number(row, "capacity"),
+            refusals.refuse("Enter a price for {name}.", field=f"pc_price_{i}", name=row["name"] or "?")
+            continue
+        with refusals.collect():
+            specs.append(
+                PriceClassSpec(
+                    name=row["name"],
+                    price_fen=yuan_to_fen(row["price"], field=f"pc_price_{i}"),
+                    seat_class=row["seat_class"],
+                    capacity=0
+                    if row["seat_class"]
+                    else form_number({f"pc_capacity_{i}": row["capacity"]}, f"pc_capacity_{i}"),
+                )
             )
-        )
     return specs
 
 
@@ -89,12 +94,19 @@ async def session_create(request: Request, event_id: FromPath[int], data: Form) 
     venue_id = form_number(data, "venue_id") or None
     try:
         venue = await queries.venue(venue_id or 0)
+        refusals = Refusals()
+        times = {}
+        for name in ("starts_at", "ends_at"):
+            with refusals.collect():
+                times[name] = local_to_utc(field_text(data, name), venue["timezone"], name)
+        price_classes = _price_specs(_price_rows(data, []), refusals)
+        refusals.raise_any()
         spec = SessionSpec(
             event_id=event_id,
             venue_id=venue["id"],
-            starts_at=local_to_utc(field_text(data, "starts_at"), venue["timezone"], "starts_at"),
-            ends_at=local_to_utc(field_text(data, "ends_at"), venue["timezone"], "ends_at"),
-            price_classes=_price_specs(_price_rows(data, [])),
+            starts_at=times["starts_at"],
+            ends_at=times["ends_at"],
+            price_classes=price_classes,
             gate_ids=ids(listed(data, "gate_ids"), "gate_ids"),
             reentry_allowed=data.get("reentry_allowed") == "on",
         )
@@ -129,15 +141,21 @@ async def session_detail(request: Request, session_id: FromPath[int]) -> Templat
 async def price_change_schedule(request: Request, session_id: FromPath[int], data: Form) -> Response:
     session = await queries.session(session_id)
     try:
-        price_class_id = form_number(data, "price_class_id")
-        if price_class_id not in {p["id"] for p in await operations.session_prices(session_id)}:
-            raise InvalidInput("Choose the price class to change.", field="price_class_id")
+        refusals = Refusals()
+        typed: dict[str, Any] = {}
+        with refusals.collect():
+            typed["class"] = form_number(data, "price_class_id")
+            if typed["class"] not in {p["id"] for p in await operations.session_prices(session_id)}:
+                raise InvalidInput("Choose the price class to change.", field="price_class_id")
+        with refusals.collect():
+            typed["price"] = yuan_to_fen(field_text(data, "price"), field="price")
+        with refusals.collect():
+            typed["at"] = local_to_utc(field_text(data, "effective_at"), session["timezone"], "effective_at")
+        if not field_text(data, "notice"):
+            refusals.refuse("Write the public notice that announces the change.", field="notice")
+        refusals.raise_any()
         await operations.schedule_price_change(
-            request.user.actor,
-            price_class_id,
-            yuan_to_fen(field_text(data, "price"), field="price"),
-            local_to_utc(field_text(data, "effective_at"), session["timezone"], "effective_at"),
-            field_text(data, "notice"),
+            request.user.actor, typed["class"], typed["price"], typed["at"], field_text(data, "notice")
         )
     except DomainError as exc:
         return await _session_page(request, session_id, exc.status_code, form=data, **failure(exc))

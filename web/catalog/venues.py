@@ -9,8 +9,10 @@ from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from db.catalog import operations, queries
+from db.core.clock import VENUE_TIMEZONE
 from db.core.errors import DomainError
 from db.staff.permissions import Permission
+from web import labels
 from web.auth import requires
 from web.catalog.forms import upload_text
 from web.forms import failure, field_text
@@ -19,7 +21,13 @@ from web.templating import render
 
 async def _venues_page(request: Request, status_code: int = 200, form: dict | None = None, **extra: Any) -> Template:
     return render(
-        request, "catalog/venues.html", status_code=status_code, venues=await queries.venues(), form=form or {}, **extra
+        request,
+        "catalog/venues.html",
+        status_code=status_code,
+        venues=await queries.venues(),
+        zones=labels.TIMEZONE,
+        form=form or {},
+        **extra,
     )
 
 
@@ -37,7 +45,7 @@ async def _venue_page(request: Request, venue_id: int, status_code: int = 200, *
 
 async def _seat_csv(data: dict[str, Any]) -> str:
     """The seat map from the form: the uploaded file if one was chosen, else the pasted text."""
-    return await upload_text(data.get("seat_csv_file")) or field_text(data, "seat_csv")
+    return await upload_text(data.get("seat_csv_file")) or field_text(data, "seat_csv", maximum=None)
 
 
 @get("/catalog/venues", guards=[requires(Permission.CATALOG_VIEW)], name="catalog-venues")
@@ -55,6 +63,7 @@ async def venue_create(request: Request, data: MultipartBody[dict[str, Any]]) ->
             field_text(data, "city"),
             field_text(data, "address"),
             await _seat_csv(data) or None,
+            field_text(data, "timezone") or VENUE_TIMEZONE.key,
         )
     except DomainError as exc:
         return await _venues_page(request, exc.status_code, form, **failure(exc))

@@ -13,7 +13,7 @@ from web import labels
 from web.auth import PUBLIC, requires
 from web.errors import explain
 from web.forms import field_text
-from web.i18n import LANGUAGES, gettext
+from web.i18n import LANGUAGES, gettext, translated_labels
 from web.settings import COOKIE_SECURE, LANGUAGE_COOKIE, SESSION_COOKIE
 from web.staff import two_factor
 from web.templating import render
@@ -85,15 +85,22 @@ async def home(request: Request) -> Template:
 
 @get("/staff", guards=[requires(Permission.STAFF_MANAGE)], name="staff")
 async def staff_list(request: Request) -> Template:
+    return await _staff_page(request)
+
+
+async def _staff_page(request: Request, exc: DomainError | None = None, form: dict | None = None) -> Template:
+    """The staff accounts and the permission matrix (each permission as what it allows); with a refused form."""
     return render(
         request,
         "staff/staff.html",
+        status_code=exc.status_code if exc else 200,
         staff=await accounts.list_staff(),
         roles=labels.ROLE,
         matrix=ROLE_PERMISSIONS,
         permissions=list(Permission),
-        error=None,
-        form={},
+        permission_labels=translated_labels(labels.PERMISSION),
+        error=explain(exc) if exc else None,
+        form=form or {},
     )
 
 
@@ -108,17 +115,7 @@ async def staff_create(request: Request, data: Form) -> Response:
             str(data.get("password", "")),
         )
     except DomainError as exc:
-        return render(
-            request,
-            "staff/staff.html",
-            status_code=exc.status_code,
-            staff=await accounts.list_staff(),
-            roles=labels.ROLE,
-            matrix=ROLE_PERMISSIONS,
-            permissions=list(Permission),
-            error=explain(exc),
-            form=data,
-        )
+        return await _staff_page(request, exc, data)
     return Redirect("/staff", status_code=303)
 
 
@@ -133,17 +130,7 @@ async def staff_update(request: Request, user_id: FromPath[int], data: Form) -> 
             password=str(data.get("password", "")),
         )
     except DomainError as exc:
-        return render(
-            request,
-            "staff/staff.html",
-            status_code=exc.status_code,
-            staff=await accounts.list_staff(),
-            roles=labels.ROLE,
-            matrix=ROLE_PERMISSIONS,
-            permissions=list(Permission),
-            error=explain(exc),
-            form={},
-        )
+        return await _staff_page(request, exc)
     return Redirect("/staff", status_code=303)
 
 
