@@ -20,7 +20,8 @@ from db.catalog.tables import PriceClass, Venue
 from db.core.actor import Actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-BENCH_EVENT = "草莓音乐节·草坪专场"  # the general-admission session with exactly 1,000 tickets
+BENCH_EVENT = "草莓音乐节·草坪专场"
+TOKYO_VENUE = "东京国际论坛"  # the general-admission session with exactly 1,000 tickets
 
 
 def _csv(rows: list[tuple[str, str, int, str, int, int]]) -> str:
@@ -56,20 +57,28 @@ def stadium_seats() -> str:
     return _csv(rows)
 
 
-def at(days: int, hour: int, minute: int = 0) -> dt.datetime:
-    base = dt.datetime.now(SHANGHAI).replace(hour=hour, minute=minute, second=0, microsecond=0)
+def at(days: int, hour: int, minute: int = 0, zone: ZoneInfo = SHANGHAI) -> dt.datetime:
+    """`days` from today at `hour`:`minute` on the venue's clock (`zone`), as UTC."""
+    base = dt.datetime.now(zone).replace(hour=hour, minute=minute, second=0, microsecond=0)
     return (base + dt.timedelta(days=days)).astimezone(dt.UTC)
 
 
 async def _venue(
-    actor: Actor, name: str, city: str, address: str, seats: str | None, gates: list[tuple[str, str]]
+    actor: Actor,
+    name: str,
+    city: str,
+    address: str,
+    seats: str | None,
+    gates: list[tuple[str, str]],
+    zone: ZoneInfo = SHANGHAI,
 ) -> tuple[int, list[int]]:
-    venue_id = await create_venue(actor, name, city, address, seats)
+    venue_id = await create_venue(actor, name, city, address, seats, zone.key)
     gate_ids = [await add_gate(actor, venue_id, code, gname) for code, gname in gates]
     return venue_id, gate_ids
 
 
 async def load(actor: Actor) -> None:
+    await _tokyo(actor)
     if await Venue.exists().where(Venue.name == "滨江大剧院"):
         return
     theatre, theatre_gates = await _venue(
@@ -169,6 +178,28 @@ async def load(actor: Actor) -> None:
     await schedule_price_change(
         actor, vip["id"], 118000, at(2, 0), "自后日零时起，《茶花女》VIP 票价由 1280 元调整为 1180 元。"
     )
+
+
+async def _tokyo(actor: Actor) -> None:
+    """A venue outside China, on its own clock (Asia/Tokyo, an hour ahead of Shanghai): its sessions show in
+    Tokyo time everywhere (issue 15). Added to an older demo database too."""
+    if await Venue.exists().where(Venue.name == TOKYO_VENUE):
+        return
+    tokyo = ZoneInfo("Asia/Tokyo")
+    venue, gates = await _venue(actor, TOKYO_VENUE, "东京", "千代田区丸之内 3-5-1", None, [("TK-A", "A 入口")], tokyo)
+    concert = await create_event(actor, "久石让电影音乐会·东京站", "performance", "东京国际论坛 A 厅，全场站席。", 150)
+    for days in (5, 6):
+        await create_session(
+            actor,
+            SessionSpec(
+                concert,
+                venue,
+                at(days, 19, 0, tokyo),
+                at(days, 21, 30, tokyo),
+                [PriceClassSpec("S 席", 98000, "", 300), PriceClassSpec("A 席", 58000, "", 500)],
+                gates,
+            ),
+        )
 
 
 async def bench_session_id() -> int | None:

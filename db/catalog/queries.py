@@ -76,7 +76,11 @@ async def event(event_id: int) -> dict[str, Any]:
 
 async def event_sessions(event_id: int) -> list[dict[str, Any]]:
     return await (
-        EventSession.select(EventSession.all_columns(), EventSession.venue.name.as_alias("venue_name"))
+        EventSession.select(
+            EventSession.all_columns(),
+            EventSession.venue.name.as_alias("venue_name"),
+            EventSession.venue.timezone.as_alias("timezone"),
+        )
         .where(EventSession.event == event_id)
         .order_by(EventSession.starts_at)
     )

@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from db.core.actor import Actor
-from db.core.clock import utcnow, venue_minute
+from db.core.clock import VENUE_TIMEZONE, utcnow, venue_minute
 from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.throttle import Limit, attempt
 from db.gate.devices import GateInfo, gate_by_code
@@ -44,13 +44,14 @@ _TICKET_SQL = """
 SELECT t.id, t.session, t.status, t.short_code, t.concession, ck.name_zh AS concession_zh, ck.name_en AS concession_en,
        o.status AS order_status,
        s.admission_opens_at, s.admission_closes_at, s.reentry_allowed, s.venue AS session_venue, s.starts_at,
-       e.name AS event_name, pc.name AS class_name, st.section, st.row_label, st.number,
+       e.name AS event_name, v.timezone, pc.name AS class_name, st.section, st.row_label, st.number,
        sg.id AS session_gate, sg.sections AS gate_sections,
        a.inside, a.first_entry_at, fg.code AS first_gate, h.name AS holder_name, h.id_masked AS holder_id
 FROM ticket t
 JOIN sales_order o ON o.id = t."order"
 JOIN event_session s ON s.id = t.session
 JOIN event e ON e.id = s.event
+JOIN venue v ON v.id = s.venue
 JOIN price_class pc ON pc.id = t.price_class
 LEFT JOIN seat st ON st.id = t.seat
 LEFT JOIN sales_concession_kind ck ON ck.code = t.concession
@@ -67,8 +68,8 @@ TYPED_PER_DEVICE = Limit(int(os.environ.get("GATE_TYPED_PER_MINUTE", 20)), dt.ti
 TYPED_ATTEMPT = "gate.typed_number"
 
 
-def _params(decision: Decision) -> dict[str, str]:
-    return {k: venue_minute(v) if isinstance(v, dt.datetime) else str(v) for k, v in decision.params.items()}
+def _params(decision: Decision, timezone: str) -> dict[str, str]:
+    return {k: venue_minute(v, timezone) if isinstance(v, dt.datetime) else str(v) for k, v in decision.params.items()}
 
 
 def _english(message: str, **params: object) -> str:
@@ -76,10 +77,16 @@ def _english(message: str, **params: object) -> str:
 
 
 def verdict_dict(
-    decision: Decision, ticket: dict[str, Any] | None, presence: Presence | None, *, offline: bool = False
+    decision: Decision,
+    ticket: dict[str, Any] | None,
+    presence: Presence | None,
+    *,
+    offline: bool = False,
+    timezone: str = VENUE_TIMEZONE.key,
 ) -> dict[str, Any]:
-    """The verdict every client shows the same way (see db/gate/__init__.py for the fields)."""
-    params = _params(decision)
+    """The verdict every client shows the same way (see db/gate/__init__.py for the fields); its times in the
+    venue's `timezone`."""
+    params = _params(decision, timezone)
     first_entry = None
     if decision.status is Status.ALREADY_REDEEMED and presence is not None:
         first_entry = {"at": presence.first_entry_at.astimezone(dt.UTC).isoformat(), "gate": presence.first_gate}
@@ -110,7 +117,7 @@ def _ticket_view(row: dict) -> dict[str, Any]:
         "id": row["id"],
         "short_code": row["short_code"] or "",
         "session_id": row["session"],
-        "session": f"{row['event_name']} {venue_minute(row['starts_at'])}",
+        "session": f"{row['event_name']} {venue_minute(row['starts_at'], row['timezone'])}",
         "seat": _seat(row),
         "class": row["class_name"],
         "concession": row["concession"] or "",
@@ -228,6 +235,7 @@ async def redeem(
         else:
             row = None
         ticket = view = presence = None
+        zone = row["timezone"] if row else VENUE_TIMEZONE.key
         if row is None:
             unknown_gate = GateFacts(gate_info.id, gate_info.venue_id, False, frozenset(), session_id)
             code_valid = claim is not None or number is not None
@@ -241,7 +249,7 @@ async def redeem(
         attendant_id = attendant.user_id if attendant else None
         recorded = False
         if decision.admits and presence is None and parsed_direction is Direction.IN and db.one_statement_entry:
-            result = verdict_dict(decision, view, None)
+            result = verdict_dict(decision, view, None, timezone=zone)
             recorded = await first_entry_with_scan(
                 db,
                 ticket_id=ticket.ticket_id,
@@ -270,7 +278,7 @@ async def redeem(
                                 "already_inside",
                                 {"gate": presence.first_gate, "at": presence.first_entry_at},
                             )
-                    result = verdict_dict(decision, view, presence)
+                    result = verdict_dict(decision, view, presence, timezone=zone)
                     await insert_scan(
                         db,
                         at=now,

@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from db.audit.record import record
 from db.catalog.tables import EventSession
 from db.core.actor import Actor
-from db.core.clock import utcnow
+from db.core.clock import utcnow, venue_minute
 from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.transaction import queued_write
 from db.inventory.allocations import POOL, TARGETS, clean_line
@@ -191,6 +191,7 @@ async def check(monitor: SessionMonitor, active: list[Rule] | None = None) -> li
 async def _raise(rule: Rule, monitor: SessionMonitor, c, channel: str, figures: Figures, key: str) -> int | None:
     facts = {
         "event": monitor.event_name, "venue": monitor.venue_name, "starts_at": monitor.starts_at.isoformat(),
+        "starts_local": venue_minute(monitor.starts_at, monitor.timezone),
         "price_class": c.name, "capacity": figures.capacity, "sold": figures.sold, "held": figures.held,
         "remaining": figures.remaining, "last_hour": figures.last_hour, "last_day": figures.last_day,
     }  # fmt: skip
@@ -220,7 +221,8 @@ def alert_email(alert: dict, sender: str) -> EmailMessage:
     message["To"] = alert["emailed_to"]
     channel = f"渠道：{alert['channel']}\n" if alert["channel"] else ""
     message.set_content(
-        f"{f['event']}（{f['venue']}，{f['starts_at']} UTC）\n票价等级：{f['price_class']}\n{channel}"
+        f"{f['event']}（{f['venue']}，{f.get('starts_local') or f['starts_at'] + ' UTC'}）\n"
+        f"票价等级：{f['price_class']}\n{channel}"
         f"总量 {f['capacity']}，已售 {f['sold']}，锁定 {f['held']}，剩余 {f['remaining']}；"
         f"近一小时售出 {f['last_hour']}，近一天售出 {f['last_day']}。\n\n"
         "请在库存监控页确认此预警并填写处理说明；如需补票，请提交补货申请。\n\n票务中心"
@@ -264,7 +266,11 @@ async def acknowledge(actor: Actor, alert_id: int, note: str, now: dt.datetime |
 
 async def alert_rows(session_id: int | None = None, open_only: bool = False, limit: int = 100) -> list[dict]:
     query = Alert.select(
-        *Alert.all_columns(), Alert.price_class.name, Alert.session.event.name, Alert.session.starts_at
+        *Alert.all_columns(),
+        Alert.price_class.name,
+        Alert.session.event.name,
+        Alert.session.starts_at,
+        Alert.session.venue.timezone,
     ).order_by(Alert.id, ascending=False)
     condition = None
     if session_id is not None:

@@ -89,6 +89,7 @@ class SessionMonitor:
     figures: Figures
     classes: list[ClassRow]
     alerts: dict[str, bool]  # the session's raised alerts: key -> acknowledged
+    timezone: str  # the venue's: where the session's times are read
 
 
 # Every figure of one session in ONE statement (the live page re-reads it after each change): per price class and
@@ -203,6 +204,7 @@ async def _header(session_id: int) -> dict:
             EventSession.event,
             EventSession.event.name.as_alias("event_name"),
             EventSession.venue.name.as_alias("venue_name"),
+            EventSession.venue.timezone.as_alias("timezone"),
         )
         .where(EventSession.id == session_id)
         .first()
@@ -218,7 +220,7 @@ async def session_monitor(session_id: int, now: dt.datetime | None = None) -> Se
     return await refresh(
         SessionMonitor(
             session_id, session["event"], session["event_name"], session["venue_name"], session["starts_at"],
-            now or utcnow(), _figures(0, 0, 0, 0, 0, 0, 0, now), [], {},
+            now or utcnow(), _figures(0, 0, 0, 0, 0, 0, 0, now), [], {}, session["timezone"],
         ), now,
     )  # fmt: skip
 
@@ -250,6 +252,7 @@ async def sessions_on_sale(now: dt.datetime | None = None) -> list[dict]:
             EventSession.event,
             EventSession.event.name.as_alias("event_name"),
             EventSession.venue.name.as_alias("venue_name"),
+            EventSession.venue.timezone.as_alias("timezone"),
         )
         .where((EventSession.status == "on_sale") & (EventSession.ends_at > now))
         .order_by(EventSession.event)

@@ -205,7 +205,12 @@ async def give_back(promotion_id: int, tickets: int) -> None:
 
 async def promotions(limit: int = 100) -> list[dict]:
     return (
-        await Promotion.select(Promotion.all_columns(), Promotion.session.event.name, Promotion.session.starts_at)
+        await Promotion.select(
+            Promotion.all_columns(),
+            Promotion.session.event.name,
+            Promotion.session.starts_at,
+            Promotion.session.venue.timezone,
+        )
         .order_by(Promotion.id, ascending=False)
         .limit(limit)
     )
@@ -267,6 +272,7 @@ async def bundles(now: dt.datetime | None = None, channel: str | None = None) ->
             PriceClass.session,
             PriceClass.session.event.name,
             PriceClass.session.starts_at,
+            PriceClass.session.venue.timezone,
         ).where(PriceClass.id.is_in(sorted(ids) or [-1]))
     }
     result = []
@@ -368,6 +374,7 @@ async def classes_on_sale(now: dt.datetime | None = None) -> list[dict]:
             PriceClass.session,
             PriceClass.session.event.name,
             PriceClass.session.starts_at,
+            PriceClass.session.venue.timezone,
         )
         .where((PriceClass.session.status == "on_sale") & (PriceClass.session.ends_at > now))
         .order_by(PriceClass.session.starts_at)

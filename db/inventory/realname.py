@@ -365,6 +365,7 @@ class Compliance:
     session_id: int
     event: str
     starts_at: dt.datetime
+    timezone: str  # the venue's
     approved_capacity: int
     reserved: int
     public_percent: float  # share of the approved capacity on public sale
@@ -385,6 +386,7 @@ async def compliance(now: dt.datetime | None = None, session_id: int | None = No
         RealNameSession.reserved,
         RealNameSession.session.event.name,
         RealNameSession.session.starts_at,
+        RealNameSession.session.venue.timezone,
     ).order_by(RealNameSession.session.starts_at)
     sessions = await (query if session_id is None else query.where(RealNameSession.session == session_id))
     result = []
@@ -414,6 +416,7 @@ async def compliance(now: dt.datetime | None = None, session_id: int | None = No
                 session_id=s["session"],
                 event=s["session.event.name"],
                 starts_at=s["session.starts_at"],
+                timezone=s["session.venue.timezone"],
                 approved_capacity=capacity,
                 reserved=s["reserved"],
                 public_percent=round(public, 1),

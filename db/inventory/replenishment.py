@@ -207,6 +207,7 @@ async def requests(status: str | None = None) -> list[dict]:
         *Replenishment.all_columns(),
         Replenishment.price_class.name,
         Replenishment.session.starts_at,
+        Replenishment.session.venue.timezone,
         Replenishment.session.event.name,
         Replenishment.target.channel,
         Replenishment.target.outlet,

@@ -5,6 +5,7 @@ Availability first releases expired holds so that it never shows stale stock."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count, Sum
 
@@ -126,7 +127,8 @@ async def seat_plan(
 
 
 async def events_on_sale(now: dt.datetime | None = None) -> list[dict]:
-    """Events with their sessions on sale that have not ended, and the gates that admit each session."""
+    """Events with their sessions on sale that have not ended, and the gates that admit each session; each
+    session with its venue's time zone and its local date there."""
     now = now or utcnow()
     sessions = (
         await EventSession.select(
@@ -136,6 +138,7 @@ async def events_on_sale(now: dt.datetime | None = None) -> list[dict]:
             EventSession.ends_at,
             EventSession.seated,
             EventSession.venue.name,
+            EventSession.venue.timezone,
         )
         .where((EventSession.status == "on_sale") & (EventSession.ends_at > now))
         .order_by(EventSession.starts_at)
@@ -159,6 +162,8 @@ async def events_on_sale(now: dt.datetime | None = None) -> list[dict]:
                 "ends_at": s["ends_at"],
                 "seated": s["seated"],
                 "venue": s["venue.name"],
+                "timezone": s["venue.timezone"],  # times show in the venue's zone
+                "date": s["starts_at"].astimezone(ZoneInfo(s["venue.timezone"])).date().isoformat(),
                 "gates": [{"code": g["gate.code"], "name": g["gate.name"]} for g in gates if g["session"] == s["id"]],
             }
         )
@@ -170,14 +175,15 @@ async def get_order(code: str, partner_id: int | None = None, *, contact: bool =
     payments, refunds and deliveries. With `partner_id`, only that partner's own orders are found.
 
     The buyer's phone and e-mail only with `contact=True`, for the operations that use them (delivery);
-    staff see them through db/sales/ordering/buyer_details.py, which checks the permission and audits it."""
-    hidden = [] if contact else [Order.buyer_phone, Order.buyer_email]
+    staff see them through db/sales/ordering/buyer_details.py, which checks the permission and audits it.
+    `has_phone` and `has_email` say whether there is a contact to deliver e-tickets to (else: printed tickets)."""
     order = (
         await Order.select(
-            *Order.all_columns(exclude=hidden),
+            *Order.all_columns(),
             Order.session.starts_at,
             Order.session.event.name,
             Order.session.venue.name,
+            Order.session.venue.timezone,
             Order.seller.display_name,
         )
         .where(Order.code == code)
@@ -185,10 +191,14 @@ async def get_order(code: str, partner_id: int | None = None, *, contact: bool =
     )
     if order is None or (partner_id is not None and order["partner"] != partner_id):
         raise NotFound("No such order.")
+    order["has_phone"], order["has_email"] = bool(order["buyer_phone"]), bool(order["buyer_email"])
+    if not contact:
+        del order["buyer_phone"], order["buyer_email"]
     oid = order["id"]
     order["items"] = (
         await OrderItem.select(
             *OrderItem.all_columns(),
+            OrderItem.price_class.name,
             OrderItem.seat.section,
             OrderItem.seat.row_label,
             OrderItem.seat.number,
@@ -267,6 +277,7 @@ async def audit_queue(limit: int = 200) -> list[dict]:
             Order.seller.display_name,
             Order.session.event.name,
             Order.session.starts_at,
+            Order.session.venue.timezone,
         )
         .where(Order.status == AWAITING_AUDIT)
         .order_by(Order.created_at)
@@ -281,6 +292,10 @@ async def audit_queue(limit: int = 200) -> list[dict]:
         OrderItem.list_price_fen,
         OrderItem.unit_price_fen,
         OrderItem.price_class.name,
+        OrderItem.seat,
+        OrderItem.seat.section,
+        OrderItem.seat.row_label,
+        OrderItem.seat.number,
     ).where(OrderItem.order.is_in([o["id"] for o in orders] or [-1]))
     for o in orders:
         o["items"] = [line for line in lines if line["order"] == o["id"]]
@@ -313,6 +328,7 @@ async def search_orders(
             Order.session,
             Order.session.event.name,
             Order.session.starts_at,
+            Order.session.venue.timezone,
         )
         .order_by(Order.id, ascending=False)
         .limit(limit)

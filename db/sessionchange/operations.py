@@ -504,6 +504,8 @@ async def notices(session_id: int) -> list[dict]:
             SessionChange.new_starts_at,
             SessionChange.old_venue.name,
             SessionChange.new_venue.name,
+            SessionChange.old_venue.timezone,  # each time in its venue's zone
+            SessionChange.new_venue.timezone,
             SessionChange.choice_until,
             SessionChange.approved_at,
         )
@@ -577,6 +579,8 @@ async def offer(item_id: int) -> dict:
             ChangeOrder.change.new_starts_at,
             ChangeOrder.change.old_venue.name,
             ChangeOrder.change.new_venue.name,
+            ChangeOrder.change.old_venue.timezone,  # each time in its venue's zone
+            ChangeOrder.change.new_venue.timezone,
             ChangeOrder.change.choice_until,
             ChangeOrder.change.session.event.name,
         )

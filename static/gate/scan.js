@@ -23,7 +23,7 @@
   let scans = 0;
 
   // ---- verdict screen ----------------------------------------------------------------------------
-  const TIMEZONE = "Asia/Shanghai";
+  const TIMEZONE = root.dataset.timezone || "Asia/Shanghai"; // the venue's zone: times read as its clocks do
   function localTime(iso) {
     // sv-SE writes "2026-11-27 04:55", the way the reasons write times
     return new Intl.DateTimeFormat("sv-SE", {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.sales import demo
@@ -34,3 +37,11 @@ async def sales_catalog() -> dict:
     ids["seats"] = [s["seat"] for s in seats]
     ids["vip_seats"] = [s["seat"] for s in seats if s["price_class"] == ids["vip_class"]]
     return ids
+
+
+def pdf_text(pdf: bytes, folder: Path) -> str:
+    """The text a PDF shows (Ghostscript's txtwrite), to check what a printed ticket says."""
+    source = folder / "text.pdf"
+    source.write_bytes(pdf)
+    command = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=txtwrite", "-sOutputFile=-", str(source)]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout

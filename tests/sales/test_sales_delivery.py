@@ -20,7 +20,7 @@ from db.sales.tables import SmsMessage
 from db.sales.tickets.documents import qr_png, qr_svg, ticket_pdf
 from db.sales.tickets.short_numbers import grouped
 from tests.helpers import ADMIN_ACTOR, free_port
-from tests.sales.support import BUYER, sales_catalog
+from tests.sales.support import BUYER, pdf_text, sales_catalog
 from tests.smtp import smtp_server
 
 
@@ -141,13 +141,7 @@ async def test_pdf_embeds_a_cjk_font_and_each_page_carries_a_readable_qr(tmp_pat
     assert len(pages) == len(tickets) == 2
     assert [_decode(page) for page in pages] == [[t["code"]] for t in tickets]
     # under each QR its short number, as text (issue 15)
-    source = tmp_path / "tickets.pdf"
-    text = subprocess.run(
-        ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=txtwrite", "-sOutputFile=-", str(source)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    text = pdf_text(pdf, tmp_path)
     for ticket in tickets:
         assert grouped(ticket["short_code"]) in text
 

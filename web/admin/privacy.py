@@ -89,11 +89,16 @@ async def set_retention(request: Request, data: Form) -> Response:
 
 async def _sessions() -> list[dict]:
     rows = (
-        await EventSession.select(EventSession.id, EventSession.starts_at, EventSession.event.name)
+        await EventSession.select(
+            EventSession.id, EventSession.starts_at, EventSession.event.name, EventSession.venue.timezone
+        )
         .order_by(EventSession.starts_at, ascending=False)
         .limit(200)
     )
-    return [{"id": r["id"], "starts_at": r["starts_at"], "name": r["event.name"]} for r in rows]
+    return [
+        {"id": r["id"], "starts_at": r["starts_at"], "name": r["event.name"], "timezone": r["venue.timezone"]}
+        for r in rows
+    ]
 
 
 async def _requests_page(request: Request, status_code: int = 200, error: str | None = None, **form: Any) -> Template:

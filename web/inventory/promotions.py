@@ -151,7 +151,7 @@ async def sell_bundle(request: Request, bundle_id: FromPath[int], data: Form) ->
             buyer=Buyer(
                 field_text(data, "buyer_name"), field_text(data, "buyer_phone"), field_text(data, "buyer_email")
             ),
-            holders=parse_holder_lines(field_text(data, "holders")),
+            holders=parse_holder_lines(field_text(data, "holders", maximum=None)),
         )
     except DomainError as exc:
         return await _sell_page(request, exc.status_code, form={**data, "bundle": bundle_id}, **failure(exc))

@@ -33,7 +33,13 @@ async def _sessions() -> list[dict]:
     seen: dict[int, dict] = {}
     for c in await classes_on_sale():
         seen.setdefault(
-            c["session"], {"id": c["session"], "name": c["session.event.name"], "starts_at": c["session.starts_at"]}
+            c["session"],
+            {
+                "id": c["session"],
+                "name": c["session.event.name"],
+                "starts_at": c["session.starts_at"],
+                "timezone": c["session.venue.timezone"],
+            },
         )
     return list(seen.values())
 

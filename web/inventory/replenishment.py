@@ -26,7 +26,12 @@ from web.templating import render
 async def _page(request: Request, status_code: int = 200, alert_id: int | None = None, **extra: Any) -> Template:
     sessions = await sessions_on_sale()
     classes = await PriceClass.select(
-        PriceClass.id, PriceClass.name, PriceClass.session, PriceClass.session.event.name, PriceClass.session.starts_at
+        PriceClass.id,
+        PriceClass.name,
+        PriceClass.session,
+        PriceClass.session.event.name,
+        PriceClass.session.starts_at,
+        PriceClass.session.venue.timezone,
     ).where(PriceClass.session.is_in([s["id"] for s in sessions] or [0]))
     alert = None
     if alert_id is not None:

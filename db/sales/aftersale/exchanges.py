@@ -497,7 +497,9 @@ async def exchange_options(code: str, session_id: int | None = None, price_class
 
     order = await _order(code, None)
     sessions = (
-        await EventSession.select(EventSession.id, EventSession.starts_at, EventSession.venue.name)
+        await EventSession.select(
+            EventSession.id, EventSession.starts_at, EventSession.venue.name, EventSession.venue.timezone
+        )
         .where(
             (EventSession.event == order.event_id)
             & (EventSession.status == "on_sale")

@@ -68,7 +68,7 @@ def render_tickets_pdf(order: dict) -> bytes:
         pdf.setFont(font, 9)
         lines = [
             f"场馆：{order['session.venue.name']}",
-            f"时间：{venue_minute(order['session.starts_at'])}",
+            f"时间：{venue_minute(order['session.starts_at'], order['session.venue.timezone'])}",
             f"票种：{ticket['price_class.name']}"
             + (f"（优惠：{ticket['concession']}）" if ticket["concession"] else ""),
             f"座位：{chinese_seat_label(ticket) or '不设座位'}",
