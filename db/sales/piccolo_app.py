@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from db.sales.aftersale.tables import AftersalePolicy, Exchange, ExchangeTicket, Refund, RefundTicket, Revocation
 from db.sales.tables import (
+    BuyerDetailsPolicy,
     ChannelPolicy,
     ConcessionKind,
     Delivery,
@@ -25,6 +26,7 @@ APP_CONFIG = AppConfig(
     app_name="sales",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
     table_classes=[
+        BuyerDetailsPolicy,
         ChannelPolicy,
         GroupDiscountTier,
         ConcessionKind,

@@ -1,19 +1,24 @@
-"""Sales policy as data (R1.1): per-channel audit and hold time, group tiers, concession kinds.
+"""Sales policy as data (R1.1): per-channel audit and hold time, the buyer details a sale needs per event kind
+and channel (versioned), group tiers, concession kinds.
 
 Editing needs POLICY_EDIT (the web guard); every change leaves an audit record."""
 
 from __future__ import annotations
 
 from db.audit.record import record
+from db.catalog.operations import EVENT_KINDS
 from db.core.actor import Actor
 from db.core.clock import utcnow
+from db.core.engine import engine_name
 from db.core.errors import InvalidInput, NotFound
 from db.core.transaction import queued_write
+from db.sales.ordering.buyer import BUYER_DETAILS, DEFAULT_BUYER_DETAILS, SHOP_DEFAULT_BUYER_DETAILS
 from db.sales.ordering.pricing import ConcessionRule, Tier
-from db.sales.status import CHANNELS
-from db.sales.tables import ChannelPolicy, ConcessionKind, GroupDiscountTier
+from db.sales.status import CHANNELS, ONLINE_CHANNELS
+from db.sales.tables import BuyerDetailsPolicy, ChannelPolicy, ConcessionKind, GroupDiscountTier
 
 DEFAULT_HOLD_MINUTES = 15
+_BUYER_POLICY_LOCK = 0x7C_B0E15  # pg_advisory_xact_lock key of a new buyer details version (SQLite: queued writes)
 
 
 async def channel_policy(channel: str) -> tuple[bool, int]:
@@ -58,6 +63,92 @@ async def set_channel_policy(actor: Actor, channel: str, needs_audit: bool, hold
             before=before,
             after={"needs_audit": needs_audit, "hold_minutes": hold_minutes},
         )
+
+
+def parse_buyer_details(stored: str | None, channel: str) -> frozenset[str]:
+    """A stored version's details ("name,phone"); None (no version yet) is the channel's default."""
+    if stored is None:
+        return SHOP_DEFAULT_BUYER_DETAILS if channel == "web_shop" else DEFAULT_BUYER_DETAILS
+    return frozenset(d for d in stored.split(",") if d in BUYER_DETAILS)
+
+
+async def buyer_details_needed(event_kind: str, channel: str) -> frozenset[str]:
+    """What a sale of this kind of event on this channel asks the buyer for (the latest version)."""
+    row = (
+        await BuyerDetailsPolicy.select(BuyerDetailsPolicy.details)
+        .where((BuyerDetailsPolicy.event_kind == event_kind) & (BuyerDetailsPolicy.channel == channel))
+        .order_by(BuyerDetailsPolicy.version, ascending=False)
+        .first()
+    )
+    return parse_buyer_details(row["details"] if row else None, channel)
+
+
+async def buyer_policies() -> list[dict]:
+    """Every event kind and channel with the details its sales ask for now and that version's number and author
+    (version 0: never changed, the default)."""
+    rows = await BuyerDetailsPolicy.select().order_by(BuyerDetailsPolicy.version)
+    latest = {(r["event_kind"], r["channel"]): r for r in rows}  # the highest version wins
+    out = []
+    for kind in EVENT_KINDS:
+        for channel in CHANNELS:
+            row = latest.get((kind, channel))
+            out.append(
+                {
+                    "event_kind": kind,
+                    "channel": channel,
+                    "details": parse_buyer_details(row["details"] if row else None, channel),
+                    "version": row["version"] if row else 0,
+                    "created_at": row["created_at"] if row else None,
+                    "created_by": row["created_by"] if row else "",
+                }
+            )
+    return out
+
+
+async def set_buyer_details(actor: Actor, event_kind: str, channel: str, details: set[str]) -> int:
+    """A new version of what sales of `event_kind` on `channel` ask the buyer for; returns its number. An online
+    sale needs a phone or an e-mail: the e-ticket goes there."""
+    if event_kind not in EVENT_KINDS:
+        raise InvalidInput("Choose the kind of event.", field="event_kind")
+    if channel not in CHANNELS:
+        raise InvalidInput("Unknown sales channel: {channel}", field="channel", channel=channel)
+    if unknown := set(details) - set(BUYER_DETAILS):
+        raise InvalidInput("Unknown buyer detail: {detail}", field="details", detail=", ".join(sorted(unknown)))
+    if channel in ONLINE_CHANNELS and not details & {"phone", "email"}:
+        raise InvalidInput(
+            "An online sale needs the buyer's phone or e-mail: the e-tickets are sent there.", field="details"
+        )
+    stored = ",".join(d for d in BUYER_DETAILS if d in details)
+    db = BuyerDetailsPolicy._meta.db
+    async with queued_write(db):
+        if engine_name(db) == "postgresql":  # saves at the same moment take their numbers one after another
+            await BuyerDetailsPolicy.raw("SELECT pg_advisory_xact_lock({})", _BUYER_POLICY_LOCK).run()
+        current = (
+            await BuyerDetailsPolicy.select(BuyerDetailsPolicy.details, BuyerDetailsPolicy.version)
+            .where((BuyerDetailsPolicy.event_kind == event_kind) & (BuyerDetailsPolicy.channel == channel))
+            .order_by(BuyerDetailsPolicy.version, ascending=False)
+            .first()
+        )
+        version = (current["version"] if current else 0) + 1
+        await BuyerDetailsPolicy.insert(
+            BuyerDetailsPolicy(
+                event_kind=event_kind,
+                channel=channel,
+                details=stored,
+                version=version,
+                created_at=utcnow(),
+                created_by=actor.name,
+            )
+        )
+        await record(
+            actor,
+            "policy.buyer_details",
+            "buyer_policy",
+            f"{event_kind}/{channel}",
+            before={"details": sorted(parse_buyer_details(current["details"] if current else None, channel))},
+            after={"details": sorted(parse_buyer_details(stored, channel)), "version": version},
+        )
+    return version
 
 
 async def group_tiers() -> list[Tier]:

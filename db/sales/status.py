@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 CHANNELS = ("box_office", "outlet", "web_shop", "partner")
+BOX_OFFICE = "box_office"
+ONLINE_CHANNELS = ("web_shop", "partner")  # no one hands the buyer a printed ticket: e-tickets only
 
 HELD = "held"  # stock held, no audit needed: pay before expires_at
 AWAITING_AUDIT = "awaiting_audit"  # stock held until the auditor decides

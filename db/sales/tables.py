@@ -19,6 +19,18 @@ class ChannelPolicy(Table, tablename="sales_channel_policy"):
     updated_at = Timestamptz()
 
 
+class BuyerDetailsPolicy(Table, tablename="sales_buyer_policy"):
+    """Which buyer details a sale needs (R1.1), per event kind and channel: each change adds the next version
+    (db/sales/policy.py reads the highest); no row at all means name and phone."""
+
+    event_kind = Varchar(length=20)  # db/catalog/operations.py EVENT_KINDS
+    channel = Varchar(length=20)  # db/sales/status.py CHANNELS
+    details = Varchar(length=60, default="")  # comma-separated of db.sales.policy.BUYER_DETAILS; '' asks nothing
+    version = Integer()
+    created_at = Timestamptz()
+    created_by = Varchar(length=100, default="")
+
+
 class GroupDiscountTier(Table, tablename="sales_group_tier"):
     """Group discount policy (R3.5): an order of at least `min_size` tickets gets `percent_off`."""
 

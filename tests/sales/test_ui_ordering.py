@@ -67,7 +67,7 @@ async def test_seat_labels_follow_the_sellers_language():
             details = await post_form(client, f"{base}/order/details", {"seat_id": [ids["vip_seats"][1]]}, headers=HX)
             assert f"<strong>{second}</strong>" in details.text, language
             order = await client.get(order_page)
-            assert f"<td>{first}</td>" in order.text, language
+            assert f"<td>VIP · {first}</td>" in order.text, language  # the class, then the seat
             assert ("排" in order.text) == (language == "zh_CN")
 
 

@@ -3,9 +3,7 @@ scheduled price changes; a session page whose availability and seat plan refresh
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery
@@ -16,20 +14,17 @@ from db.core.errors import DomainError, InvalidInput
 from db.inventory.allocations import shares_view
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
 from db.sales.ordering.preview import suggest_seats
+from db.sales.policy import buyer_details_needed
 from db.sales.queries import availability, events_on_sale, seat_plan
+from db.sales.status import BOX_OFFICE
 from db.sessionchange import operations as session_changes
 from db.staff.permissions import Permission
 from web import labels
 from web.auth import requires
 from web.forms import QueryId, failure, ids, whole_number
-from web.i18n import DEFAULT_TIMEZONE
 from web.templating import render
 
 REFRESH_SECONDS = 4
-
-
-def _local_date(moment: dt.datetime) -> str:
-    return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()
 
 
 async def _sessions(q: str, day: str, kind: str) -> list[dict[str, Any]]:
@@ -39,7 +34,7 @@ async def _sessions(q: str, day: str, kind: str) -> list[dict[str, Any]]:
         if (q and q.lower() not in event["name"].lower()) or (kind and event["kind"] != kind):
             continue
         for s in event["sessions"]:
-            if day and _local_date(s["starts_at"]) != day:
+            if day and s["date"] != day:
                 continue
             found.append(
                 {
@@ -92,6 +87,8 @@ async def session_context(session_id: int, picked: list[int] | None = None, **ex
         "seats": await seat_plan(session_id),
         "gates": await catalog.session_gates(session_id),
         "session_notices": await session_changes.notices(session_id),
+        # the buyer details a window sale of this kind of event asks for (db/sales/policy.py)
+        "buyer_details": await buyer_details_needed(session["event_kind"], BOX_OFFICE),
         "kinds": labels.EVENT_KIND,
         "picked": picked or [],
         "refresh": REFRESH_SECONDS,

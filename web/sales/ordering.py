@@ -22,6 +22,7 @@ from db.sales.ordering.buyer import ID_TYPES, Buyer
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.ordering.preview import QuoteTicket, quote
 from db.sales.policy import concession_kinds
+from db.sales.status import BOX_OFFICE
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.forms import Form, failure, field_text, form_number, go, ids, listed
@@ -29,7 +30,7 @@ from web.i18n import seat_label
 from web.sales.inquiry import picked_seats, session_context
 from web.templating import render
 
-CHANNEL = "box_office"
+CHANNEL = BOX_OFFICE
 
 
 def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:

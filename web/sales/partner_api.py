@@ -25,14 +25,16 @@ from db.inventory.realname import Holder
 from db.sales.aftersale import policies
 from db.sales.aftersale.rules import describe
 from db.sales.channels.partners import PartnerIdentity, partner_for_key
-from db.sales.ordering.buyer import Buyer
+from db.sales.ordering.buyer import BUYER_DETAILS, Buyer
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.payments.operations import pay_prepaid
+from db.sales.policy import buyer_details_needed
 from db.sales.queries import availability, events_on_sale, order_status, order_tickets, seat_plan
 from web.errors import problem_responses
 from web.forms import Id
 
 PARTNER = {"partner": True}
+CHANNEL = "partner"
 
 
 async def partner_key_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -93,6 +95,9 @@ class Event(msgspec.Struct):
     kind: str
     sessions: list[Session]
     rules: RulesOut
+    # what an order of this event must give of its buyer (policy per kind of event and channel, R1.1):
+    # some of "name", "phone", "email", "id"
+    buyer_details: list[str]
 
 
 class PriceClass(msgspec.Struct):
@@ -120,9 +125,13 @@ Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_TICKETS_PER_ORDER)]
 
 
 class BuyerIn(msgspec.Struct):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+    """The buyer details the event's `buyer_details` lists are required (422 naming each missing one); others
+    may be left out."""
+
+    name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=30)] = ""
     email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+    id_number: Annotated[str, msgspec.Meta(max_length=30)] = ""  # stored masked
 
 
 class ItemIn(msgspec.Struct):
@@ -224,7 +233,17 @@ async def partner_tickets(code: str) -> list[TicketOut]:
 async def list_events() -> list[Event]:
     """Events with sessions on sale, and the gates that admit each session."""
     events = await events_on_sale()
-    return [msgspec.convert({**e, "rules": await _rules(e["id"])}, Event) for e in events]
+    return [
+        msgspec.convert(
+            {
+                **e,
+                "rules": await _rules(e["id"]),
+                "buyer_details": [d for d in BUYER_DETAILS if d in await buyer_details_needed(e["kind"], CHANNEL)],
+            },
+            Event,
+        )
+        for e in events
+    ]
 
 
 async def _rules(event_id: int) -> RulesOut:
@@ -258,7 +277,7 @@ async def session_availability(request: Request, session_id: FromPath[int]) -> A
     allocation may draw on it), or the open pool when it has none (db/inventory/allocations.py)."""
     partner = _partner(request)
     counts = await availability(session_id)
-    mine = await buyable_by_class(session_id, counts["price_classes"], "partner", partner.name, partner.id)
+    mine = await buyable_by_class(session_id, counts["price_classes"], CHANNEL, partner.name, partner.id)
     classes = [
         PriceClass(c["id"], c["name"], c["price_fen"], mine[c["id"]], bool(c["seat_class"]))
         for c in counts["price_classes"]
@@ -291,8 +310,8 @@ async def place_order(
     order = await create_order(
         partner.actor,
         session_id=data.session_id,
-        channel="partner",
-        buyer=Buyer(data.buyer.name, data.buyer.phone, data.buyer.email),
+        channel=CHANNEL,
+        buyer=Buyer(data.buyer.name, data.buyer.phone, data.buyer.email, data.buyer.id_number),
         items=[_item(i) for i in data.items],
         outlet=data.outlet.strip() or partner.name,
         partner_id=partner.id,

@@ -1,5 +1,6 @@
 """Sales policy (R1.1, R3.3-R3.6; POLICY_EDIT): per channel whether orders wait for an auditor and how long
-stock is held, the group discount tiers, and the concession kinds. Every change is audited by db.sales.policy."""
+stock is held, the buyer details a sale needs per kind of event and channel, the group discount tiers, and the
+concession kinds. Every change is audited by db.sales.policy."""
 
 from __future__ import annotations
 
@@ -11,21 +12,23 @@ from litestar.response import Template
 
 from db.catalog.pricing import yuan_to_fen
 from db.core.errors import DomainError
-from db.sales.ordering.buyer import ID_TYPES
+from db.sales.ordering.buyer import BUYER_DETAILS, ID_TYPES
 from db.sales.ordering.pricing import Tier
 from db.sales.policy import (
     DEFAULT_HOLD_MINUTES,
+    buyer_policies,
     concession_kinds,
     group_tiers,
     list_channel_policies,
     save_concession_kind,
+    set_buyer_details,
     set_channel_policy,
     set_group_tiers,
 )
 from db.sales.status import CHANNELS
 from db.staff.permissions import Permission
 from web.auth import requires
-from web.forms import Form, failure, field_text, form_number, id_suffixes
+from web.forms import Form, failure, field_text, form_number, id_suffixes, listed
 from web.i18n import gettext
 from web.templating import render
 
@@ -42,6 +45,8 @@ async def _page(request: Request, status_code: int = 200, **extra: Any) -> Templ
         "sales/policy.html",
         status_code=status_code,
         channels=channels,
+        buyer_policies=await buyer_policies(),
+        buyer_details=BUYER_DETAILS,
         tiers=await group_tiers(),
         blank_tiers=BLANK_TIER_ROWS,
         kinds=await concession_kinds(active_only=False),
@@ -83,6 +88,16 @@ async def channel_save(request: Request, channel: FromPath[str], data: Form) -> 
     return await _page(request, message=gettext("Channel policy saved."))
 
 
+@post("/sales/policy/buyer-details/{kind:str}/{channel:str}", guards=[requires(Permission.POLICY_EDIT)])
+async def buyer_details_save(request: Request, kind: FromPath[str], channel: FromPath[str], data: Form) -> Template:
+    """A new version of the buyer details sales of this kind of event on this channel ask for (R1.1)."""
+    try:
+        version = await set_buyer_details(request.user.actor, kind, channel, set(listed(data, "details")))
+    except DomainError as exc:
+        return await _page(request, exc.status_code, section=f"buyer-{kind}-{channel}", **failure(exc))
+    return await _page(request, message=gettext("Buyer details saved as version {version}.", version=version))
+
+
 @post("/sales/policy/group-tiers", guards=[requires(Permission.POLICY_EDIT)])
 async def tiers_save(request: Request, data: Form) -> Template:
     try:
@@ -118,4 +133,4 @@ async def concession_save(request: Request, data: Form) -> Template:
     return await _page(request, message=gettext("Concession kind saved."))
 
 
-ROUTES = [policy_page, channel_save, tiers_save, concession_save]
+ROUTES = [buyer_details_save, policy_page, channel_save, tiers_save, concession_save]

@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -19,24 +17,20 @@ from db.core.errors import Conflict, DomainError, InvalidInput
 from db.inventory import promotions, realname
 from db.inventory.realname import parse_holder_lines
 from db.sales.aftersale.policies import in_force_for_session
+from db.sales.channels.shop import CHANNEL as SHOP_CHANNEL
 from db.sales.channels.shop import MAX_TICKETS, place_order, shop_items
 from db.sales.ordering.buyer import ID_TYPES
 from db.sales.ordering.pricing import unit_price
-from db.sales.policy import concession_kinds
+from db.sales.policy import buyer_details_needed, concession_kinds
 from db.sales.queries import availability, events_on_sale, seat_plan
 from web import labels
 from web.auth import PUBLIC
 from web.forms import failure, field_text, form_number, go
-from web.i18n import DEFAULT_TIMEZONE
 from web.shop import forms
 from web.shop.grants import client_key, grant
 from web.templating import render
 
 Form = URLEncodedBody[dict[str, Any]]
-
-
-def _local_date(moment: dt.datetime) -> str:
-    return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()
 
 
 @get("/shop", opt=PUBLIC, name="shop")
@@ -46,7 +40,7 @@ async def events_page(
     """Sessions on sale, soonest first, filtered by kind and local date; the list is the HTMX partial."""
     kind = kind if kind in EVENT_KINDS else None
     sessions = [
-        {**s, "event_id": e["id"], "event_name": e["name"], "kind": e["kind"], "date": _local_date(s["starts_at"])}
+        {**s, "event_id": e["id"], "event_name": e["name"], "kind": e["kind"], "date": s["date"]}
         for e in await events_on_sale()
         for s in e["sessions"]
         if kind is None or e["kind"] == kind
@@ -105,6 +99,7 @@ async def _session_page(
         form=form,
         concessions=await concession_kinds(),
         realname=await realname.is_realname(session["id"]),
+        buyer_details=await buyer_details_needed(session["event_kind"], SHOP_CHANNEL),
         offers=offers,
         promotion_prices=_promotion_prices(prices, offers, form),
         id_types=[(t, labels.ID_TYPE[t]) for t in ID_TYPES],
@@ -134,7 +129,7 @@ async def order_create(request: Request, session_id: FromPath[int], data: Form) 
             session_id,
             forms.buyer(data),
             items,
-            holders=parse_holder_lines(field_text(data, "holders")),
+            holders=parse_holder_lines(field_text(data, "holders", maximum=None)),
             promotion_id=form_number(data, "promotion") or None,
         )
     except DomainError as exc:

@@ -24,7 +24,9 @@ def quantities(data: dict[str, Any]) -> dict[int, int]:
 
 
 def buyer(data: dict[str, Any]) -> Buyer:
-    return Buyer(field_text(data, "name"), field_text(data, "phone"), field_text(data, "email"))
+    return Buyer(
+        field_text(data, "name"), field_text(data, "phone"), field_text(data, "email"), field_text(data, "id_card")
+    )
 
 
 def concession(data: dict[str, Any]) -> ConcessionChoice | None:

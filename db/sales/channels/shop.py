@@ -17,7 +17,7 @@ from db.core.throttle import ORDER_ATTEMPT, ORDERS_PER_CLIENT, attempt
 from db.inventory.realname import Holder
 from db.sales.aftersale.refunds import contract, exchange_quote, quote_refund
 from db.sales.aftersale.rules import Quote, Rules
-from db.sales.delivery.operations import send_ticket_email
+from db.sales.delivery.operations import deliver_e_tickets
 from db.sales.ordering.buyer import Buyer
 from db.sales.ordering.orders import ItemRequest, OrderSummary, create_order
 from db.sales.payments.operations import PaymentResult, sandbox_checkout, sandbox_pay, start_online_payment
@@ -84,10 +84,9 @@ async def place_order(
     holders: Sequence[Holder] = (),
     promotion_id: int | None = None,
 ) -> OrderSummary:
-    """Hold the customer's tickets (rate-limited per client). The e-mail is required: tickets go there.
-    A real-name session needs a holder per ticket; a promotion on sale in the shop may be chosen (issue 13)."""
-    if not buyer.email.strip():
-        raise InvalidInput("Enter your e-mail address: the e-tickets are sent there.", field="buyer.email")
+    """Hold the customer's tickets (rate-limited per client), with the buyer details the shop's policy for the
+    kind of event asks for (db/sales/policy.py). A real-name session needs a holder per ticket; a promotion on
+    sale in the shop may be chosen (issue 13)."""
     await attempt(client, ORDER_ATTEMPT, ORDERS_PER_CLIENT)
     return await create_order(
         Actor.customer(client),
@@ -116,9 +115,10 @@ async def pay(reference: str) -> PaymentResult:
 
 
 async def email_tickets(client: str, code: str) -> bool:
-    """E-mail the e-tickets of a paid order; False (logged, recorded as a failed delivery) if it failed."""
+    """Send the e-tickets of a paid order where the buyer asked (e-mail, else SMS); False (logged, recorded as a
+    failed delivery) if it failed."""
     try:
-        await send_ticket_email(Actor.customer(client), code)
+        await deliver_e_tickets(Actor.customer(client), code)
     except (Conflict, InvalidInput):
         log.warning("ticket e-mail for shop order %s not sent", code)
         return False

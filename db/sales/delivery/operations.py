@@ -13,7 +13,7 @@ from typing import Protocol
 
 from db.audit.record import record
 from db.core.actor import Actor
-from db.core.clock import utcnow
+from db.core.clock import utcnow, venue_minute
 from db.core.errors import Conflict, InvalidInput
 from db.core.transaction import queued_write
 from db.sales.queries import get_order
@@ -61,7 +61,9 @@ def ticket_email(order: dict, sender: str) -> EmailMessage:
     )
     message.set_content(
         f"{order['buyer_name']}，您好：\n\n"
-        f"订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。"
+        f"订单 {order['code']} 已出票，共 {len(order['tickets'])} 张，电子票见附件 PDF。\n"
+        f"{order['session.event.name']} · {order['session.venue.name']} · "
+        f"{venue_minute(order['session.starts_at'], order['session.venue.timezone'])}（当地时间）\n"
         f"\n入场时请出示二维码；二维码无法识别时，检票员可输入票号。订单详情：{order_link(order['code'])}\n\n二维码内容：\n{codes}\n\n"
         + ("退换票规则：\n" + "\n".join(order["refund_rules_zh"]) + "\n\n" if order.get("refund_rules_zh") else "")
         + "票务中心"
@@ -122,12 +124,27 @@ def sms_text(order: dict) -> str:
 async def send_ticket_sms(actor: Actor, code: str, provider: SmsProvider | None = None) -> None:
     """Text the buyer the order code and the link to the e-tickets (never the ticket codes themselves)."""
     order = await _paid_order(code)
+    if not order["buyer_phone"]:
+        raise InvalidInput("The order has no phone number; e-mail or print the tickets.", field="phone")
     async with queued_write(Delivery._meta.db):
         await (provider or OutboxSms()).send(order["id"], order["buyer_phone"], sms_text(order))
         await Delivery.insert(
             Delivery(order=order["id"], kind="sms", status="sent", at=utcnow(), actor_name=actor.name)
         )
         await record(actor, "delivery.sms", "order", code, after={"status": "sent"})
+
+
+async def deliver_e_tickets(actor: Actor, code: str) -> str | None:
+    """Send the e-tickets where the buyer left a contact: the e-mail, else an SMS with the link; None when the
+    buyer left neither (the tickets are printed). Raises as send_ticket_email and send_ticket_sms do."""
+    order = await _paid_order(code)
+    if order["buyer_email"]:
+        await send_ticket_email(actor, code)
+        return "email"
+    if order["buyer_phone"]:
+        await send_ticket_sms(actor, code)
+        return "sms"
+    return None
 
 
 async def record_handover(actor: Actor, code: str, kind: str, note: str = "") -> None:

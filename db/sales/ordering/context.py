@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from db.catalog.pricing import ScheduledPrice, price_at
 from db.core.errors import Conflict, NotFound
 from db.inventory.allocations import Share
+from db.sales.ordering.buyer import DEFAULT_BUYER_DETAILS
 from db.sales.ordering.pricing import Tier
-from db.sales.policy import DEFAULT_HOLD_MINUTES
+from db.sales.policy import DEFAULT_HOLD_MINUTES, parse_buyer_details
 from db.sales.status import EXPIRING
 from db.sales.tables import Order
 
 # One round trip: the session's price classes and scheduled changes, whether expired holds wait, then the
-# channel's policy row, the group tiers and the session's stock allocations (db/inventory/allocations.py) as
-# extra rows (`kind` says which; unused columns are NULL).
+# channel's policy row, the group tiers, the session's stock allocations (db/inventory/allocations.py) and the
+# buyer details its event kind needs on this channel (the latest version; NULL: the default) as extra rows
+# (`kind` says which; unused columns are NULL).
 _CONTEXT_SQL = """
 SELECT 'class' AS kind, pc.id, pc.name, pc.seat_class, pc.price_fen, pc.available, s.status, s.ends_at,
        ch.price_fen AS change_fen, ch.effective_at,
@@ -39,6 +41,12 @@ FROM stock_allocation a WHERE a.session = {{}}
 UNION ALL
 SELECT 'realname', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0
 FROM inventory_realname_session WHERE session = {{}}
+UNION ALL
+SELECT 'buyer', NULL, e.kind,
+       (SELECT bp.details FROM sales_buyer_policy bp WHERE bp.event_kind = e.kind AND bp.channel = {{}}
+        ORDER BY bp.version DESC LIMIT 1),
+       NULL, NULL, NULL, NULL, NULL, NULL, 0
+FROM event_session s2 JOIN event e ON e.id = s2.event WHERE s2.id = {{}}
 """.format(expiring=", ".join(f"'{status}'" for status in EXPIRING))
 
 
@@ -62,11 +70,12 @@ class SaleContext:
     tiers: list[Tier]
     shares: dict[int, list[Share]] = field(default_factory=dict)  # allocations per price class
     realname: bool = False  # every ticket needs its holder (db/inventory/realname.py)
+    buyer_details: frozenset[str] = DEFAULT_BUYER_DETAILS  # what the buyer must give (db/sales/policy.py)
 
 
 async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleContext:
     """Raises NotFound for an unknown session and Conflict when it is not on sale."""
-    rows = await Order.raw(_CONTEXT_SQL, now, session_id, channel, session_id, session_id)
+    rows = await Order.raw(_CONTEXT_SQL, now, session_id, channel, session_id, session_id, channel, session_id)
     session_rows = [r for r in rows if r["kind"] == "class"]
     if not session_rows:
         raise NotFound("No such session.")
@@ -74,6 +83,7 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
         raise Conflict("This session is not on sale.", field="session_id")
     classes: dict[int, PriceClassState] = {}
     needs_audit, hold_minutes, tiers, realname = False, DEFAULT_HOLD_MINUTES, [], False
+    buyer_details = parse_buyer_details(None, channel)
     shares: dict[int, list[Share]] = {}
     for r in rows:
         if r["kind"] == "share":
@@ -86,6 +96,8 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
             needs_audit, hold_minutes = bool(r["price_fen"]), r["available"]
         elif r["kind"] == "realname":
             realname = True
+        elif r["kind"] == "buyer":
+            buyer_details = parse_buyer_details(r["seat_class"], channel)
         elif r["kind"] == "tier":
             tiers.append(Tier(r["price_fen"], r["available"]))
         elif r["id"] is not None:
@@ -104,4 +116,5 @@ async def sale_context(session_id: int, channel: str, now: dt.datetime) -> SaleC
         sorted(tiers, key=lambda t: t.min_size),
         shares,
         realname,
+        buyer_details,
     )

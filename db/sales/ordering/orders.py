@@ -246,8 +246,8 @@ async def create_order(
         raise InvalidInput("Unknown sales channel: {channel}", field="channel", channel=channel)
     if idempotency_key is not None and (partner_id is None or not 1 <= len(idempotency_key) <= 100):
         raise InvalidInput("The Idempotency-Key must be 1 to 100 characters.", field="Idempotency-Key")
-    buyer = clean_buyer(buyer)
     context = await sale_context(session_id, channel, now)
+    buyer = clean_buyer(buyer, context.buyer_details)
     lines = await _resolve_lines(session_id, items, context.classes)
     rules = await concession_rules({line.concession for line in lines if line.concession})
     for line in lines:
