@@ -105,6 +105,7 @@ class _OrderFacts:
     partner_id: int | None
     paid_at: dt.datetime | None
     starts_at: dt.datetime
+    session_id: int
     event_id: int
     method: str
     payment_reference: str
@@ -120,6 +121,7 @@ async def _order(code: str, partner_id: int | None) -> _OrderFacts:
             Order.partner,
             Order.paid_at,
             Order.created_at,
+            Order.session,
             Order.session.starts_at,
             Order.session.event,
         )
@@ -142,6 +144,7 @@ async def _order(code: str, partner_id: int | None) -> _OrderFacts:
         row["partner"],
         row["paid_at"] or row["created_at"],
         row["session.starts_at"],
+        row["session"],
         row["session.event"],
         payment["method"] if payment else "",
         (payment["reference"] or "") if payment else "",
@@ -315,8 +318,9 @@ async def _by_key(partner_id: int, key: str, code: str) -> RefundResult | None:
 
 async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime, *, give_back: bool = True) -> None:
     """Revoke the tickets' codes (a ticket already revoked refuses: RefundRefused), refuse a ticket admitted
-    meanwhile, log the revocations for offline gates and give the seats or quota back (`give_back` False: a
-    refund awaiting approval keeps them until it is approved, so that a declined one gets its tickets back).
+    meanwhile, log the revocations for offline gates and give the seats or quota back (`give_back` False: the
+    caller gives them back itself, last in its transaction, or a refund awaiting approval keeps them until it
+    is approved, so that a declined one gets its tickets back).
     Inside the caller's write transaction (a refund or an exchange)."""
     ids = [r["id"] for r in chosen]
     revoked = (
@@ -329,8 +333,7 @@ async def void_tickets(order: _OrderFacts, chosen: list[dict], now: dt.datetime,
     # A new statement: it sees an entry committed while the UPDATE waited for a gate's lock on the ticket.
     if await Admission.exists().where(Admission.ticket.is_in(ids)):
         raise RefundRefused(ALREADY_USED)
-    session = (await Order.select(Order.session).where(Order.id == order.id).first())["session"]
-    await Revocation.insert(*(Revocation(ticket=t, session=session, at=now) for t in ids))
+    await Revocation.insert(*(Revocation(ticket=t, session=order.session_id, at=now) for t in ids))
     if give_back:
         await holds.give_back_tickets([t["id"] for t in chosen])
 
@@ -367,21 +370,20 @@ async def request_refund(
     if partner_id is not None and idempotency_key and (done := await _by_key(partner_id, idempotency_key, code)):
         return done
     try:
-        async with queued_write(Order._meta.db):
-            return await _request(
-                actor,
-                code,
-                ticket_ids,
-                channel,
-                proof,
-                id_number,
-                reference,
-                partner_id,
-                idempotency_key,
-                cause,
-                waived,
-                now,
-            )
+        return await _request(
+            actor,
+            code,
+            ticket_ids,
+            channel,
+            proof,
+            id_number,
+            reference,
+            partner_id,
+            idempotency_key,
+            cause,
+            waived,
+            now,
+        )
     except Exception:
         # A concurrent copy of this partner request won (the key's unique index, or the tickets it revoked).
         if partner_id is not None and idempotency_key and (done := await _by_key(partner_id, idempotency_key, code)):
@@ -390,6 +392,8 @@ async def request_refund(
 
 
 async def _request(actor, code, ticket_ids, channel, proof, id_number, reference, partner_id, key, cause, waived, now):
+    # Read and quote before the write transaction (on SQLite the one writer's lock is held for the writes only):
+    # what the reads saw is checked again inside it, by void_tickets' conditional UPDATE and admissions check.
     order = await _order(code, partner_id)
     rows = await _tickets(order)
     chosen, whole = _chosen(rows, ticket_ids)
@@ -397,17 +401,28 @@ async def _request(actor, code, ticket_ids, channel, proof, id_number, reference
     if not q.allowed:
         raise RefundRefused(q.reason)
     method = _method(order)
-    ids = [r["id"] for r in chosen]
     version = await policies.get_version(q.policy_version) if q.policy_version else None
     needs_approval = bool(version and version.rules.needs_approval(q.refund_fen)) and not waived
-    # Void first: the codes are revoked before any money moves; awaiting approval, the seats stay the buyer's.
-    await void_tickets(order, chosen, now, give_back=not needs_approval)
     status = REQUESTED if needs_approval else APPROVED
     settle = status == APPROVED and (method in IMMEDIATE_METHODS or (method in REFERENCE_METHODS and bool(reference)))
     if method == "cash" and channel == "bulk":
         settle = False  # a cancelled session's cash is paid out at the window (pay_out), not by the job
     if method in REFERENCE_METHODS and not settle and status == APPROVED and channel == "box_office":
         raise InvalidInput("Enter the reference of the card or mobile reversal.", field="reference")
+    async with queued_write(Order._meta.db):
+        return await _write_refund(
+            actor, order, chosen, q, method, status, settle, channel, proof, id_number, reference, partner_id, key,
+            cause, now,
+        )  # fmt: skip
+
+
+async def _write_refund(
+    actor, order, chosen, q, method, status, settle, channel, proof, id_number, reference, partner_id, key, cause, now
+):
+    needs_approval = status == REQUESTED
+    ids = [r["id"] for r in chosen]
+    # Void first: the codes are revoked before any money moves; the stock goes back last (below).
+    await void_tickets(order, chosen, now, give_back=False)
     number = "RF" + now.strftime("%y%m%d") + secrets.token_hex(5).upper()
     row = (
         await Refund.insert(
@@ -481,6 +496,10 @@ async def _request(actor, code, ticket_ids, channel, proof, id_number, reference
             "cause": cause,
         },
     )
+    if not needs_approval:  # awaiting approval, the seats stay the buyer's
+        # Last: the class and allocation counters every refund of the session updates stay locked only until
+        # the commit, which follows at once (bench/aftersale.py: 200 concurrent refunds queued on them).
+        await holds.give_back_tickets(ids)
     row["breakdown"] = q.breakdown()
     return _result(row, ids, order.code)
 
@@ -537,7 +556,6 @@ async def approve_refund(
         )
         if not won:
             raise Conflict("This refund is not awaiting approval (it is {status}).", status=row["status"])
-        await holds.give_back_tickets(await _ticket_ids(refund_id))
         if settle:
             await ledger.post(
                 actor,
@@ -557,6 +575,7 @@ async def approve_refund(
             summary=row["number"],
             after={"refund": row["number"], "settled": bool(settle)},
         )
+        await holds.give_back_tickets(await _ticket_ids(refund_id))  # last, as in request_refund
     return _result({**row, "status": DONE if settle else APPROVED}, await _ticket_ids(refund_id), row["order.code"])
 
 
