@@ -87,10 +87,15 @@ class Shape:
         return select + (f" FROM {source}" if source else "") + (f" WHERE {where}" if where else "")
 
 
+POSTGRES_PARAMETERS = 32767  # at most this many placeholders in one PostgreSQL statement
+
+
 async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys, e.g. built by a shape's row function) in one executemany on the
-    open write transaction's own connection, without building an ORM object per row (the bulk jobs' path).
-    JSON columns are sent as text. Raises RuntimeError outside a transaction (it must roll back with it)."""
+    """Insert rows (dicts with the same keys, e.g. built by a shape's row function) on the open write
+    transaction's own connection, without building an ORM object per row (the bulk jobs' path): on PostgreSQL
+    one multi-row INSERT per 32,767 values (an executemany runs one statement per row there: most of a bulk
+    refund chunk's time), on SQLite one executemany (in-process, as fast). JSON columns are sent as text.
+    Raises RuntimeError outside a transaction (it must roll back with it)."""
     if not rows:
         return
     import json
@@ -104,12 +109,16 @@ async def insert_many(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> 
         tuple((None if r[n] is None else json.dumps(r[n])) if n in json_columns else r[n] for n in names) for r in rows
     ]
     columns = ", ".join(f'"{n}"' for n in names)
+    into = f'INSERT INTO "{table._meta.tablename}" ({columns}) VALUES '
     from piccolo.engine.postgres import PostgresEngine
 
-    if isinstance(table._meta.db, PostgresEngine):
-        marks = ", ".join(f"${i + 1}" for i in range(len(names)))
-    else:
-        marks = ", ".join("?" for _ in names)
-    await transaction.connection.executemany(
-        f'INSERT INTO "{table._meta.tablename}" ({columns}) VALUES ({marks})', values
-    )
+    if not isinstance(table._meta.db, PostgresEngine):
+        await transaction.connection.executemany(into + f"({', '.join('?' for _ in names)})", values)
+        return
+    per_statement = POSTGRES_PARAMETERS // len(names)
+    for start in range(0, len(values), per_statement):
+        batch = values[start : start + per_statement]
+        marks = ", ".join(
+            "(" + ", ".join(f"${i * len(names) + j + 1}" for j in range(len(names))) + ")" for i in range(len(batch))
+        )
+        await transaction.connection.execute(into + marks, *(value for row in batch for value in row))

@@ -39,8 +39,16 @@ from db.sessionchange.operations import (
     token,
 )
 from db.sessionchange.tables import ChangeOrder, SessionChange
-from tests.aftersale.support import OTHER_SUPERVISOR, SELLER, SUPERVISOR, paid_partner_seats, paid_seats, staff
-from tests.helpers import utc
+from tests.aftersale.support import (
+    OTHER_SUPERVISOR,
+    SELLER,
+    SUPERVISOR,
+    paid_ga,
+    paid_partner_seats,
+    paid_seats,
+    staff,
+)
+from tests.helpers import ADMIN_ACTOR, utc
 from tests.sales.support import sales_catalog
 from tests.smtp import smtp_server
 
@@ -175,6 +183,42 @@ async def test_an_order_that_cannot_be_refunded_fails_alone_and_the_retry_does_i
     assert await Refund.count() == 4  # the retry did not refund anything twice
     line = (await report(change_id))[1]
     assert line["status"] == "done" and line["failure"] == "nothing left to refund"
+
+
+async def test_cancellation_gives_the_stock_back_into_the_allocations_it_was_sold_from():
+    """The bulk refund gives the quota back as a single refund does: into each order line's allocation (here the
+    partner's share and the open pool) and the class, so that the allocations add up to the class again."""
+    from db.catalog.tables import PriceClass
+    from db.inventory import allocations
+    from db.inventory.tables import Allocation
+    from db.sales.ordering.orders import ItemRequest, create_order
+    from db.sales.payments.operations import pay_prepaid
+    from tests.sales.support import BUYER
+
+    ids = await sales_catalog()
+    await staff()
+    partner = await _partner()
+    await allocations.create_allocation(SUPERVISOR, ids["ga_class"], "partner", 20, partner_id=partner)
+    for quantity in (3, 4):  # two orders from the partner's share
+        order = await create_order(
+            ADMIN_ACTOR, session_id=ids["ga_session"], channel="partner", buyer=BUYER, partner_id=partner,
+            items=[ItemRequest(price_class_id=ids["ga_class"], quantity=quantity)],
+        )  # fmt: skip
+        await pay_prepaid(ADMIN_ACTOR, order.code, partner)
+    await paid_ga(ids, 5)  # one from the pool at the window
+
+    async def counts() -> dict:
+        rows = await Allocation.select(Allocation.channel, Allocation.available)
+        free = await PriceClass.select(PriceClass.available).where(PriceClass.id == ids["ga_class"]).first()
+        return {**{r["channel"]: r["available"] for r in rows}, "class": free["available"]}
+
+    assert await counts() == {"partner": 13, "pool": 25, "class": 38}
+    change_id = await propose(SUPERVISOR, ids["ga_session"], CANCEL, reason="暴雨红色预警，景区闭园")
+    await approve(OTHER_SUPERVISOR, change_id)
+    assert await job.run(change_id) == 3 and await Refund.count() == 3
+    after = await counts()
+    assert after == {"partner": 20, "pool": 30, "class": 50} and after["partner"] + after["pool"] == after["class"]
+    assert await RefundTicket.count() == 12
 
 
 async def test_provider_refunds_respect_the_rate_limit(monkeypatch):

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections import Counter
 
 from db.audit.record import entry
 from db.audit.tables import AuditEntry
-from db.catalog.tables import EventSession, SessionSeat
+from db.catalog.tables import EventSession
 from db.core.actor import Actor
 from db.core.rows import insert_many
 from db.finance.ledger import entry_row
@@ -114,14 +113,8 @@ async def refund_orders(
     if len(revoked) != len(ids) or await Admission.exists().where(Admission.ticket.is_in(ids)):
         raise Irregular("a ticket changed meanwhile")  # the caller's transaction rolls back
     await insert_many(Revocation, [{"ticket": t, "session": session_id, "at": now} for t in ids])
-    seats = [t["seat"] for t in live if t["seat"] is not None]
-    if seats:
-        await SessionSeat.update(
-            {SessionSeat.status: "free", SessionSeat.hold_ref: None, SessionSeat.held_until: None}
-        ).where((SessionSeat.session == session_id) & SessionSeat.seat.is_in(seats) & (SessionSeat.status == "sold"))
-    for price_class, n in sorted(Counter(t["price_class"] for t in live if t["seat"] is None).items()):
-        await holds.give_back_quota(price_class, n)
     day = now.strftime("%y%m%d")
+    breakdowns = {order_id: q.breakdown() for order_id, q in quotes.items()}
     refund_rows = []
     for order_id in order_ids:
         q, method, order = quotes[order_id], methods[order_id], orders[order_id]
@@ -137,7 +130,7 @@ async def refund_orders(
                 fee_fen=q.fee_fen,
                 refund_fen=q.refund_fen,
                 policy_version=q.policy_version,
-                breakdown=q.breakdown(),
+                breakdown=breakdowns[order_id],
                 proof="",
                 id_masked="",
                 channel="bulk",
@@ -219,11 +212,14 @@ async def refund_orders(
                     "status": refund_rows[i]["status"],
                     "tickets": [line.ticket_id for line in quotes[o].lines],
                     "method": methods[o],
-                    "breakdown": quotes[o].breakdown(),
+                    "breakdown": breakdowns[o],
                     "cause": cause,
                 },
             )
             for i, o in enumerate(order_ids)
         ],
     )
+    # The seats and quota back into the allocations their lines drew from, as a single refund gives them back
+    # (the same function, one statement per allocation and class for the chunk), last: see give_back_tickets.
+    await holds.give_back_tickets(session_id, live)
     return {o: (refund_ids[o], quotes[o].refund_fen) for o in order_ids}
