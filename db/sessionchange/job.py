@@ -9,20 +9,24 @@ second in every worker), survives the server being killed, and does each order e
   pending, the next run does it. A chunk of orders shares one transaction; if one order is refused, the
   chunk is redone order by order so that only that one fails (with its reason, for the retry).
 - After each commit, outside any write transaction: provider refunds (the sandbox; at most
-  BULK_PROVIDER_RATE calls per second, idempotent by the refund number), then the e-mails over one SMTP
-  connection per chunk and the SMS outbox rows. An order is marked notified after its mail was handed over,
-  so a kill between the two sends that mail again on restart (at least once; the refund itself never twice)."""
+  BULK_PROVIDER_RATE calls per second, idempotent by the refund number), then the e-mails and the SMS outbox
+  rows, each order once: a mail is marked handed over (`sending`) in a committed transaction after the SMTP
+  server has all of it but the end of its data, and ended right after (Handover), so a kill before the mark
+  sends it again on restart (the server kept nothing) and a kill after it does not. The server's answer
+  makes it `sent` or `failed`; a notice still `sending` after a kill is one whose end was being written at
+  that instant (it shows as such in the report)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import smtplib
 import time
-import uuid
 from email.header import Header
 from email.utils import formatdate
 from zoneinfo import ZoneInfo
@@ -277,60 +281,123 @@ async def _unnotified(change_id: int, limit: int) -> list[dict]:
     ).run()
 
 
-def raw_mail(sender: str, to: str, subject: str, body: str) -> bytes:
+def raw_mail(sender: str, to: str, subject: str, body: str, message_id: str) -> bytes:
     """A plain-text UTF-8 message as bytes, built without the email package's header parsing (which cost more
     than the SMTP hand-over in the bulk benchmark): RFC 2047 subject, base64 body."""
     return (
         f"From: {sender}\r\nTo: {to}\r\nSubject: {Header(subject, 'utf-8').encode()}\r\n"
-        f"Date: {formatdate()}\r\nMessage-ID: <{uuid.uuid4().hex}@ticketcenter>\r\nMIME-Version: 1.0\r\n"
+        f"Date: {formatdate()}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         + base64.encodebytes(body.encode()).decode().replace("\n", "\r\n")
     ).encode()
 
 
-def _send_all(sender: str, messages: list[tuple[int, str, bytes]]) -> dict[int, str]:
-    """Hand the messages to the SMTP server over one connection: item -> sent | failed."""
-    outcome = {}
-    if not messages:
-        return outcome
-    host, port = smtp_address()
-    try:
-        with smtplib.SMTP(host, port, timeout=20) as smtp:
-            for item, to, message in messages:
-                try:
-                    smtp.sendmail(sender, [to], message)
-                    outcome[item] = "sent"
-                except smtplib.SMTPRecipientsRefused:
+def message_id(change_id: int, item_id: int) -> str:
+    """One notice's Message-ID: the same for the same order of the same change, whoever sends it."""
+    return f"<change-{change_id}.{item_id}@ticketcenter>"
+
+
+def mail_connections() -> int:
+    """SMTP connections one batch of notices is handed over on, one message each (see _notify)."""
+    return max(1, int(os.environ.get("BULK_MAIL_CONNECTIONS", "50")))
+
+
+class Handover:
+    """Notices handed to the SMTP server in two steps, one message per connection: `stage` sends everything of
+    each message but the end of its data, `finish` sends the ends and reads the server's answers. A server
+    keeps nothing of a message whose data did not end (the connection dropped), so a notice marked as
+    handed over between the two steps, in a committed transaction, is mailed once even if this process is
+    killed: before the commit nothing was delivered and the notice is sent again; after it, the ends go out
+    within microseconds (written to every socket before any answer is read)."""
+
+    def __init__(self, sender: str, size: int) -> None:
+        self.sender = sender
+        self.size = size
+        self.smtps: dict[int, smtplib.SMTP] = {}  # by position in the batch
+        self.in_data: set[int] = set()  # the positions whose message waits for the end of its data
+
+    def stage(self, messages: list[tuple[int, str, bytes]]) -> dict[int, str]:
+        """Each message on its own connection up to the end of its data: item -> staged | failed | unreachable."""
+        outcome: dict[int, str] = {}
+        for n, (item, to, message) in enumerate(messages):
+            if outcome and set(outcome.values()) == {"unreachable"}:
+                outcome[item] = "unreachable"  # the server did not answer the first: do not wait for each
+                continue
+            try:
+                if n not in self.smtps:
+                    try:
+                        self.smtps[n] = smtplib.SMTP(*smtp_address(), timeout=20)
+                    except OSError as exc:
+                        log.warning("session change e-mail: the SMTP server is unreachable: %s", type(exc).__name__)
+                        outcome[item] = "unreachable"
+                        continue
+                smtp = self.smtps[n]
+                smtp.ehlo_or_helo_if_needed()
+                if smtp.mail(self.sender)[0] != 250 or smtp.rcpt(to)[0] not in (250, 251):
+                    smtp.rset()
                     outcome[item] = "failed"
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("session change e-mail failed: %s", type(exc).__name__)
-    for item, _, _ in messages:
-        outcome.setdefault(item, "failed")
-    return outcome
+                    continue
+                if smtp.docmd("DATA")[0] != 354:
+                    raise smtplib.SMTPDataError(0, "DATA refused")
+                data = re.sub(rb"(?m)^\.", b"..", message)
+                smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
+                self.in_data.add(n)
+                outcome[item] = "staged"
+            except (OSError, smtplib.SMTPException) as exc:
+                log.warning("session change e-mail failed: %s", type(exc).__name__)
+                outcome[item] = "failed"
+                self._drop(n)
+        return outcome
+
+    def finish(self, messages: list[tuple[int, str, bytes]], claimed: set[int]) -> dict[int, str]:
+        """End the staged messages of the `claimed` items (every socket first, then the answers): item -> sent |
+        failed. A staged message not claimed (another run notified that order meanwhile) is dropped unended."""
+        ends = [(n, item) for n, (item, _, _) in enumerate(messages) if n in self.in_data and item in claimed]
+        for n in self.in_data - {n for n, _ in ends}:
+            self._drop(n)
+        self.in_data = set()
+        outcome = {}
+        for n, item in ends:
+            try:
+                self.smtps[n].send(b".\r\n")
+            except (OSError, smtplib.SMTPException):
+                outcome[item] = "failed"
+                self._drop(n)
+        for n, item in ends:
+            if item in outcome:
+                continue
+            try:
+                outcome[item] = "sent" if self.smtps[n].getreply()[0] == 250 else "failed"
+            except (OSError, smtplib.SMTPException):
+                outcome[item] = "failed"
+                self._drop(n)
+        return outcome
+
+    def _drop(self, n: int) -> None:
+        self.in_data.discard(n)
+        smtp = self.smtps.pop(n, None)
+        if smtp is not None:
+            with contextlib.suppress(Exception):
+                smtp.close()
+
+    def close(self) -> None:
+        for smtp in self.smtps.values():
+            with contextlib.suppress(Exception):
+                smtp.quit()
+        self.smtps = {}
 
 
-async def _notify(change: dict, actor: Actor) -> int:
-    """E-mail and text one chunk of done, not yet notified orders; the number notified."""
-    rows = await _unnotified(change["id"], chunk_size())
-    if not rows:
-        return 0
-    sender = os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn")
-    messages, texts = [], {}
-    for row in rows:
-        subject, body, sms = notice_text(change, row)
-        texts[row["item"]] = sms
-        if row["buyer_email"]:
-            messages.append((row["item"], row["buyer_email"], raw_mail(sender, row["buyer_email"], subject, body)))
-    outcome = await asyncio.to_thread(_send_all, sender, messages)
-    now = utcnow()
+async def _record_notices(
+    change: dict, actor: Actor, rows: list[dict], texts: dict, outcome: dict, now: dt.datetime
+) -> set[int]:
+    """In one transaction: the notices' marks (sending: handed over, the server's answer still to come; failed;
+    none: no address), their SMS outbox rows, and the answers of the batch before (`outcome` sent | failed:
+    the mark and the e-mail's delivery record). Returns the items this call marked `sending` (the claim: only
+    those are ended)."""
     async with queued_write(_db()):
+        note = f"session {change['kind']} #{change['id']}"
         deliveries, sms_rows = [], []
         for row in rows:
-            status = outcome.get(row["item"], "none")
-            if status != "none":
-                deliveries.append(
-                    {"order": row["order_id"], "kind": "email", "status": status, "at": now, "actor_name": actor.name}
-                )
             if row["buyer_phone"]:
                 sms_rows.append(
                     {
@@ -338,33 +405,88 @@ async def _notify(change: dict, actor: Actor) -> int:
                         "phone": row["buyer_phone"],
                         "body": texts[row["item"]],
                         "created_at": now,
+                        "sent_at": None,
                     }
                 )
-                deliveries.append(
-                    {"order": row["order_id"], "kind": "sms", "status": "sent", "at": now, "actor_name": actor.name}
-                )
-        note = f"session {change['kind']} #{change['id']}"
-        await insert_many(Delivery, [{**d, "note": note} for d in deliveries])
-        await insert_many(SmsMessage, [{**m, "sent_at": None} for m in sms_rows])
-        for status in ("sent", "failed", "none"):
-            ids = [r["item"] for r in rows if outcome.get(r["item"], "none") == status]
+                deliveries.append({"order": row["order_id"], "kind": "sms", "status": "sent"})
+        answered = [(item, order, status) for item, (order, status) in outcome.items()]
+        deliveries += [{"order": order, "kind": "email", "status": status} for _, order, status in answered]
+        deliveries += [
+            {"order": r["order_id"], "kind": "email", "status": "failed"} for r in rows if r["mark"] == "failed"
+        ]
+        await insert_many(Delivery, [{**d, "at": now, "actor_name": actor.name, "note": note} for d in deliveries])
+        await insert_many(SmsMessage, sms_rows)
+        marks: dict[str, list[int]] = {}
+        for row in rows:
+            marks.setdefault(row["mark"], []).append(row["item"])
+        claimed: set[int] = set()
+        for status, ids in marks.items():
+            marked = (
+                await ChangeOrder.update({ChangeOrder.notified_at: now, ChangeOrder.mail_status: status})
+                .where(ChangeOrder.id.is_in(ids) & ChangeOrder.notified_at.is_null())
+                .returning(ChangeOrder.id)
+            )
+            if status == "sending":
+                claimed = {m["id"] for m in marked}
+        for status in ("sent", "failed"):
+            ids = [item for item, _, answer in answered if answer == status]
             if ids:
-                await ChangeOrder.update({ChangeOrder.notified_at: now, ChangeOrder.mail_status: status}).where(
-                    ChangeOrder.id.is_in(ids) & ChangeOrder.notified_at.is_null()
+                await ChangeOrder.update({ChangeOrder.mail_status: status}).where(
+                    ChangeOrder.id.is_in(ids) & (ChangeOrder.mail_status == "sending")
                 )
-        await record(
-            actor,
-            "session.bulk.notify",
-            "session",
-            change["session"],
-            after={
-                "change": change["id"],
-                "orders": len(rows),
-                "emails_sent": sum(1 for s in outcome.values() if s == "sent"),
-                "emails_failed": sum(1 for s in outcome.values() if s == "failed"),
-                "sms_queued": len(sms_rows),
-            },
-        )
+        if rows:
+            await record(
+                actor,
+                "session.bulk.notify",
+                "session",
+                change["session"],
+                after={
+                    "change": change["id"],
+                    "orders": len(rows),
+                    "emails_handed_over": sum(1 for r in rows if r["mark"] == "sending"),
+                    "emails_failed": sum(1 for r in rows if r["mark"] == "failed"),
+                    "sms_queued": len(sms_rows),
+                },
+            )
+    return claimed
+
+
+async def _notify(change: dict, actor: Actor) -> int:
+    """E-mail and text one chunk of done, not yet notified orders, exactly once each (Handover); the number
+    notified. A batch of notices is staged on as many SMTP connections, marked in one transaction, then
+    ended; the servers' answers are recorded with the next batch's marks."""
+    rows = await _unnotified(change["id"], chunk_size())
+    if not rows:
+        return 0
+    handover = Handover(os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn"), mail_connections())
+    answers: dict[int, tuple[int, str]] = {}  # item -> (order, sent | failed), recorded with the next batch
+    orders = {row["item"]: row["order_id"] for row in rows}
+    try:
+        for start in range(0, len(rows), handover.size):
+            batch = rows[start : start + handover.size]
+            messages, texts = [], {}
+            for row in batch:
+                subject, body, sms = notice_text(change, row)
+                texts[row["item"]] = sms
+                if row["buyer_email"]:
+                    mail = raw_mail(
+                        handover.sender, row["buyer_email"], subject, body, message_id(change["id"], row["item"])
+                    )
+                    messages.append((row["item"], row["buyer_email"], mail))
+            staged = await asyncio.to_thread(handover.stage, messages)
+            for row in batch:
+                row["mark"] = {"staged": "sending", "failed": "failed", "unreachable": "failed"}.get(
+                    staged.get(row["item"], ""), "none"
+                )
+            claimed = await _record_notices(change, actor, batch, texts, answers, utcnow())
+            ended = await asyncio.to_thread(
+                handover.finish, messages, {i: s for i, s in staged.items() if i in claimed}
+            )
+            answers = {item: (orders[item], status) for item, status in ended.items()}
+    finally:
+        await asyncio.to_thread(handover.close)
+    if answers:
+        await _record_notices(change, actor, [], {}, answers, utcnow())
     return len(rows)
 
 

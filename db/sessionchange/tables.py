@@ -45,6 +45,6 @@ class ChangeOrder(Table, tablename="session_change_order"):
     failure = Text(default="")
     done_at = Timestamptz(null=True, default=None)
     notified_at = Timestamptz(null=True, default=None)  # the e-mail and SMS were handed over
-    mail_status = Varchar(length=10, default="")  # '' | sent | failed | none (no address)
+    mail_status = Varchar(length=10, default="")  # '' | sending (handed over, unanswered) | sent | failed | none
     choice = Varchar(length=10, default="")  # '' | keep | exchange | refund (the buyer's answer)
     chosen_at = Timestamptz(null=True, default=None)
