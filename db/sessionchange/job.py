@@ -317,37 +317,42 @@ class Handover:
         self.in_data: set[int] = set()  # the positions whose message waits for the end of its data
 
     def stage(self, messages: list[tuple[int, str, bytes]]) -> dict[int, str]:
-        """Each message on its own connection up to the end of its data: item -> staged | failed | unreachable."""
+        """Each message on its own connection up to the end of its data: item -> staged | failed | unreachable.
+        A kept connection the server has closed meanwhile is opened again."""
         outcome: dict[int, str] = {}
         for n, (item, to, message) in enumerate(messages):
             if outcome and set(outcome.values()) == {"unreachable"}:
                 outcome[item] = "unreachable"  # the server did not answer the first: do not wait for each
                 continue
-            try:
-                if n not in self.smtps:
-                    try:
-                        self.smtps[n] = smtplib.SMTP(*smtp_address(), timeout=20)
-                    except OSError as exc:
-                        log.warning("session change e-mail: the SMTP server is unreachable: %s", type(exc).__name__)
-                        outcome[item] = "unreachable"
-                        continue
-                smtp = self.smtps[n]
-                smtp.ehlo_or_helo_if_needed()
-                if smtp.mail(self.sender)[0] != 250 or smtp.rcpt(to)[0] not in (250, 251):
-                    smtp.rset()
-                    outcome[item] = "failed"
-                    continue
-                if smtp.docmd("DATA")[0] != 354:
-                    raise smtplib.SMTPDataError(0, "DATA refused")
-                data = re.sub(rb"(?m)^\.", b"..", message)
-                smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
-                self.in_data.add(n)
-                outcome[item] = "staged"
-            except (OSError, smtplib.SMTPException) as exc:
-                log.warning("session change e-mail failed: %s", type(exc).__name__)
-                outcome[item] = "failed"
-                self._drop(n)
+            for attempt in (1, 2):
+                kept = n in self.smtps
+                try:
+                    outcome[item] = self._stage_one(n, to, message)
+                    break
+                except OSError as exc:  # smtplib's errors are OSErrors too
+                    self._drop(n)
+                    if kept and attempt == 1 and isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError)):
+                        continue  # a kept connection the server closed meanwhile: once more on a new one
+                    log.warning("session change e-mail failed: %s", type(exc).__name__)
+                    smtp_error = isinstance(exc, smtplib.SMTPException) or kept
+                    outcome[item] = "failed" if smtp_error else "unreachable"
+                break
         return outcome
+
+    def _stage_one(self, n: int, to: str, message: bytes) -> str:
+        if n not in self.smtps:
+            self.smtps[n] = smtplib.SMTP(*smtp_address(), timeout=20)
+        smtp = self.smtps[n]
+        smtp.ehlo_or_helo_if_needed()
+        if smtp.mail(self.sender)[0] != 250 or smtp.rcpt(to)[0] not in (250, 251):
+            smtp.rset()
+            return "failed"
+        if smtp.docmd("DATA")[0] != 354:
+            raise smtplib.SMTPDataError(0, "DATA refused")
+        data = re.sub(rb"(?m)^\.", b"..", message)
+        smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
+        self.in_data.add(n)
+        return "staged"
 
     def finish(self, messages: list[tuple[int, str, bytes]], claimed: set[int]) -> dict[int, str]:
         """End the staged messages of the `claimed` items (every socket first, then the answers): item -> sent |
@@ -451,40 +456,34 @@ async def _record_notices(
     return claimed
 
 
-async def _notify(change: dict, actor: Actor) -> int:
-    """E-mail and text one chunk of done, not yet notified orders, exactly once each (Handover); the number
-    notified. A batch of notices is staged on as many SMTP connections, marked in one transaction, then
-    ended; the servers' answers are recorded with the next batch's marks."""
+async def _notify(change: dict, actor: Actor, handover: Handover) -> int:
+    """E-mail and text one chunk of done, not yet notified orders, exactly once each (Handover, its connections
+    kept for the whole run); the number notified. A batch of notices is staged on as many SMTP connections,
+    marked in one transaction, then ended; the servers' answers are recorded with the next batch's marks."""
     rows = await _unnotified(change["id"], chunk_size())
     if not rows:
         return 0
-    handover = Handover(os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn"), mail_connections())
     answers: dict[int, tuple[int, str]] = {}  # item -> (order, sent | failed), recorded with the next batch
     orders = {row["item"]: row["order_id"] for row in rows}
-    try:
-        for start in range(0, len(rows), handover.size):
-            batch = rows[start : start + handover.size]
-            messages, texts = [], {}
-            for row in batch:
-                subject, body, sms = notice_text(change, row)
-                texts[row["item"]] = sms
-                if row["buyer_email"]:
-                    mail = raw_mail(
-                        handover.sender, row["buyer_email"], subject, body, message_id(change["id"], row["item"])
-                    )
-                    messages.append((row["item"], row["buyer_email"], mail))
-            staged = await asyncio.to_thread(handover.stage, messages)
-            for row in batch:
-                row["mark"] = {"staged": "sending", "failed": "failed", "unreachable": "failed"}.get(
-                    staged.get(row["item"], ""), "none"
+    for start in range(0, len(rows), handover.size):
+        batch = rows[start : start + handover.size]
+        messages, texts = [], {}
+        for row in batch:
+            subject, body, sms = notice_text(change, row)
+            texts[row["item"]] = sms
+            if row["buyer_email"]:
+                mail = raw_mail(
+                    handover.sender, row["buyer_email"], subject, body, message_id(change["id"], row["item"])
                 )
-            claimed = await _record_notices(change, actor, batch, texts, answers, utcnow())
-            ended = await asyncio.to_thread(
-                handover.finish, messages, {i: s for i, s in staged.items() if i in claimed}
+                messages.append((row["item"], row["buyer_email"], mail))
+        staged = await asyncio.to_thread(handover.stage, messages)
+        for row in batch:
+            row["mark"] = {"staged": "sending", "failed": "failed", "unreachable": "failed"}.get(
+                staged.get(row["item"], ""), "none"
             )
-            answers = {item: (orders[item], status) for item, status in ended.items()}
-    finally:
-        await asyncio.to_thread(handover.close)
+        claimed = await _record_notices(change, actor, batch, texts, answers, utcnow())
+        ended = await asyncio.to_thread(handover.finish, messages, claimed)
+        answers = {item: (orders[item], status) for item, status in ended.items()}
     if answers:
         await _record_notices(change, actor, [], {}, answers, utcnow())
     return len(rows)
@@ -502,6 +501,7 @@ async def run(change_id: int) -> int:
     pacer = Pacer(provider_rate())
     done = 0
     mailing: asyncio.Task | None = None  # the previous chunk's notices go out while the next chunk is done
+    handover = Handover(os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn"), mail_connections())
     try:
         while True:
             await _renew(change_id)
@@ -515,13 +515,14 @@ async def run(change_id: int) -> int:
                 await mailing  # one at a time: two would pick the same unnotified orders
                 mailing = None
             if not items:
-                while await _notify(change, actor):
+                while await _notify(change, actor, handover):
                     pass
                 break
-            mailing = asyncio.create_task(_notify(change, actor))
+            mailing = asyncio.create_task(_notify(change, actor, handover))
     finally:
         if mailing is not None:
             await mailing
+        await asyncio.to_thread(handover.close)
     async with queued_write(_db()):
         finished = (
             await SessionChange.update(
