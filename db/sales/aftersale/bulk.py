@@ -220,6 +220,7 @@ async def refund_orders(
         ],
     )
     # The seats and quota back into the allocations their lines drew from, as a single refund gives them back
-    # (the same function, one statement per allocation and class for the chunk), last: see give_back_tickets.
-    await holds.give_back_tickets(session_id, live)
+    # (the same function, a few statements for the whole chunk), last: the class and allocation rows every sale
+    # and refund of the session updates stay locked until the commit.
+    await holds.give_back_tickets(ids)
     return {o: (refund_ids[o], quotes[o].refund_fen) for o in order_ids}
