@@ -16,3 +16,9 @@ document.addEventListener("htmx:sendError", () => {
   toast.hidden = false;
   setTimeout(() => { toast.hidden = true; }, 6000);
 });
+// The menu's drop-downs (templates/base.html) close when the user clicks elsewhere.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.dropdown[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) menu.removeAttribute("open");
+  });
+});

@@ -24,6 +24,7 @@ from scanner import verdict_ui
 from web.app import AREAS
 from web.errors import TITLES
 from web.labels import ALL as LABELS
+from web.menu import MENU
 
 ROOT = Path(__file__).resolve().parent.parent
 EVERY_RULE = Rules((Tier(48, 5, 100, 900),), free_window_hours=2, whole_order_only=True, exchange_tiers=(Tier(24, 0),))
@@ -97,6 +98,7 @@ def code_msgids() -> dict[str, str]:
 
 def label_msgids() -> dict[str, str]:
     found = {label: "NAV" for area in AREAS for _, _, label in getattr(area, "NAV", [])}
+    found |= {group.label: "web/menu.py MENU" for group in MENU}
     found |= {label: f"web/labels.py {name}" for name, labels in LABELS.items() for label in labels.values()}
     found |= {title: "web/errors.py TITLES" for title in TITLES.values()}
     found[SEAT_LABEL] = "db/core/i18n.py SEAT_LABEL"

@@ -26,6 +26,7 @@ from web.errors import EXCEPTION_HANDLERS
 from web.forms import checked_request
 from web.gate import api as checkin
 from web.headers import SecurityHeadersMiddleware
+from web.menu import MENU
 from web.sales import partner_api as partner
 from web.sales import partner_exchanges, partner_refunds, payments
 from web.settings import COOKIE_SECURE, secret_key
@@ -110,7 +111,6 @@ def static_routers() -> list:
 
 def create_app() -> Litestar:
     handlers = [handler for area in AREAS for handler in area.ROUTES]
-    nav = [item for area in AREAS for item in getattr(area, "NAV", [])]
     return Litestar(
         route_handlers=[*handlers, *static_routers()],
         middleware=[SecurityHeadersMiddleware(), SessionMiddleware()],
@@ -122,7 +122,7 @@ def create_app() -> Litestar:
             exclude=["/api/"],
         ),
         template_config=TemplateConfig(
-            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=partial(configure, nav=nav)
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=partial(configure, menu=MENU)
         ),
         openapi_config=OpenAPIConfig(title="Ticket Center API", version="1.0.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,

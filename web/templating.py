@@ -3,6 +3,7 @@ HTMX-partial rule (a partial is the same file the full page includes)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import Environment
@@ -29,14 +30,15 @@ from web.i18n import (
 from web.remembered import remembered_plan
 
 
-def configure(engine: JinjaTemplateEngine, nav: list[tuple[Permission, str, str]]) -> None:
+def configure(engine: JinjaTemplateEngine, menu: Sequence[Any]) -> None:
+    """The environment of every template; `menu` is web.menu.MENU (passed in: web.menu imports every area)."""
     env: Environment = engine.engine
     env.globals.update(
         _=gettext,
         ngettext=ngettext,
         seat_label=seat_label,
         P=Permission,
-        NAV=nav,
+        MENU=menu,
         ROLE_LABELS=labels.ROLE,
         LABELS=labels.ALL,
         REFUND_REASONS=REFUND_REASONS,

@@ -173,7 +173,6 @@ ROUTES = [
 ]
 
 NAV = [
-    (Permission.HOME, "/", "Home"),
     (Permission.STAFF_MANAGE, "/staff", "Staff accounts"),
     (Permission.STAFF_UNLOCK, "/staff/sign-in-limits", "Sign-in limits"),
     *two_factor.NAV,
