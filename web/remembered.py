@@ -20,7 +20,19 @@ from markupsafe import Markup
 
 from web.i18n import current_language
 
-SEAT_FIELDS = ("id", "label", "section", "row_label", "number", "seat_class", "x", "y", "status", "obstructed")
+SEAT_FIELDS = (
+    "id",
+    "label",
+    "section",
+    "row_label",
+    "number",
+    "seat_class",
+    "class_name",
+    "x",
+    "y",
+    "status",
+    "obstructed",
+)
 BUDGET = 8_000_000
 
 _kept: OrderedDict[tuple, Markup] = OrderedDict()

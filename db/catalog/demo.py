@@ -1,6 +1,7 @@
-"""Demo catalog: a theatre with a seat map, a cinema hall, a stadium section and an attraction, with
-events of every kind, sessions, prices and gates. General admission: one class of exactly 1,000 tickets
-(the on-sale benchmark's session) and well over 12,000 tickets across the attraction's days."""
+"""Demo catalog: a theatre with a seat map, a cinema hall, a stadium section, a whole arena (its plan opens on the
+section overview) and an attraction, with events of every kind, sessions, prices and gates. General admission:
+one class of exactly 1,000 tickets (the on-sale benchmark's session) and well over 12,000 tickets across the
+attraction's days. `arena_seats` also makes the 50,000-seat stadium of bench/seat_plan.py."""
 
 from __future__ import annotations
 
@@ -57,6 +58,39 @@ def stadium_seats() -> str:
     return _csv(rows)
 
 
+ARENA_PRICES = [
+    PriceClassSpec("一等看台", 48000, "A"),
+    PriceClassSpec("二等看台", 28000, "B"),
+    PriceClassSpec("三等看台", 18000, "C"),
+]
+
+
+def arena_seats(rows: int = 25, seats: int = 50, per_stand: int = 10) -> str:
+    """A stadium around a field: four stands of `per_stand` sections each, every section `rows` x `seats`
+    (the two end stands' sections are half as wide and twice as deep), so 4 * per_stand * rows * seats seats
+    (50,000 by default). Sections N1.., S1.. (the long stands: the middle ones class A, the rest B), W1.., E1..
+    (the ends: class C); a two-unit aisle between sections."""
+    gap, end_w, end_h = 2, seats // 2, rows * 2
+    long = per_stand * (seats + gap) - gap
+    side = per_stand * (end_h + gap) - gap
+    left, top = end_w + gap, rows + gap
+    middle = range(per_stand // 2 - max(1, per_stand // 5), per_stand // 2 + max(1, per_stand // 5))
+    out = []
+    for i in range(per_stand):
+        x0 = left + i * (seats + gap)
+        for stand, y0, front in (("N", 0, rows - 1), ("S", top + side + gap, 0)):
+            for r in range(1, rows + 1):
+                y = y0 + (front - (r - 1) if stand == "N" else r - 1)
+                for n in range(1, seats + 1):
+                    out.append((f"{stand}{i + 1}", str(r), n, "A" if i in middle else "B", x0 + n - 1, y))
+        y0 = top + i * (end_h + gap)
+        for stand, x0 in (("W", 0), ("E", left + long + gap)):
+            for r in range(1, end_h + 1):
+                for n in range(1, end_w + 1):
+                    out.append((f"{stand}{i + 1}", str(r), n, "C", x0 + n - 1, y0 + r - 1))
+    return _csv(out)
+
+
 def at(days: int, hour: int, minute: int = 0, zone: ZoneInfo = SHANGHAI) -> dt.datetime:
     """`days` from today at `hour`:`minute` on the venue's clock (`zone`), as UTC."""
     base = dt.datetime.now(zone).replace(hour=hour, minute=minute, second=0, microsecond=0)
@@ -100,6 +134,14 @@ async def load(actor: Actor) -> None:
         stadium_seats(),
         [("AT-E1", "东1检票口"), ("AT-E2", "东2检票口"), ("AT-W1", "西1检票口")],
     )
+    arena, arena_gates = await _venue(
+        actor,
+        "江城体育中心",
+        "武汉",
+        "东西湖区金银潭大道 8 号",
+        arena_seats(rows=5, seats=16),  # 3,200 seats in 40 sections: more than the plan shows at once
+        [("JC-N", "北检票口"), ("JC-S", "南检票口")],
+    )
     park, park_gates = await _venue(
         actor, "明城墙景区", "南京", "秦淮区中华门", None, [("MC-1", "中华门入口"), ("MC-2", "解放门入口")]
     )
@@ -108,6 +150,7 @@ async def load(actor: Actor) -> None:
     drama = await create_event(actor, "话剧《雷雨》", "performance", "曹禺经典话剧。", 150)
     film = await create_event(actor, "流浪地球 3", "film", "科幻巨制，IMAX 版本。", 150)
     match = await create_event(actor, "中超联赛：南京城市 vs 上海申花", "sport", "2026 赛季第 30 轮。", 120)
+    derby = await create_event(actor, "中超联赛：武汉三镇 vs 北京国安", "sport", "2026 赛季第 31 轮。", 120)
     festival = await create_event(actor, BENCH_EVENT, "performance", "户外音乐节，草坪站票，不设座位。", 240)
     walls = await create_event(actor, "明城墙景区门票", "attraction", "登城游览，当日有效。", 480)
 
@@ -148,6 +191,7 @@ async def load(actor: Actor) -> None:
             reentry_allowed=True,
         ),
     )
+    await create_session(actor, SessionSpec(derby, arena, at(8, 19, 35), at(8, 21, 35), ARENA_PRICES, arena_gates))
     await create_session(
         actor,
         SessionSpec(

@@ -16,8 +16,10 @@ Statuses (db/sales/status.py)
 Inquiry (db.sales.queries) - expired holds are released before anything is counted
     availability(session_id) -> {"session_id", "price_classes": [{"id", "name", "seat_class", "price_fen"
         (in force now), "capacity", "available" (= "free"), "free", "held", "sold", "upcoming_changes"}]}
-    seat_plan(session_id) -> [{"id" (seat id), "section", "row_label", "number", "x", "y", "seat_class",
-        "price_class_id", "status": free|held|sold}]
+    seat_plan(session_id, section=, seat_ids=, price_class_id=) -> [{"id" (seat id), "section", "row_label",
+        "number", "x", "y", "seat_class", "class_name" (the price's name), "price_class_id", "status": free|held|sold}]
+    plan_view(session_id, section=None, picked=()) -> Plan(seats, sections, section, kept): what a plan page draws;
+        above OVERVIEW_ABOVE seats the section overview (PlanSection: name, seats, free, box) and one section.
     events_on_sale() -> [{"id", "name", "kind", "sessions": [{"id", "starts_at", "ends_at", "seated", "venue",
         "gates": [{"code", "name"}]}]}]
     get_order(code, partner_id=None, contact=False) -> the order row (the buyer's phone and e-mail only with

@@ -5,9 +5,11 @@ Availability first releases expired holds so that it never shows stale stock."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from piccolo.query.functions.aggregate import Count, Sum
+from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 
 from db.catalog.operations import session_prices
 from db.catalog.tables import Event, EventSession, SessionGate, SessionSeat
@@ -80,17 +82,24 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
 
 
 async def seat_plan(
-    session_id: int, now: dt.datetime | None = None, section: str | None = None, seat_ids: list[int] | None = None
+    session_id: int,
+    now: dt.datetime | None = None,
+    section: str | None = None,
+    seat_ids: Sequence[int] | None = None,
+    price_class_id: int | None = None,
 ) -> list[dict]:
-    """Every seat of a seated session (or of one `section`, or those of `seat_ids`) with its position, status
-    (free, held or sold) and the name of the price class it sells in ("class_name", the name the prices use:
-    甲等), in the shape of templates/catalog/_seat_plan.html (pages word its label with db.core.i18n.seat_label)."""
+    """Every seat of a seated session (or of one `section`, those of `seat_ids`, or those of one price class)
+    with its position, status (free, held or sold) and the name of the price class it sells in ("class_name",
+    the name the prices use: 甲等), in the shape of templates/catalog/_seat_plan.html (pages word its label with
+    db.core.i18n.seat_label)."""
     await _release_if_due(session_id, now or utcnow())
     condition = SessionSeat.session == session_id
     if section is not None:
         condition &= SessionSeat.seat.section == section
     if seat_ids is not None:
         condition &= SessionSeat.seat.is_in(list(seat_ids) or [-1])
+    if price_class_id is not None:
+        condition &= SessionSeat.price_class == price_class_id
     rows = (
         await SessionSeat.select(
             SessionSeat.seat,
@@ -124,6 +133,85 @@ async def seat_plan(
         }
         for r in rows
     ]
+
+
+OVERVIEW_ABOVE = 2_000  # a plan of more seats opens on its section overview, then one section's seats
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSection:
+    """One section on the overview of a big plan: its seats, how many are free, and its box on the plan."""
+
+    name: str
+    seats: int
+    free: int
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a seat-plan page draws. A plan of up to OVERVIEW_ABOVE seats: every seat, `sections` None. A bigger
+    one: the `sections` overview and the seats of the chosen `section` (none until one is chosen). `kept`: the
+    picked seats still free outside the seats drawn, carried along so that a pick spans sections."""
+
+    seats: list[dict]
+    sections: list[PlanSection] | None
+    section: str | None
+    kept: list[dict]
+
+
+async def plan_sections(session_id: int) -> list[PlanSection]:
+    """Each section of the session's plan with its seat and free counts and its bounding box, by name."""
+    rows = (
+        await SessionSeat.select(
+            SessionSeat.seat.section.as_alias("section"),
+            SessionSeat.status,
+            Count(SessionSeat.id, alias="n"),
+            Min(SessionSeat.seat.x, alias="x0"),
+            Min(SessionSeat.seat.y, alias="y0"),
+            Max(SessionSeat.seat.x, alias="x1"),
+            Max(SessionSeat.seat.y, alias="y1"),
+        )
+        .where(SessionSeat.session == session_id)
+        .group_by(SessionSeat.seat.section, SessionSeat.status)
+    )
+    merged: dict[str, dict] = {}
+    for r in rows:
+        m = merged.setdefault(r["section"], {"seats": 0, "free": 0, "box": []})
+        m["seats"] += r["n"]
+        m["free"] += r["n"] if r["status"] == "free" else 0
+        m["box"].append((r["x0"], r["y0"], r["x1"], r["y1"]))
+    return [
+        PlanSection(
+            name,
+            m["seats"],
+            m["free"],
+            min(b[0] for b in m["box"]),
+            min(b[1] for b in m["box"]),
+            max(b[2] for b in m["box"]),
+            max(b[3] for b in m["box"]),
+        )
+        for name, m in sorted(merged.items())
+    ]
+
+
+async def plan_view(session_id: int, section: str | None = None, picked: Sequence[int] = ()) -> Plan:
+    """The plan a page draws (see Plan): every seat, or above OVERVIEW_ABOVE seats the overview and the seats of
+    `section` (by default the section of the first picked seat)."""
+    now = utcnow()
+    await _release_if_due(session_id, now)
+    sections = await plan_sections(session_id)
+    if sum(s.seats for s in sections) <= OVERVIEW_ABOVE:
+        return Plan(await seat_plan(session_id, now), None, None, [])
+    chosen = await seat_plan(session_id, now, seat_ids=picked) if picked else []
+    if section not in {s.name for s in sections}:
+        section = chosen[0]["section"] if chosen else None
+    seats = await seat_plan(session_id, now, section=section) if section else []
+    kept = [s for s in chosen if s["section"] != section and s["status"] == "free"]
+    return Plan(seats, sections, section, kept)
 
 
 async def events_on_sale(now: dt.datetime | None = None) -> list[dict]:

@@ -43,3 +43,14 @@ def test_read_only_plan_has_no_form_fields():
     html = render()
     assert "<input" not in html
     assert len(re.findall(r'<button type="button" class="seat ', html)) == 4
+
+
+def test_legend_and_seat_line_use_the_price_names_not_the_class_codes():
+    named = [{**seat, "class_name": "甲等" if seat["seat_class"] == "A" else "贵宾"} for seat in SEATS]
+    env = create_app().template_engine.engine
+    html = env.from_string('{% from "catalog/_seat_plan.html" import seat_plan %}{{ seat_plan(seats) }}').render(
+        seats=named
+    )
+    legend = html[html.index('data-testid="seat-legend"') :]
+    assert "甲等 <small>(2)</small>" in legend and "贵宾 <small>(2)</small>" in legend
+    assert "VIP <small>" not in legend and 'data-class="甲等"' in html and 'data-class="A"' not in html

@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from db.catalog import operations as catalog
+from db.catalog.demo import ARENA_PRICES, arena_seats
 from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
 from db.sales import demo
 from db.sales.channels.partners import forget_cached_keys
 from db.sales.ordering.buyer import Buyer
-from tests.helpers import ADMIN_ACTOR, small_catalog
+from tests.helpers import ADMIN_ACTOR, small_catalog, utc
 
 PARTNER_KEY = demo.DEMO_PARTNER_KEY
 AUTH = {"Authorization": f"Bearer {PARTNER_KEY}"}
@@ -45,3 +47,22 @@ def pdf_text(pdf: bytes, folder: Path) -> str:
     source.write_bytes(pdf)
     command = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=txtwrite", "-sOutputFile=-", str(source)]
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+async def arena_session() -> dict:
+    """The demo sales policy and a 3,200-seat stadium (40 sections of 80 seats, db.catalog.demo.arena_seats)
+    with a session on sale: {"session": id, "sections": {name: [seat ids]}}."""
+    await demo.load(ADMIN_ACTOR)
+    venue = await catalog.create_venue(ADMIN_ACTOR, "测试体育场", "武汉", "", arena_seats(rows=5, seats=16))
+    gate = await catalog.add_gate(ADMIN_ACTOR, venue, "JC-T", "北门")
+    event = await catalog.create_event(ADMIN_ACTOR, "测试球赛", "sport")
+    session = await catalog.create_session(
+        ADMIN_ACTOR, catalog.SessionSpec(event, venue, utc(days=4), utc(days=4, hours=2), ARENA_PRICES, [gate])
+    )
+    rows = await SessionSeat.select(SessionSeat.seat, SessionSeat.seat.section.as_alias("section")).where(
+        SessionSeat.session == session
+    )
+    sections: dict[str, list[int]] = {}
+    for r in rows:
+        sections.setdefault(r["section"], []).append(r["seat"])
+    return {"session": session, "sections": sections}

@@ -15,7 +15,7 @@ from db.inventory.allocations import shares_view
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER
 from db.sales.ordering.preview import suggest_seats
 from db.sales.policy import buyer_details_needed
-from db.sales.queries import availability, events_on_sale, seat_plan
+from db.sales.queries import availability, events_on_sale, plan_view
 from db.sales.status import BOX_OFFICE
 from db.sessionchange import operations as session_changes
 from db.staff.permissions import Permission
@@ -76,15 +76,17 @@ def _picked(request: Request) -> list[int]:
     return picked_seats(request.query_params.getall("seat_id", []))
 
 
-async def session_context(session_id: int, picked: list[int] | None = None, **extra: Any) -> dict[str, Any]:
-    """Everything the session page and its order panel show."""
+async def session_context(
+    session_id: int, picked: list[int] | None = None, section: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Everything the session page and its order panel show (a big plan: its overview and one `section`)."""
     session = await catalog.session(session_id)
     live = await availability(session_id)
     return {
         "session": session,
         "prices": live["price_classes"],
         "shares": await shares_view(session_id),  # each channel's share (db/inventory/allocations.py)
-        "seats": await seat_plan(session_id),
+        "plan": await plan_view(session_id, section, picked or []),
         "gates": await catalog.session_gates(session_id),
         "session_notices": await session_changes.notices(session_id),
         # the buyer details a window sale of this kind of event asks for (db/sales/policy.py)
@@ -102,7 +104,8 @@ async def session_context(session_id: int, picked: list[int] | None = None, **ex
 
 @get("/sales/sessions/{session_id:int}", guards=[requires(Permission.SALES_INQUIRE)])
 async def session_page(request: Request, session_id: FromPath[int]) -> Template:
-    return render(request, "sales/session.html", **await session_context(session_id, _picked(request)))
+    context = await session_context(session_id, _picked(request), request.query_params.get("section"))
+    return render(request, "sales/session.html", **context)
 
 
 @get("/sales/sessions/{session_id:int}/live", guards=[requires(Permission.SALES_INQUIRE)])
@@ -120,15 +123,21 @@ async def session_live(request: Request, session_id: FromPath[int]) -> Template:
 
 @get("/sales/sessions/{session_id:int}/plan", guards=[requires(Permission.SALES_INQUIRE)])
 async def session_plan(
-    request: Request, session_id: FromPath[int], best_class: QueryId = None, best_n: FromQuery[str] = ""
+    request: Request,
+    session_id: FromPath[int],
+    best_class: QueryId = None,
+    best_n: FromQuery[str] = "",
+    section: FromQuery[str | None] = None,
 ) -> Template:
-    """The seat plan (polled). With best_class and best_n: the best N free seats together are pre-picked."""
+    """The seat plan (polled), or one `section` of a big plan. With best_class and best_n: the best N free seats
+    together are pre-picked (on a big plan, in the section they are in)."""
     picked, extra = _picked(request), {}
     if best_class is not None:
         try:
             picked = await suggest_seats(
                 session_id, best_class, whole_number(best_n, field="best_n", minimum=1, maximum=MAX_TICKETS_PER_ORDER)
             )
+            section = None
         except DomainError as exc:
             extra = failure(exc)
     selectable = request.user.can(Permission.SALES_SELL)
@@ -137,7 +146,7 @@ async def session_plan(
         request,
         "sales/_plan.html",
         status_code=status,
-        seats=await seat_plan(session_id),
+        plan=await plan_view(session_id, section, picked),
         picked=picked,
         selectable=selectable,
         session={"id": session_id},

@@ -22,6 +22,7 @@ from db.sales.ordering.buyer import ID_TYPES, Buyer
 from db.sales.ordering.orders import MAX_TICKETS_PER_ORDER, ItemRequest, create_order
 from db.sales.ordering.preview import QuoteTicket, quote
 from db.sales.policy import concession_kinds
+from db.sales.queries import availability, seat_plan
 from db.sales.status import BOX_OFFICE
 from db.staff.permissions import Permission
 from web.auth import requires
@@ -33,19 +34,19 @@ from web.templating import render
 CHANNEL = BOX_OFFICE
 
 
-def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per ticket chosen in step 1: each picked seat, and each unit of a general-admission class.
-    Every count is bounded (and their sum) before a row is built."""
-    seats = {s["id"]: s for s in ctx["seats"]}
-    classes = {p["id"]: p for p in ctx["prices"]}
+async def _tickets(session_id: int, data: dict[str, Any], prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per ticket chosen in step 1: each picked seat (of any section), and each unit of a
+    general-admission class. Every count is bounded (and their sum) before a row is built."""
+    classes = {p["id"]: p for p in prices}
     picked = sorted(set(ids(listed(data, "seat_id"), "seat_id")))
     counts = {
         pc["id"]: form_number(data, f"qty_{pc['id']}", maximum=MAX_TICKETS_PER_ORDER)
-        for pc in ctx["prices"]
+        for pc in prices
         if not pc["seat_class"]
     }
     if len(picked) + sum(counts.values()) > MAX_TICKETS_PER_ORDER:
         raise InvalidInput("The quantity must be between 1 and {max}.", field="items", max=MAX_TICKETS_PER_ORDER)
+    seats = {s["id"]: s for s in await seat_plan(session_id, seat_ids=picked)} if picked else {}
     tickets = []
     for seat_id in picked:
         seat = seats.get(seat_id)
@@ -63,7 +64,7 @@ def _tickets(data: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
                 "list_fen": pc["price_fen"],
             }
         )
-    for pc in ctx["prices"]:
+    for pc in prices:
         if pc["seat_class"]:
             continue
         for i in range(counts[pc["id"]]):
@@ -143,9 +144,10 @@ def _buyer(data: dict[str, Any]) -> Buyer:
 async def _step(
     request: Request, session_id: int, data: dict[str, Any], step: str, status_code: int = 200, **extra: Any
 ) -> Template:
-    ctx = await session_context(session_id, picked_seats(listed(data, "seat_id")), form=data, step=step, **extra)
+    picked = picked_seats(listed(data, "seat_id"))
+    ctx = await session_context(session_id, picked, field_text(data, "section") or None, form=data, step=step, **extra)
     if step == "details":
-        ctx["tickets"] = _tickets(data, ctx)
+        ctx["tickets"] = await _tickets(session_id, data, ctx["prices"])
         ctx["quote"] = await quote(
             session_id,
             [QuoteTicket(t["price_class_id"], field_text(data, f"conc_{t['key']}")) for t in ctx["tickets"]],
@@ -181,7 +183,7 @@ async def order_details(request: Request, session_id: FromPath[int], data: Form)
 async def order_place(request: Request, session_id: FromPath[int], data: Form) -> Response:
     """Place the order and hold its stock; then the order page (hold countdown, audit or payment)."""
     try:
-        tickets = _tickets(data, await session_context(session_id))
+        tickets = await _tickets(session_id, data, (await availability(session_id))["price_classes"])
     except DomainError as exc:
         return await _step(request, session_id, data, "tickets", exc.status_code, **failure(exc))
     try:

@@ -22,7 +22,7 @@ from db.sales.channels.shop import MAX_TICKETS, place_order, shop_items
 from db.sales.ordering.buyer import ID_TYPES
 from db.sales.ordering.pricing import unit_price
 from db.sales.policy import buyer_details_needed, concession_kinds
-from db.sales.queries import availability, events_on_sale, seat_plan
+from db.sales.queries import availability, events_on_sale, plan_view
 from web import labels
 from web.auth import PUBLIC
 from web.forms import failure, field_text, form_number, go
@@ -73,6 +73,14 @@ def _promotion_prices(prices: list[dict], offers: list[promotions.Offer], form: 
     }
 
 
+def _chosen(form: dict[str, Any]) -> set[int]:
+    """The seats to tick on the plan; none when the form comes back with a bad seat id (it shows its error)."""
+    try:
+        return set(forms.seat_ids(form))
+    except InvalidInput:
+        return set()
+
+
 async def _session_page(
     request: Request, session_id: int, form: dict[str, Any], status_code: int = 200, **extra: Any
 ) -> Template:
@@ -80,12 +88,10 @@ async def _session_page(
     now = utcnow()
     on_sale = session["status"] == "on_sale" and session["ends_at"] > now
     prices = (await availability(session_id, now))["price_classes"]
-    seats = await seat_plan(session_id, now) if session["seated"] else []
+    chosen = _chosen(form)
+    section = field_text(form, "section") or None
+    plan = await plan_view(session_id, section, sorted(chosen)) if session["seated"] else None
     offers = await promotions.offers(session["id"], "web_shop", now)
-    try:
-        chosen = set(forms.seat_ids(form))
-    except InvalidInput:  # the form comes back with its error: nothing to mark on the plan
-        chosen = set()
     return render(
         request,
         "shop/session.html",
@@ -94,7 +100,7 @@ async def _session_page(
         session=session,
         on_sale=on_sale,
         prices=prices,
-        seats=seats,
+        plan=plan,
         chosen=chosen,
         form=form,
         concessions=await concession_kinds(),
@@ -113,6 +119,20 @@ async def _session_page(
 @get("/shop/sessions/{session_id:int}", opt=PUBLIC)
 async def session_page(request: Request, session_id: FromPath[int]) -> Template:
     return await _session_page(request, session_id, {})
+
+
+@get("/shop/sessions/{session_id:int}/plan", opt=PUBLIC)
+async def session_plan(request: Request, session_id: FromPath[int], section: FromQuery[str | None] = None) -> Template:
+    """The plan alone: one section of a big plan chosen on its overview, keeping the seats chosen elsewhere."""
+    await catalog.session(session_id)  # NotFound: 404
+    chosen = _chosen({"seat_id": request.query_params.getall("seat_id", [])})
+    return render(
+        request,
+        "shop/_plan.html",
+        session={"id": session_id},
+        plan=await plan_view(session_id, section, sorted(chosen)),
+        chosen=chosen,
+    )
 
 
 @post("/shop/sessions/{session_id:int}/order", opt=PUBLIC)
@@ -144,4 +164,4 @@ async def preview(request: Request, session_id: FromPath[int], data: Form) -> Te
     return await _session_page(request, session_id, data)
 
 
-ROUTES = [events_page, session_page, preview, order_create]
+ROUTES = [events_page, session_page, session_plan, preview, order_create]

@@ -68,8 +68,7 @@ async def suggest_seats(session_id: int, price_class_id: int, n: int) -> list[in
         raise InvalidInput("The quantity must be between 1 and {max}.", field="best", max=50)
     plan = [
         PlanSeat(s["id"], s["section"], s["row_label"], s["x"], s["y"], s["status"] == "free")
-        for s in await seat_plan(session_id)
-        if s["price_class_id"] == price_class_id
+        for s in await seat_plan(session_id, price_class_id=price_class_id)
     ]
     picked = best_adjacent(plan, n)
     if picked is None:
