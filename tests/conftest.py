@@ -33,6 +33,9 @@ _closed_port = socket.socket()
 _closed_port.bind(("127.0.0.1", 0))
 os.environ["SMTP_HOST"] = "127.0.0.1"
 os.environ["SMTP_PORT"] = str(_closed_port.getsockname()[1])
+# Likewise the sandbox payment provider's refund API (a real HTTP call, R5.3): unreachable unless a test serves
+# the app (tests/browser/conftest.py live_server) and points SANDBOX_PROVIDER_URL at it.
+os.environ["SANDBOX_PROVIDER_URL"] = f"http://127.0.0.1:{_closed_port.getsockname()[1]}"
 _pg_database: str | None = None
 
 

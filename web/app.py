@@ -119,7 +119,7 @@ def create_app() -> Litestar:
             secret=secret_key(),
             cookie_secure=COOKIE_SECURE,
             cookie_samesite="lax",
-            exclude=["/api/"],
+            exclude=["/api/", "^/pay/sandbox/refunds$"],  # server-to-server: signed, no cookies
         ),
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=partial(configure, menu=MENU)

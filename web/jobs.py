@@ -17,7 +17,11 @@ next turn.
   by its schedule's row, so one worker sends it. Forget report export files after a day, every hour.
 - check the risk rules (db/reports/risk.py) every 30 s: an alert is raised once (its unique key), whichever
   worker finds it. Sum new ledger entries into the sales summary (db/reports/summary.py) every 30 s and
-  recount it every hour."""
+  recount it every hour.
+- the sandbox provider's side (db/sales/payments/sandbox.py): settle refunds still processing and post their
+  outcome to the merchant until received, every 5 s (each is settled once, a conditional UPDATE; a repeated
+  notice is harmless). Ours: ask the provider again, under the same number, about provider refunds approved
+  over 30 s ago without an outcome (db/sales/aftersale/refunds.py), every minute."""
 
 from __future__ import annotations
 
@@ -40,7 +44,9 @@ from db.reports import exports as report_exports
 from db.reports import risk as report_risk
 from db.reports import schedules as report_schedules
 from db.reports import summary as sales_summary
+from db.sales.aftersale.refunds import ask_provider_again
 from db.sales.ordering.orders import release_expired_holds
+from db.sales.payments import sandbox
 from db.sessionchange import job as session_change_job
 from web.labels import ALL as LABELS
 
@@ -125,6 +131,8 @@ JOBS = [
     Job("raised risk alerts", 30, report_risk.evaluate),
     Job("summed ledger entries for the sales reports", 30, sales_summary.refresh),
     Job("checked the sales summary", 3600, sales_summary.check),
+    Job("the sandbox provider settled refunds and posted their outcome", 5, sandbox.run_due),
+    Job("asked the provider again about refunds without an outcome", 60, ask_provider_again),
 ]
 _tasks: set[asyncio.Task] = set()
 

@@ -27,7 +27,6 @@ import datetime as dt
 import hashlib
 import hmac
 import io
-import os
 from dataclasses import dataclass
 
 import httpx
@@ -39,7 +38,7 @@ from db.core.errors import Conflict, InvalidInput, NotFound
 from db.core.transaction import queued_write
 from db.finance import ledger
 from db.finance.tables import LedgerEntry, ProviderBook, ReconDay, ReconException, Statement
-from db.sales.payments.providers import provider
+from db.sales.payments.providers import provider, provider_url
 from db.sales.status import WINDOW_METHODS
 from db.sales.tables import Payment, PaymentRefund
 
@@ -162,10 +161,6 @@ def parse_statement(text: str) -> list[Line]:
             Line(local.astimezone(dt.UTC), row["type"], row["reference"], row["order_code"], _fen(row["amount"]))
         )
     return lines
-
-
-def provider_url() -> str:
-    return os.environ.get("SANDBOX_PROVIDER_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
 async def fetch_statement(day: dt.date, base_url: str | None = None) -> list[Line]:

@@ -18,6 +18,7 @@ from db.sales.tables import (
     PartnerKey,
     Payment,
     PaymentRefund,
+    SandboxRefund,
     SmsMessage,
     Ticket,
 )
@@ -37,6 +38,7 @@ APP_CONFIG = AppConfig(
         OrderEvent,
         Payment,
         PaymentRefund,
+        SandboxRefund,
         Ticket,
         Delivery,
         SmsMessage,

@@ -151,6 +151,23 @@ class PaymentRefund(Table, tablename="sales_payment_refund"):
     created_at = Timestamptz()
 
 
+class SandboxRefund(Table, tablename="sandbox_refund"):
+    """The sandbox provider's side of a refund we asked it for (db/sales/payments/sandbox.py): keyed by our
+    refund number, so the same number asked twice is one refund. processing -> succeeded | failed, then the
+    outcome is posted to `notify_url` until it is received (`notified_at`)."""
+
+    number = Varchar(length=24, unique=True)
+    reference = Varchar(length=64)  # the provider's payment id
+    order_code = Varchar(length=40, default="")
+    amount_fen = Integer()
+    notify_url = Varchar(length=300, default="")
+    status = Varchar(length=12, index=True)  # processing | succeeded | failed
+    failure = Text(default="")
+    requested_at = Timestamptz()
+    settled_at = Timestamptz(null=True, default=None)
+    notified_at = Timestamptz(null=True, default=None)
+
+
 class Ticket(Table, tablename="ticket"):
     """One admission. `code` is the exact, signed text of its QR code, `short_code` its typeable number."""
 

@@ -1,7 +1,8 @@
 """The bulk cancellation job survives the server being killed (issue 11, R9.3): the real service
 (`python -m web.serve`) runs the job; SIGKILL of the whole service mid-job, a restart, and then every order is
 done once, none twice, none skipped: one refund per order, each ticket revoked once, one ledger refund entry
-per order, every provider refund sent (at the provider rate limit), every buyer mailed once."""
+per order, every provider refund sent (at the provider rate limit) and settled by the sandbox over HTTP, every
+buyer mailed once."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def _serve(port: int, smtp_port: int, log: Path) -> subprocess.Popen:
         "PYTHONPATH": str(ROOT),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
+        "SANDBOX_PROVIDER_URL": f"http://127.0.0.1:{port}",  # the sandbox provider lives in the served app
         "BULK_CHUNK": "3",
         "BULK_PROVIDER_RATE": "4",
         "BULK_LEASE_SECONDS": "2",
@@ -110,9 +112,10 @@ async def test_sigkill_mid_job_then_restart_does_every_order_exactly_once(tmp_pa
         try:
             await _ready(port)
 
-            async def finished():
+            async def finished():  # the job is done and the provider has settled every refund
                 state = await progress(change_id)
-                return state if state["change"]["status"] == "done" else None
+                settled = await Refund.count().where(Refund.status == "done") == ORDERS
+                return state if state["change"]["status"] == "done" and settled else None
 
             final = await _until(finished, 120)
         finally:

@@ -1,6 +1,6 @@
 """The customer refunds from the order page (R5.3): the lookup grant is the identity, the quote comes
-first, the codes are void at once, the online payment is refunded through the sandbox provider, and the
-refund e-mail reaches a real SMTP server."""
+first, the codes are void at once, the online payment's refund is asked of the sandbox provider (its outcome
+arrives later: tests/aftersale/test_provider_refund.py), and the refund e-mail reaches a real SMTP server."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ async def test_customer_sees_the_quote_refunds_the_order_and_gets_the_email(monk
         mails = mailbox.emails()[before:]
     refund = await Refund.select().first()
     assert (refund["status"], refund["method"], refund["channel"], refund["refund_fen"]) == (
-        "done",
+        "approved",  # with the provider, which is not served here
         "sandbox",
         "web_shop",
         95000,
@@ -41,6 +41,5 @@ async def test_customer_sees_the_quote_refunds_the_order_and_gets_the_email(monk
     tickets = await Ticket.select(Ticket.code, Ticket.status).where(Ticket.order.code == code)
     assert {t["status"] for t in tickets} == {"revoked"}
     assert (await redeem(tickets[0]["code"], "T-N"))["status"] == "revoked"
-    entry = await LedgerEntry.select().where(LedgerEntry.kind == "refund").first()
-    assert (entry["method"], entry["amount_fen"]) == ("sandbox", -95000) and entry["reference"].startswith("SBX")
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 0  # booked when the provider says done
     assert any(refund["number"] in m.get_body(("plain",)).get_content() and "退票确认" in m["Subject"] for m in mails)

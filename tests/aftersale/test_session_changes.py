@@ -238,9 +238,10 @@ async def test_provider_refunds_respect_the_rate_limit(monkeypatch):
     await job.run(change_id)
     elapsed = time.monotonic() - started
     refunds = await Refund.select(Refund.status, Refund.method)
-    assert len(refunds) == 6 and {(r["method"], r["status"]) for r in refunds} == {("sandbox", "done")}
+    # Asked of the provider (not served here; its outcome over HTTP: test_provider_refund.py, test_bulk_kill.py)
+    assert len(refunds) == 6 and {(r["method"], r["status"]) for r in refunds} == {("sandbox", "approved")}
     assert elapsed >= 1.0  # six calls at five per second take at least a second
-    assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 6
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 0
 
 
 async def test_postponement_moves_the_session_and_offers_keep_exchange_or_a_free_refund(monkeypatch):

@@ -15,8 +15,9 @@ from db.core.errors import Conflict, InvalidInput
 from db.finance import reconciliation as recon
 from db.finance.ledger import venue_day
 from db.finance.tables import LedgerEntry, ReconException
-from db.sales.aftersale.refunds import request_refund, send_to_provider
+from db.sales.aftersale.refunds import record_provider_outcome, request_refund
 from db.sales.ordering.orders import ItemRequest, create_order
+from db.sales.payments import sandbox
 from db.sales.payments.operations import handle_payment_callback, sandbox_pay, start_online_payment
 from db.sales.payments.providers import provider
 from db.sales.tables import Payment
@@ -57,7 +58,11 @@ async def test_statement_over_http_mismatches_queued_resolved_and_the_closed_day
     code_a, ref_a = await _online_order(ids, seats[0:1])
     await sandbox_pay(ref_a, now=noon)
     refund = await request_refund(ADMIN_ACTOR, code_a, channel="web_shop", now=noon)
-    assert await send_to_provider(refund.id, now=noon) == "done"
+    # The provider's side of the refund (its HTTP API is tests/aftersale/test_provider_refund.py), dated noon.
+    await sandbox.accept_refund(
+        *provider("sandbox").refund_request(refund.number, ref_a, code_a, refund.refund_fen), now=noon
+    )
+    assert await record_provider_outcome("sandbox", await sandbox.settle(refund.number, now=noon), now=noon) == "done"
     # B: our books took a payment notice the provider's books do not have -> missing on the statement.
     code_b, ref_b = await _online_order(ids, seats[1:2])
     body, signature = provider("sandbox").callback_body(ref_b, code_b, 50000)

@@ -12,7 +12,16 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from db.core.errors import DomainError
-from db.sales.aftersale.refunds import APPROVED, FAILED, REQUESTED, approve_refund, decline_refund, pay_out, queue
+from db.sales.aftersale.refunds import (
+    APPROVED,
+    FAILED,
+    REQUESTED,
+    approve_refund,
+    decline_refund,
+    pay_out,
+    queue,
+    to_provider,
+)
 from db.staff.permissions import Permission
 from web.auth import requires
 from web.forms import Form, failure, field_text
@@ -41,6 +50,7 @@ async def approvals_page(request: Request) -> Template:
 async def approve(request: Request, refund_id: FromPath[int], data: Form) -> Template:
     try:
         done = await approve_refund(request.user.actor, refund_id, reference=field_text(data, "reference"))
+        done = await to_provider(done)  # an online payment's refund goes to the provider after the commit
     except DomainError as exc:
         return await _page(request, exc.status_code, **failure(exc))
     return await _page(request, message=gettext("Refund {number} approved.", number=done.number))

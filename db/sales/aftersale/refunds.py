@@ -10,8 +10,9 @@ with its reference, a partner credit), its ledger entries. Nothing is half-writt
 back.
 
 States: requested (above the policy's threshold: waits for a supervisor, never the requester) -> approved
--> done | failed. A provider refund (sandbox) is sent after the commit, idempotent by the refund number; a
-failure leaves the refund `failed` in the manual queue."""
+-> done | failed. A provider refund (sandbox) is asked for over HTTP after the commit, idempotent by the refund
+number; it stays approved while the provider processes it, its outcome arrives by the provider's signed callback
+(or when asked again), and a failure leaves the refund `failed` in the manual queue."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from db.core.clock import utcnow
 from db.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from db.core.transaction import queued_write
 from db.finance import ledger
-from db.finance.reconciliation import provider_books
 from db.gate.tables import Admission
 from db.inventory import stock as holds
 from db.sales.aftersale import policies
@@ -47,7 +47,7 @@ from db.sales.aftersale.rules import (
 from db.sales.aftersale.tables import Refund, RefundTicket, Revocation
 from db.sales.history import add_event, transition
 from db.sales.ordering.buyer import mask_id
-from db.sales.payments.providers import provider
+from db.sales.payments.providers import REFUND_PROCESSING, REFUND_SUCCEEDED, RefundAnswer, provider
 from db.sales.status import PAID, REFUNDED, TICKET_ISSUED, TICKET_REVOKED
 from db.sales.tables import Order, Payment, Ticket
 from db.staff.permissions import Permission, role_allows
@@ -677,52 +677,75 @@ async def pay_out(actor: Actor, refund_id: int, *, reference: str = "", now: dt.
     return _result({**row, "status": DONE}, await _ticket_ids(refund_id), row["order.code"])
 
 
-async def send_to_provider(refund_id: int, now: dt.datetime | None = None) -> str:
-    """Send an approved provider refund (outside any write transaction), idempotent by the refund number;
-    records done, or failed (the manual queue). Returns the refund's status."""
+async def _provider_reference(order_id: int) -> str:
+    payment = (
+        await Payment.select(Payment.reference)
+        .where((Payment.order == order_id) & (Payment.status == "succeeded"))
+        .order_by(Payment.id, ascending=False)
+        .first()
+    )
+    return (payment["reference"] or "") if payment else ""
+
+
+async def send_to_provider(refund_id: int) -> str:
+    """Ask the provider for an approved provider refund, over HTTP and outside any write transaction, under the
+    refund's number (asking again is safe: the provider answers the same refund, which is also how a refund
+    whose outcome did not arrive is polled). The refund stays approved while the provider is processing it or
+    could not be reached (asked again by `ask_provider_again`); an outcome in the answer is recorded at once.
+    Returns the refund's status."""
     row = await _refund_row(refund_id)
     if row["status"] != APPROVED or row["method"] not in PROVIDER_METHODS:
         return row["status"]
-    payment = (
-        await Payment.select(Payment.reference)
-        .where((Payment.order == row["order"]) & (Payment.status == "succeeded"))
-        .first()
-    )
-    now = now or utcnow()
+    reference = await _provider_reference(row["order"])
     try:
-        accepted = provider(row["method"]).refund(payment["reference"] if payment else "", row["refund_fen"])
-        failure = "" if accepted else "the provider refused the refund"
-        if accepted and row["method"] == "sandbox":  # the sandbox's own books (its daily statement, issue 12)
-            reference = payment["reference"] if payment else ""
-            await provider_books("refund", reference, row["order.code"], row["refund_fen"], now)
-    except Exception as exc:  # network or provider failure: handled by hand, never lost
-        accepted, failure = False, f"{type(exc).__name__}: {exc}"[:500]
-    system = Actor.system("payment provider")
+        answer = await provider(row["method"]).request_refund(
+            row["number"], reference, row["order.code"], row["refund_fen"]
+        )
+    except Exception as exc:  # unreachable or refused request: still approved, asked again later, never lost
+        log.warning("refund %s: the provider could not be asked (%s); asked again later", row["number"], exc)
+        return APPROVED
+    if answer.status == REFUND_PROCESSING:
+        return APPROVED
+    return await record_provider_outcome(row["method"], answer)
+
+
+async def record_provider_outcome(method: str, answer: RefundAnswer, now: dt.datetime | None = None) -> str:
+    """The provider's outcome of a refund (its callback, or its answer when asked again): approved -> done with
+    the ledger entries, or failed (the manual queue, with the provider's reason). A conditional UPDATE: a
+    repeated or concurrent outcome is recorded once. Returns the refund's status (unknown number: NotFound)."""
+    now = now or utcnow()
+    row = await Refund.select(Refund.id).where((Refund.number == answer.number) & (Refund.method == method)).first()
+    if row is None:
+        raise NotFound("No such refund.")
+    system = Actor.system(f"payment:{method}")
+    succeeded = answer.status == REFUND_SUCCEEDED
+    failure = "" if succeeded else (answer.failure or "the provider refused the refund")[:500]
     async with queued_write(Order._meta.db):
-        new = DONE if accepted else FAILED
+        row = await _refund_row(row["id"])
+        reference = await _provider_reference(row["order"])
         won = (
             await Refund.update(
                 {
-                    Refund.status: new,
-                    Refund.done_at: now if accepted else None,
+                    Refund.status: DONE if succeeded else FAILED,
+                    Refund.done_at: now if succeeded else None,
                     Refund.failure: failure,
-                    Refund.reference: payment["reference"] if payment and accepted else "",
+                    Refund.reference: reference if succeeded else "",
                 }
             )
-            .where((Refund.id == refund_id) & (Refund.status == APPROVED))
+            .where((Refund.id == row["id"]) & (Refund.status == APPROVED))
             .returning(Refund.id)
         )
         if not won:
-            return (await _refund_row(refund_id))["status"]
-        if accepted:
+            return row["status"]
+        if succeeded:
             await ledger.post(
                 system,
                 now,
                 row["order"],
-                _movements(row["method"], _quote_of(row), payment["reference"] if payment else "", row["number"]),
+                _movements(row["method"], _quote_of(row), reference, row["number"]),
                 channel=row["order.channel"],
                 partner_id=row["partner"],
-                refund_id=refund_id,
+                refund_id=row["id"],
             )
         await record(
             system,
@@ -730,9 +753,41 @@ async def send_to_provider(refund_id: int, now: dt.datetime | None = None) -> st
             "order",
             row["order.code"],
             summary=row["number"],
-            after={"refund": row["number"], "status": new, "failure": failure},
+            after={"refund": row["number"], "status": DONE if succeeded else FAILED, "failure": failure},
         )
-    return new
+    return DONE if succeeded else FAILED
+
+
+async def handle_refund_callback(provider_name: str, body: bytes, signature: str) -> tuple[str, str]:
+    """The provider's signed notice of a refund's outcome: (refund number, its status afterwards). A forged
+    signature is InvalidInput, an unknown refund NotFound; the same notice again changes nothing."""
+    answer = provider(provider_name).parse_refund_callback(body, signature)
+    if answer is None:
+        log.warning("refund callback with a bad signature from provider %s", provider_name)
+        raise InvalidInput("The refund notice's signature is not valid.")
+    if answer.status == REFUND_PROCESSING:
+        return answer.number, APPROVED
+    return answer.number, await record_provider_outcome(provider_name, answer)
+
+
+ASK_AGAIN_AFTER = dt.timedelta(seconds=30)
+
+
+async def ask_provider_again(limit: int = 100, now: dt.datetime | None = None) -> int:
+    """The periodic job: provider refunds still approved some time after their approval (the provider was not
+    reached, or its outcome did not arrive) are asked for again under the same number. Returns how many got
+    their outcome."""
+    rows = (
+        await Refund.select(Refund.id)
+        .where(
+            (Refund.status == APPROVED)
+            & Refund.method.is_in(list(PROVIDER_METHODS))
+            & (Refund.approved_at <= (now or utcnow()) - ASK_AGAIN_AFTER)
+        )
+        .order_by(Refund.approved_at)
+        .limit(limit)
+    )
+    return sum([await send_to_provider(r["id"]) != APPROVED for r in rows])
 
 
 async def customer_refund(actor: Actor, code: str, now: dt.datetime | None = None) -> RefundResult:
