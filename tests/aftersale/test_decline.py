@@ -21,7 +21,8 @@ from db.sales.tables import Order, Ticket
 from scanner.client import GateClient
 from tests.aftersale.support import OTHER_SUPERVISOR, SELLER, SUPERVISOR, paid_seats, staff
 from tests.helpers import ADMIN_ACTOR, PASSWORD, http_client, post_form, sign_in, utc
-from tests.sales.support import sales_catalog
+from tests.sales.support import BUYER, sales_catalog
+from tests.smtp import smtp_server
 
 STRICT = Rules((Tier(48, 5), Tier(24, 20)), exchange_tiers=(Tier(48, 0),), approval_above_fen=10000)
 
@@ -101,19 +102,24 @@ async def test_declined_refund_restores_the_tickets_online_and_at_an_offline_gat
     assert seat["status"] == "free"
 
 
-async def test_the_approver_declines_on_the_approvals_page():
+async def test_the_approver_declines_on_the_approvals_page_and_the_buyer_is_mailed(monkeypatch):
     ids = await sales_catalog()
     await staff()
     await policies.save_version(SUPERVISOR, STRICT.as_json(), reason="大额退票需审批", event_id=ids["show"])
     code = await paid_seats(ids, ids["vip_seats"][:1])
     refund = await request_refund(SELLER, code, channel="box_office")
-    async with http_client() as client:
-        assert (await sign_in(client, "zhangwei", PASSWORD)).status_code in (302, 303)
-        page = await client.get("/aftersale/approvals")
-        assert f'data-testid="decline-{refund.number}"' in page.text
-        empty = await post_form(client, f"/aftersale/refunds/{refund.id}/decline", {"reason": ""})
-        assert empty.status_code == 422 and 'data-testid="form-error"' in empty.text
-        done = await post_form(client, f"/aftersale/refunds/{refund.id}/decline", {"reason": "非本人购票"})
-        assert done.status_code == 200 and 'data-testid="message"' in done.text
-        assert f'data-testid="decline-{refund.number}"' not in done.text
+    with smtp_server(monkeypatch) as mailbox:
+        async with http_client() as client:
+            assert (await sign_in(client, "zhangwei", PASSWORD)).status_code in (302, 303)
+            page = await client.get("/aftersale/approvals")
+            assert f'data-testid="decline-{refund.number}"' in page.text
+            empty = await post_form(client, f"/aftersale/refunds/{refund.id}/decline", {"reason": ""})
+            assert empty.status_code == 422 and 'data-testid="form-error"' in empty.text
+            done = await post_form(client, f"/aftersale/refunds/{refund.id}/decline", {"reason": "非本人购票"})
+            assert done.status_code == 200 and 'data-testid="message"' in done.text
+            assert f'data-testid="decline-{refund.number}"' not in done.text
+        [mail] = mailbox.emails()  # the buyer hears why, and that the tickets are valid again
+    assert mail["To"] == BUYER.email and "未获批准" in mail["Subject"]
+    body = mail.get_body(("plain",)).get_content()
+    assert refund.number in body and "非本人购票" in body and "恢复有效" in body
     assert await _statuses(code) == {"issued"}

@@ -3,6 +3,7 @@ a partner seeing only its own orders, and the OpenAPI documentation."""
 
 from __future__ import annotations
 
+from db.catalog.tables import Seat
 from db.sales.channels.partners import create_partner_key
 from db.sales.tables import Order
 from db.sales.tickets.codes import keyring
@@ -29,6 +30,7 @@ async def test_events_list_sessions_with_their_gates():
 
 async def test_availability_counts_and_seat_statuses():
     ids = await sales_catalog()
+    await Seat.update({Seat.obstructed: True}).where(Seat.id == ids["vip_seats"][1])  # behind a pillar
     async with http_client() as client:
         ga = (await client.get(f"/api/v1/sessions/{ids['ga_session']}/availability", headers=AUTH)).json()
         assert ga == {
@@ -48,6 +50,7 @@ async def test_availability_counts_and_seat_statuses():
     statuses = {s["id"]: s["status"] for s in seated["seats"]}
     assert statuses[ids["vip_seats"][0]] == "held"
     assert list(statuses.values()).count("free") == 9
+    assert [s["id"] for s in seated["seats"] if s["obstructed"]] == [ids["vip_seats"][1]]  # additive field
     vip = next(c for c in seated["price_classes"] if c["id"] == ids["vip_class"])
     assert vip["available"] == 4 and vip["price_fen"] == 50000
 

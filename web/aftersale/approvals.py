@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from db.core.errors import DomainError
+from db.sales.aftersale.notify import send_refund_email
 from db.sales.aftersale.refunds import (
     APPROVED,
     FAILED,
@@ -63,6 +64,7 @@ async def decline(request: Request, refund_id: FromPath[int], data: Form) -> Tem
         done = await decline_refund(request.user.actor, refund_id, reason=field_text(data, "reason"))
     except DomainError as exc:
         return await _page(request, exc.status_code, **failure(exc))
+    await send_refund_email(request.user.actor, done, reason=field_text(data, "reason").strip())  # after the commit
     return await _page(
         request, message=gettext("Refund {number} declined; its tickets are valid again.", number=done.number)
     )

@@ -113,6 +113,7 @@ class Seat(msgspec.Struct):
     label: str  # "池座 3排12座": see _partner_seat
     price_class_id: int
     status: str  # free | held | sold
+    obstructed: bool = False  # obstructed view (shown to buyers as such; its refund is fee-free). Added: additive
 
 
 class Availability(msgspec.Struct):
@@ -283,7 +284,13 @@ async def session_availability(request: Request, session_id: FromPath[int]) -> A
         for c in counts["price_classes"]
     ]
     seats = [
-        Seat(s["id"], _partner_seat(s["section"], s["row_label"], s["number"]), s["price_class_id"], s["status"])
+        Seat(
+            s["id"],
+            _partner_seat(s["section"], s["row_label"], s["number"]),
+            s["price_class_id"],
+            s["status"],
+            s["obstructed"],
+        )
         for s in await seat_plan(session_id)
     ]
     return Availability(session_id, classes, seats)

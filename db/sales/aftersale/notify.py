@@ -1,5 +1,6 @@
-"""The customer's refund e-mail (R5.3): what was refunded, the fee and its basis, the money back and how,
-sent through the real SMTP server (db.sales.delivery) after the refund's transaction, never inside it."""
+"""The customer's refund e-mail (R5.3): what was refunded, the fee and its basis, the money back and how; or,
+for a refund request a supervisor declined, why and that the tickets are valid again. Sent through the real
+SMTP server (db.sales.delivery) after the refund's transaction, never inside it."""
 
 from __future__ import annotations
 
@@ -31,11 +32,19 @@ STATES_ZH = {
 }
 
 
-def refund_email(order: dict, refund: RefundResult, sender: str) -> EmailMessage:
+def refund_email(order: dict, refund: RefundResult, sender: str, reason: str = "") -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = f"退票确认 {order['code']} · {order['session.event.name']}"
     message["From"] = sender
     message["To"] = order["buyer_email"]
+    if refund.status == "declined":
+        message["Subject"] = f"退票申请未获批准 {order['code']} · {order['session.event.name']}"
+        message.set_content(
+            f"{order['buyer_name']}，您好：\n\n订单 {order['code']} 的退票申请（编号 {refund.number}）未获批准。"
+            f"\n原因：{reason}\n所涉 {len(refund.ticket_ids)} 张门票已恢复有效，可正常入场；未发生任何扣款或退款。"
+            f"\n订单详情：{order_link(order['code'])}\n\n票务中心"
+        )
+        return message
+    message["Subject"] = f"退票确认 {order['code']} · {order['session.event.name']}"
     message.set_content(
         f"{order['buyer_name']}，您好：\n\n订单 {order['code']} 的 {len(refund.ticket_ids)} 张门票已退票，门票已作废。"
         f"\n退票编号：{refund.number}\n状态：{STATES_ZH.get(refund.status, refund.status)}"
@@ -46,13 +55,13 @@ def refund_email(order: dict, refund: RefundResult, sender: str) -> EmailMessage
     return message
 
 
-async def send_refund_email(actor: Actor, refund: RefundResult) -> bool:
-    """E-mail the buyer about a refund; False (logged, recorded as a failed delivery) when it failed or there is
-    no address."""
+async def send_refund_email(actor: Actor, refund: RefundResult, reason: str = "") -> bool:
+    """E-mail the buyer about a refund (a declined one with the approver's `reason`); False (logged, recorded as a
+    failed delivery) when it failed or there is no address."""
     order = await get_order(refund.order_code, contact=True)  # the address it goes to
     if not order["buyer_email"]:
         return False
-    message = refund_email(order, refund, os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn"))
+    message = refund_email(order, refund, os.environ.get("SMTP_FROM", "tickets@ticketcenter.example.cn"), reason)
     try:
         await asyncio.to_thread(_send, message)
     except (OSError, smtplib.SMTPException) as exc:
