@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from db.catalog import operations as catalog
 from db.core.actor import Actor
+from db.core.clock import utcnow
 from db.sales.ordering.orders import ItemRequest, create_order
 from db.sales.payments.operations import confirm_window_payment, pay_prepaid
+from db.sales.tables import Order, Payment
 from db.staff.accounts import create_staff
 from tests.helpers import ADMIN_ACTOR, PASSWORD, utc
 from tests.sales.support import BUYER
@@ -20,6 +22,15 @@ async def staff() -> None:
     for actor, username in ((SELLER, "lina"), (SUPERVISOR, "zhangwei"), (OTHER_SUPERVISOR, "zhaomin")):
         made = await create_staff(ADMIN_ACTOR, username, actor.name, actor.role, PASSWORD)
         assert made == actor.user_id, made
+
+
+async def paid_in_cash(ticket: dict) -> str:
+    """Record a cash payment for a ticket made by tests/gate/tickets.py issue_ticket (so that it can be refunded);
+    returns its order's code."""
+    await Payment.insert(
+        Payment(order=ticket["order_id"], method="cash", amount_fen=10000, status="succeeded", created_at=utcnow())
+    )
+    return (await Order.select(Order.code).where(Order.id == ticket["order_id"]).first())["code"]
 
 
 async def paid_seats(ids: dict, seats: list[int], method: str = "cash") -> str:

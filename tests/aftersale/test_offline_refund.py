@@ -9,30 +9,19 @@ import asyncio
 import json
 import os
 
-from db.core.clock import utcnow
 from db.sales.aftersale.refunds import request_refund
-from db.sales.tables import Payment
-from tests.aftersale.support import SELLER
+from tests.aftersale.support import SELLER, paid_in_cash
 from tests.gate.outage import outage_for
 from tests.gate.tickets import issue_ticket, open_venue
 from tests.gate.videos import write_video
 from tests.scanner.test_client_video import read_verdict, start_client
 
 
-async def _paid_in_cash(ticket: dict) -> None:
-    await Payment.insert(
-        Payment(order=ticket["order_id"], method="cash", amount_fen=10000, status="succeeded", created_at=utcnow())
-    )
-
-
 async def test_offline_gate_reconnects_pulls_the_revocation_and_refuses_the_refunded_ticket(tmp_path):
     world = await open_venue()
     first = await issue_ticket(world["session"])
     refunded = await issue_ticket(world["session"])
-    await _paid_in_cash(refunded)
-    from db.sales.tables import Order
-
-    code = (await Order.select(Order.code).where(Order.id == refunded["order_id"]).first())["code"]
+    code = await paid_in_cash(refunded)
     video = write_video(
         tmp_path / "gate.avi", [(None, 0.5), (first["code"], 1.0), (None, 20.0), (refunded["code"], 1.0)]
     )

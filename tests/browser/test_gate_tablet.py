@@ -7,6 +7,7 @@ comes back. A keyboard-wedge read works the same way."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -14,8 +15,11 @@ import segno
 from playwright.async_api import async_playwright
 
 from db.gate.tables import Scan
+from db.sales.aftersale.refunds import request_refund
 from db.staff.permissions import Role
+from tests.aftersale.support import SELLER, paid_in_cash
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS
+from tests.gate.outage import TcpForwarder
 from tests.gate.tickets import issue_ticket, open_venue
 from tests.helpers import make_staff
 
@@ -198,3 +202,69 @@ async def test_a_typed_ticket_number_gets_the_verdict_then_the_duplicate_verdict
     await page.locator("#gate-verdict[data-status='invalid']:not([hidden])").wait_for()
     assert "票号输入有误" in await page.locator("#verdict-reason").inner_text()
     assert await scans_of(ticket["id"]) == ["ok", "already_redeemed"]
+
+
+async def test_offline_tablet_pulls_the_revocation_delta_refuses_the_refunded_ticket_and_shows_a_stale_list(
+    browser, live_server
+):
+    """Issue 11 (R5.3, R9.2): the tablet reaches the app through a TCP forwarder (tests/gate/outage.py) that is
+    stopped to cut it off for real. Offline it admits a valid ticket from its cached list and journals the scan;
+    the other ticket is refunded meanwhile; reconnected, the page pulls the revocation delta (`since=N`) and
+    uploads its journal; cut off again, it refuses the refunded ticket from its own list, and once that list is
+    older than the page's stale age it says "revocation list stale"."""
+    world = await open_venue()
+    kept = await issue_ticket(world["session"])
+    refunded = await issue_ticket(world["session"])
+    order_code = await paid_in_cash(refunded)
+    await make_staff(Role.GATE, "wang")
+    link = TcpForwarder("127.0.0.1", urlsplit(live_server).port)
+    await link.start()
+    context = await browser.new_context(
+        base_url=f"http://127.0.0.1:{link.port}", viewport={"width": 1024, "height": 768}, locale="zh-CN"
+    )
+    context.set_default_timeout(15_000)
+    try:
+        page = await context.new_page()
+        await page.goto("/login")
+        await page.fill("input[name=username]", "wang")
+        await page.fill("input[name=password]", "Correct-Horse-9")
+        async with page.expect_navigation():
+            await page.click("form[action='/login'] button[type=submit]")
+        await page.goto(f"/gate/scan/G-1?session={world['session']}&sync=1&stale=3&hold=800")
+        gate = page.locator("#gate")
+        await page.locator("#gate[data-online='1']").wait_for()
+        synced_seq = int(await gate.get_attribute("data-revocation-seq"))
+        assert await page.locator("#gate-stale").is_hidden()
+
+        await link.stop()  # the tablet's network is cut
+        await page.locator("#gate[data-online='0']").wait_for()
+        await page.locator("#gate-code").focus()
+        await page.keyboard.type(kept["code"] + "\n")
+        await page.locator("#gate-verdict[data-status='ok']:not([hidden])").wait_for()
+        assert await page.locator("#verdict-offline").is_visible()  # judged from the cached list, journaled
+        await page.locator("#gate-verdict").click()
+
+        done = await request_refund(SELLER, order_code, channel="box_office", waived=True)
+        assert done.status == "done"
+        await link.start()  # back on the network: the next sync pulls the delta and uploads the journal
+        await page.locator(f"#gate:not([data-revocation-seq='{synced_seq}'])").wait_for()  # the delta came
+        offline_scans = await Scan.select(Scan.status, Scan.offline).where(Scan.ticket == kept["id"])
+        assert offline_scans == [{"status": "ok", "offline": True}]
+
+        await link.stop()  # offline again: only the tablet's own list can refuse the ticket now
+        await page.locator("#gate[data-online='0']").wait_for()
+        await page.locator("#gate-code").focus()
+        await page.keyboard.type(refunded["code"] + "\n")
+        await page.locator("#gate-verdict[data-status='revoked']:not([hidden])").wait_for()
+        assert await page.locator("#verdict-offline").is_visible()
+        assert "此票已退" in await page.locator("#verdict-reason").inner_text()
+        await page.locator("#gate-verdict").click()
+        await page.locator("#gate-stale:not([hidden])").wait_for(timeout=10_000)  # no fresh list for 3 s
+        assert "作废名单已过期" in await page.locator("#gate-stale").inner_text()
+        await page.screenshot(path="/tmp/gate-tablet-stale.png")
+        assert await Scan.count().where(Scan.ticket == refunded["id"]) == 0  # nothing reached the server
+        assert await page.locator("#gate-count").inner_text() == "2"  # both offline scans counted
+    finally:
+        await context.close()
+        if link.server is not None and link.server.is_serving():
+            await link.stop()

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from db.gate.tables import Scan
 from db.staff.permissions import Role
 from tests.gate.tickets import issue_ticket, open_venue
 from tests.helpers import http_client, make_staff, sign_in
@@ -54,6 +55,8 @@ async def test_scan_page_is_set_up_for_the_chosen_gate_and_session():
         page = (await client.get(f"/gate/scan/g-2?session={world['session']}&hold=99999")).text
         assert 'data-gate="G-2"' in page and f'data-session="{world["session"]}"' in page
         assert 'data-hold-ms="10000"' in page  # clamped
+        assert 'data-sync-ms="30000"' in page and 'data-stale-ms="300000"' in page  # the offline mode's defaults
+        assert "作废名单已过期" in page  # its stale notice, shown by the page's script
         assert 'data-testid="direction-out"' in page  # the session allows re-entry: exits are scanned
         texts = json.loads(
             re.search(r'<script type="application/json" id="gate-texts">(.*?)</script>', page, re.S).group(1)
@@ -142,3 +145,46 @@ async def test_scan_page_speaks_english_when_asked():
     )
     assert texts["statuses"]["ok"] == "Admit" and texts["statuses"]["already_redeemed"] == "Already admitted"
     assert "All sessions of this gate" in page
+    assert "Revocation list stale: refunded tickets may still pass." in page  # the offline list's notice
+    assert texts["reasons"]["revoked"].startswith("This ticket was refunded")
+
+
+async def test_the_page_syncs_its_gate_and_uploads_its_offline_journal_with_the_staff_session():
+    """The tablet's offline mode uses the device API with the attendant's session: GET sync names the gate (the
+    snapshot, then the revocation delta since its number); the journal needs the page's CSRF token."""
+    world = await open_venue()
+    ticket = await issue_ticket(world["session"])
+    async with http_client() as anonymous:
+        assert (await anonymous.get("/api/v1/checkin/sync?gate=G-1")).status_code == 401
+    async with signed_in(Role.SELLER, "seller") as seller:
+        assert (await seller.get("/api/v1/checkin/sync?gate=G-1")).status_code == 403
+    async with signed_in(Role.GATE, "wang") as client:
+        page = (await client.get(f"/gate/scan/G-1?session={world['session']}&sync=0&stale=1")).text
+        assert 'data-sync-ms="1000"' in page and 'data-stale-ms="2000"' in page  # clamped to their ranges
+        csrf = json.loads(re.search(r"hx-headers='([^']+)'", page).group(1))["x-csrftoken"]
+        assert (await client.get("/api/v1/checkin/sync")).status_code == 422  # which gate?
+        assert (await client.get("/api/v1/checkin/sync?gate=NOPE")).status_code == 404
+        snapshot = (await client.get("/api/v1/checkin/sync?gate=g-1")).json()
+        assert snapshot["gate"] == "G-1" and world["session"] in [s["id"] for s in snapshot["sessions"]]
+        delta = (await client.get(f"/api/v1/checkin/sync?gate=G-1&since={snapshot['revocation_seq']}")).json()
+        assert delta == {
+            "since": snapshot["revocation_seq"],
+            "upto": snapshot["revocation_seq"],
+            "revoked": [],
+            "restored": [],
+        }
+        entry = {
+            "nonce": "tablet-offline-1",
+            "code": ticket["code"],
+            "direction": "in",
+            "at": "2026-12-01T08:00:00+00:00",
+            "status": "ok",
+            "reason_code": "welcome",
+        }
+        journal = {"gate": "G-1", "entries": [entry]}
+        assert (await client.post("/api/v1/checkin/journal", json=journal)).status_code == 403  # no CSRF token
+        first = await client.post("/api/v1/checkin/journal", json=journal, headers={"x-csrftoken": csrf})
+        again = await client.post("/api/v1/checkin/journal", json=journal, headers={"x-csrftoken": csrf})
+    assert first.json()["recorded"] == 1 and again.json() == {"recorded": 0, "already_recorded": 1, "conflicts": 0}
+    [scan] = await Scan.select(Scan.offline, Scan.attendant).where(Scan.ticket == ticket["id"])
+    assert scan["offline"] is True and scan["attendant"] is not None  # the attendant who scanned offline

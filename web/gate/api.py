@@ -8,16 +8,17 @@ POST /api/v1/checkin/redeem  {"code", "gate"?, "nonce"?, "direction"?: "in"|"out
        "池座 row 1, seat 5", null for general admission) and `ticket.concession_name` (the concession kind's
        display name, '' for none) are in the request's language (zh_CN unless the `lang` cookie says en);
        `reason_code` and `ticket.concession` (the kind's code) are stable for machines.
-GET  /api/v1/checkin/sync     -> the gate's offline cache (db.gate.sync.snapshot); device tokens only.
+GET  /api/v1/checkin/sync     -> the gate's offline cache (db.gate.sync.snapshot); `since=N`: the revocation delta.
     Where the gate admits only some sections of a seated session, that session's entry also has
     "ticket_sections" {section: [[first ticket id, last ticket id], ...]} (every issued ticket; a ticket
     in none was sold after the sync: admit it only after checking the section printed on it).
 POST /api/v1/checkin/journal  {"entries": [...]} -> {"recorded", "already_recorded", "conflicts"};
-    an offline reader's journal (db.gate.sync.apply_journal); device tokens only.
+    an offline reader's journal (db.gate.sync.apply_journal).
 
 Credentials: `Authorization: Bearer <device token>` (the device's gate is the gate; a different "gate"
-in the body is refused), or for redeem a signed-in staff session with GATE_SCAN plus the page's CSRF
-token in `x-csrftoken` (the tablet gate page)."""
+in the body is refused), or a signed-in staff session with GATE_SCAN (the tablet gate page, which works
+offline too): it names the gate (`gate` in the body, or `?gate=` for sync) and sends the page's CSRF token in
+`x-csrftoken` with every POST."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromQuery, JSONBody
 
 from db.core.actor import Actor
-from db.core.errors import InvalidInput
-from db.gate.devices import DeviceInfo, device_for_token
+from db.core.errors import InvalidInput, NotFound
+from db.gate.devices import DeviceInfo, GateInfo, device_for_token, gate_by_code
 from db.gate.redeem import redeem
 from db.gate.rules import REASONS, attention_text, concession_name
 from db.gate.sync import MAX_JOURNAL_ENTRIES, apply_journal, revocations, snapshot
@@ -70,22 +71,29 @@ async def _device(request: Request) -> DeviceInfo | None:
     return device
 
 
-async def _require_device(request: Request) -> DeviceInfo:
-    device = await _device(request)
-    if device is None:
-        raise NotAuthorizedException("Send the device token: Authorization: Bearer <token>.")
-    return device
-
-
 def _staff(request: Request) -> Actor:
     user: StaffPrincipal | None = request.scope.get("user")
     if user is None:
         raise NotAuthorizedException("Send a device token (Authorization: Bearer <token>) or sign in.")
     if not user.can(Permission.GATE_SCAN):
         raise PermissionDeniedException(f"This needs the permission {Permission.GATE_SCAN.value}.")
-    if not _csrf_ok(request):
+    if request.method != "GET" and not _csrf_ok(request):
         raise PermissionDeniedException("Send the page's CSRF token in the x-csrftoken header.")
     return user.actor
+
+
+async def _scanner(request: Request, gate: str | None) -> tuple[Actor | None, DeviceInfo | None, GateInfo]:
+    """Who scans where: a device at its gate, or a signed-in attendant (the tablet page) at the gate named."""
+    device = await _device(request)
+    if device is not None:
+        return None, device, device.gate
+    actor = _staff(request)
+    if not gate:
+        raise InvalidInput("Name the gate you scan at.", field="gate")
+    found = await gate_by_code(gate.strip().upper())
+    if found is None:
+        raise NotFound("No gate with the code {code}.", code=gate.strip().upper()[:20])
+    return actor, None, found
 
 
 def _optional_id(data: dict[str, Any], name: str) -> int | None:
@@ -155,15 +163,18 @@ async def redeem_scan(request: Request, data: JSONBody[dict[str, Any]]) -> dict[
     return translated(result)
 
 
-@get("/api/v1/checkin/sync", opt=DEVICE, tags=["check-in"], responses=problem_responses(401, 422))
-async def sync(request: Request, since: FromQuery[str | None] = None) -> dict[str, Any]:
-    """The device's gate's offline cache: public keys, sessions, refused and admitted tickets, and
-    `revocation_seq`. With `since=N` (a `revocation_seq` or an earlier `upto`): only the revocations after N,
-    {"since", "upto", "revoked", "restored"}; ask with it on every sync between full snapshots."""
-    device = await _require_device(request)
+@get("/api/v1/checkin/sync", opt=DEVICE, tags=["check-in"], responses=problem_responses(401, 403, 404, 422))
+async def sync(
+    request: Request, since: FromQuery[str | None] = None, gate: FromQuery[str | None] = None
+) -> dict[str, Any]:
+    """The gate's offline cache: public keys, sessions, refused and admitted tickets, and `revocation_seq`. With
+    `since=N` (a `revocation_seq` or an earlier `upto`): only the revocations after N,
+    {"since", "upto", "revoked", "restored"}; ask with it on every sync between full snapshots. A device syncs
+    its own gate; the tablet page names it (`gate=T-N`)."""
+    _, _, gate_info = await _scanner(request, gate)
     if since is not None:
-        return await revocations(device.gate, whole_number(since, field="since", maximum=2**31 - 1))
-    return await snapshot(device.gate)
+        return await revocations(gate_info, whole_number(since, field="since", maximum=2**31 - 1))
+    return await snapshot(gate_info)
 
 
 @post(
@@ -174,14 +185,17 @@ async def sync(request: Request, since: FromQuery[str | None] = None) -> dict[st
     responses=problem_responses(400, 401, 415, 422),
 )
 async def upload_journal(request: Request, data: JSONBody[dict[str, Any]]) -> dict[str, int]:
-    """Record the scans a device made offline, with their original times."""
-    device = await _require_device(request)
+    """Record the scans a device (or the tablet page, naming its `gate`) made offline, with their original
+    times."""
+    actor, device, gate_info = await _scanner(request, _optional_str(data, "gate"))
     entries = data.get("entries")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise InvalidInput('Send the journal as {"entries": [...]}.', field="entries")
     if len(entries) > MAX_JOURNAL_ENTRIES:
         raise InvalidInput("Send at most {max} journal entries at a time.", field="entries", max=MAX_JOURNAL_ENTRIES)
-    return await apply_journal(Actor(None, f"device:{device.name}", "gate"), device.gate, entries, device_id=device.id)
+    if device is not None:
+        actor = Actor(None, f"device:{device.name}", "gate")
+    return await apply_journal(actor, gate_info, entries, device_id=device.id if device else None)
 
 
 ROUTES = [redeem_scan, sync, upload_journal]
