@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Count
 from db.audit.record import record
 from db.catalog.tables import PriceClass, SessionSeat
 from db.core.actor import Actor
+from db.core.engine import engine_name
 from db.core.errors import Conflict
 from db.inventory.tables import Allocation
 from db.sales.history import add_event
@@ -258,3 +259,22 @@ async def release_expired(now: dt.datetime, session_id: int | None = None) -> in
         await add_event(order["id"], EXPIRED, SYSTEM, now, "hold expired")
         await record(SYSTEM, "order.expire", "order", order["code"])
     return len(expired)
+
+
+async def lock_places(seats: dict[int, list[int]], price_class_ids: list[int]) -> None:
+    """PostgreSQL: lock these seats ({session: [seat ids]}) and then these price classes, each in id order, before
+    an operation that gives some of them back and takes others (an exchange). Two such operations on the same
+    rows (a seat swap) then queue one behind the other instead of deadlocking. SQLite's immediate write
+    transaction already serialises every writer."""
+    if engine_name(SessionSeat._meta.db) != "postgresql":
+        return
+    condition = None
+    for session_id, seat_ids in sorted(seats.items()):
+        if seat_ids:
+            part = (SessionSeat.session == session_id) & SessionSeat.seat.is_in(sorted(set(seat_ids)))
+            condition = part if condition is None else condition | part
+    if condition is not None:
+        await SessionSeat.select(SessionSeat.id).where(condition).order_by(SessionSeat.id).lock_rows()
+    if price_class_ids:
+        classes = sorted(set(price_class_ids))
+        await PriceClass.select(PriceClass.id).where(PriceClass.id.is_in(classes)).order_by(PriceClass.id).lock_rows()

@@ -592,6 +592,18 @@ async def offer(item_id: int) -> dict:
     return row
 
 
+async def exchange_waived(order_code: str, now: dt.datetime | None = None) -> bool:
+    """The buyer chose to exchange from a change's or postponement's link and its deadline has not passed: that
+    exchange is fee-free (the organiser's waiver, as the change's free refund)."""
+    now = now or utcnow()
+    rows = await ChangeOrder.select(ChangeOrder.change.choice_until).where(
+        (ChangeOrder.order.code == order_code.strip().upper())
+        & (ChangeOrder.choice == EXCHANGE)
+        & ChangeOrder.change.kind.is_in([CHANGE, POSTPONE])
+    )
+    return any(r["change.choice_until"] is None or now <= r["change.choice_until"] for r in rows)
+
+
 async def choose(actor: Actor, item_id: int, choice: str, *, now: dt.datetime | None = None) -> RefundResult | None:
     """The buyer's answer to a change or postponement until the deadline: keep, exchange (then the order
     page's exchange), or a free refund of every valid ticket (the one quote, waived, cause event_change)."""

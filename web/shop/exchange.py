@@ -1,7 +1,8 @@
 """The customer exchanges tickets from their order page (R5.4; public, the lookup grant is the identity):
 another session, class or seats of the same event, the quote first, then the new tickets (a new order the
 browser may open) by e-mail. An exchange of equal or lower value is done online (a difference paid online
-goes back through the provider); one that costs more is paid at a box office window."""
+goes back through the provider); one that costs more is paid at a box office window. An exchange the buyer
+chose from a session change's link (/shop/changes/TOKEN) is fee-free until its deadline."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from db.core.actor import Actor
 from db.core.errors import DomainError
 from db.sales.aftersale.exchanges import exchange, quote_exchange
 from db.sales.aftersale.refunds import contract
+from db.sessionchange import operations as session_changes
 from web.aftersale.exchange import exchange_context, target_from
 from web.auth import PUBLIC
 from web.forms import Form, QueryId, failure, field_text
@@ -39,7 +41,8 @@ async def shop_exchange_quote(request: Request, code: FromPath[str], data: Form)
     async def preview(code: str) -> Template:
         try:
             tickets, target = target_from(data)
-            quote = await quote_exchange(code, tickets, target, channel="web_shop")
+            waived = await session_changes.exchange_waived(code)
+            quote = await quote_exchange(code, tickets, target, channel="web_shop", waived=waived)
         except DomainError as exc:
             return render(request, "aftersale/_exchange_quote.html", quote=None, **failure(exc))
         return render(request, "aftersale/_exchange_quote.html", quote=quote, error=None)
@@ -73,6 +76,7 @@ async def shop_exchange(request: Request, code: FromPath[str], data: Form) -> Re
             channel="web_shop",
             method="sandbox" if paid_online else "",
             charge_allowed=False,
+            waived=await session_changes.exchange_waived(code),  # chosen from a session change's link: no fee
         )
         notice = gettext(
             "Exchange {number}: your new tickets are below and on their way by e-mail.", number=done.number

@@ -164,10 +164,12 @@ async def quote_exchange(
     *,
     channel: str = "box_office",
     partner_id: int | None = None,
+    waived: bool = False,
     now: dt.datetime | None = None,
 ) -> Quote:
-    """What exchanging these tickets (None: every valid ticket of the order) for `target` costs now. Reads
-    only; a target that is wrong raises InvalidInput (422), NotFound or Conflict (409: not on sale, seat taken)."""
+    """What exchanging these tickets (None: every valid ticket of the order) for `target` costs now (`waived`: the
+    organiser changed the session, no fee and no window). Reads only; a target that is wrong raises InvalidInput
+    (422), NotFound or Conflict (409: not on sale, seat taken)."""
     now = now or utcnow()
     order = await _order(code, partner_id)
     rows = await _tickets(order)
@@ -176,7 +178,7 @@ async def quote_exchange(
     except RefundRefused as refused:
         return Quote(EXCHANGE, False, refused.reason, 0, 0, 0, 0, None)
     priced = await _priced(order, chosen, target, channel, now)
-    q = await _quote(order, chosen, whole, now, False, kind=EXCHANGE, new_price_fen=priced.total_fen)
+    q = await _quote(order, chosen, whole, now, waived, kind=EXCHANGE, new_price_fen=priced.total_fen)
     if q.allowed and priced.taken:
         raise SeatTaken(SEAT_TAKEN if priced.seat_ids else SOLD_OUT, n=len(chosen))
     return q
@@ -246,10 +248,12 @@ async def exchange(
     idempotency_key: str | None = None,
     charge_allowed: bool = True,
     deliver: bool = True,
+    waived: bool = False,
     now: dt.datetime | None = None,
 ) -> ExchangeResult:
     """Exchange tickets of an order (None: all its valid tickets) for `target`; `method` moves the difference
-    ('' when none may move: only an exchange of equal value); `charge_allowed` False refuses one that costs more.
+    ('' when none may move: only an exchange of equal value); `charge_allowed` False refuses one that costs more;
+    `waived`: the organiser changed the session (fee-free, as its free refund).
     Raises RefundRefused (409 with the reason: too late, used, already refunded or exchanged), Conflict (409:
     the seat was just taken, not on sale), InvalidInput, NotFound. Nothing is half-written."""
     now = now or utcnow()
@@ -273,6 +277,7 @@ async def exchange(
                 partner_id,
                 idempotency_key,
                 charge_allowed,
+                waived,
                 now,
             )
     except Exception:
@@ -323,6 +328,18 @@ async def _deliver(actor: Actor, code: str) -> None:
             log.warning("exchange e-mail for order %s not sent: %s", code, type(exc).__name__)
 
 
+async def _lock_places(ticket_ids: list[int], priced: _Priced) -> None:
+    """The seats and classes this exchange gives back and takes, locked in one order (two exchanges swapping
+    seats queue instead of deadlocking on PostgreSQL; the later one is then told its seat was taken)."""
+    old = await Ticket.select(Ticket.session, Ticket.seat, Ticket.price_class).where(Ticket.id.is_in(ticket_ids))
+    seats: dict[int, list[int]] = {}
+    for t in old:
+        if t["seat"] is not None:
+            seats.setdefault(t["session"], []).append(t["seat"])
+    seats.setdefault(priced.session_id, []).extend(priced.seat_ids)
+    await holds.lock_places(seats, [t["price_class"] for t in old] + [priced.price_class_id])
+
+
 def _movements(q: Quote, method: str, reference: str, number: str) -> tuple[list, list]:
     carried = q.price_fen - q.fee_fen
     old = [
@@ -338,12 +355,14 @@ def _movements(q: Quote, method: str, reference: str, number: str) -> tuple[list
     return old, new
 
 
-async def _exchange(actor, code, ticket_ids, target, channel, method, reference, partner_id, key, charge_allowed, now):
+async def _exchange(
+    actor, code, ticket_ids, target, channel, method, reference, partner_id, key, charge_allowed, waived, now
+):
     order = await _order(code, partner_id)
     rows = await _tickets(order)
     chosen, whole = _chosen(rows, ticket_ids)
     priced = await _priced(order, chosen, target, channel, now)
-    q = await _quote(order, chosen, whole, now, False, kind=EXCHANGE, new_price_fen=priced.total_fen)
+    q = await _quote(order, chosen, whole, now, waived, kind=EXCHANGE, new_price_fen=priced.total_fen)
     if not q.allowed:
         raise RefundRefused(q.reason)
     if priced.taken:
@@ -355,7 +374,11 @@ async def _exchange(actor, code, ticket_ids, target, channel, method, reference,
     if method in ("card", "mobile") and q.difference_fen != 0 and not reference:
         raise InvalidInput("Enter the reference of the card or mobile payment.", field="reference")
     ids = [r["id"] for r in chosen]
-    await void_tickets(order, chosen, now)  # void first: the old codes are revoked before anything is written
+    # Void first: the old codes are revoked before anything is written. Then (tickets, seats, classes: the order
+    # every writer locks in) the places given back and taken, before the old stock goes back.
+    await void_tickets(order, chosen, now, give_back=False)
+    await _lock_places(ids, priced)
+    await holds.give_back_tickets(ids)
     buyer = (
         await Order.select(Order.buyer_name, Order.buyer_phone, Order.buyer_email, Order.buyer_id_masked, Order.outlet)
         .where(Order.id == order.id)
