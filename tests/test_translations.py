@@ -166,3 +166,14 @@ def test_an_order_status_in_an_error_reads_as_staff_name_it():
         assert explain(refusal) == "This order cannot be paid (it is Cancelled)."
     finally:
         current_language.reset(token)
+
+
+def test_no_english_only_aria_label_or_title_in_templates():
+    """Screen readers and tooltips speak the page's language: aria-label, title and alt go through _()."""
+    literal = re.compile(r"""\b(?:aria-label|title|alt)="([^"{]*[A-Za-z][^"{]*)\"""")
+    found = [
+        (str(path.relative_to(ROOT)), text)
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for text in literal.findall(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
