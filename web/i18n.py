@@ -15,6 +15,8 @@ from babel.numbers import format_decimal
 
 from db.core import i18n as db_i18n
 from db.core.clock import VENUE_TIMEZONE
+from db.sales import notes
+from web.labels import ORDER_NOTE
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
@@ -52,6 +54,32 @@ def format_fen(fen: int | None) -> str:
     sign = "-" if fen < 0 else ""
     yuan, cents = divmod(abs(int(fen)), 100)
     return f"{sign}¥{yuan:,}.{cents:02d}"
+
+
+def order_note(text: str) -> str:
+    """An order-history note in the request's language: refunds, exchanges and declines (db/sales/notes.py)
+    worded here with money in yuan, the system's fixed notes translated, anything typed by staff as typed."""
+    parsed = notes.parse(text)
+    if parsed is None:
+        return gettext(ORDER_NOTE[text]) if text in ORDER_NOTE else text
+    kind, p = parsed
+    money = {k.removesuffix("_fen"): format_fen(v) for k, v in p.items() if k.endswith("_fen")}
+    words = {k: v for k, v in p.items() if not k.endswith("_fen")} | money
+    one = p.get("tickets") == 1
+    if kind == "refund":
+        if one:
+            return gettext("{number}: 1 ticket, refund {refund}, fee {fee}", **words)
+        return gettext("{number}: {tickets} tickets, refund {refund}, fee {fee}", **words)
+    if kind == "exchange":
+        if one:
+            return gettext(
+                "{number}: 1 ticket exchanged, order {order} → {new_order}, fee {fee}, difference {difference}", **words
+            )
+        return gettext(
+            "{number}: {tickets} tickets exchanged, order {order} → {new_order}, fee {fee}, difference {difference}",
+            **words,
+        )
+    return gettext("{number} declined: {reason}", **words)
 
 
 def local_time(value: dt.datetime | None, fmt: str = "medium", timezone: str = DEFAULT_TIMEZONE) -> str:

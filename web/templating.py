@@ -24,6 +24,7 @@ from web.i18n import (
     gettext,
     local_time,
     ngettext,
+    order_note,
     seat_label,
     translated_labels,
 )
@@ -49,7 +50,9 @@ def configure(engine: JinjaTemplateEngine, menu: Sequence[Any]) -> None:
         remembered_plan=remembered_plan,
         error_fields=(),  # a page without a refused form marks no field (web/forms.py failure)
     )
-    env.filters.update(fen=format_fen, localtime=local_time, number=format_number, ticket_number=grouped)
+    env.filters.update(
+        fen=format_fen, order_note=order_note, localtime=local_time, number=format_number, ticket_number=grouped
+    )
     env.autoescape = True
 
 

@@ -26,8 +26,9 @@ from db.catalog.tables import EventSession
 from db.core.actor import Actor
 from db.core.clock import utcnow, venue_minute
 from db.core.errors import Conflict, InvalidInput, NotFound
+from db.core.i18n import translate
 from db.core.transaction import queued_write
-from db.inventory.allocations import POOL, TARGETS, clean_line
+from db.inventory.allocations import CHANNEL_NAMES, POOL, TARGETS, clean_line
 from db.inventory.monitor import Figures, SessionMonitor
 from db.inventory.tables import Alert, AlertRule
 from db.sales.delivery.operations import _send
@@ -219,7 +220,8 @@ def alert_email(alert: dict, sender: str) -> EmailMessage:
     message["Subject"] = f"库存预警（{_KIND_ZH[alert['kind']]}）：{f['event']} · {f['price_class']}"
     message["From"] = sender
     message["To"] = alert["emailed_to"]
-    channel = f"渠道：{alert['channel']}\n" if alert["channel"] else ""
+    name = CHANNEL_NAMES.get(alert["channel"], alert["channel"])
+    channel = f"渠道：{translate('zh_CN', name)}\n" if alert["channel"] else ""
     message.set_content(
         f"{f['event']}（{f['venue']}，{f.get('starts_local') or f['starts_at'] + ' UTC'}）\n"
         f"票价等级：{f['price_class']}\n{channel}"

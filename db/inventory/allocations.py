@@ -37,6 +37,15 @@ from db.sales.tables import OrderItem, Partner
 POOL = "pool"
 HOLD_BACK = "hold_back"  # stock kept off sale (a hold-back that replenishment may release)
 TARGETS = (*CHANNELS, HOLD_BACK)  # what an allocation can be made for
+# Whom stock is allocated to, as people read it (English msgids; web/labels.py STOCK_CHANNEL, the alert e-mail).
+CHANNEL_NAMES = {
+    POOL: "Open pool",
+    HOLD_BACK: "Hold-back",
+    "box_office": "Box office",
+    "outlet": "Outlet",
+    "web_shop": "Online shop",
+    "partner": "Partner",
+}
 REQUESTED, APPROVED, REJECTED = "requested", "approved", "rejected"
 MAX_QUANTITY = 1_000_000
 

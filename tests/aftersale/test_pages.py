@@ -57,6 +57,13 @@ async def test_seller_finds_the_order_sees_the_quote_and_refunds_one_ticket():
             {"scope": "tickets", "ticket": str(tickets[0]), "proof": "ticket", "id_number": "110101199003071234"},
         )
         assert again.status_code == 409 and "已退票" in again.text
+        # The order's history words the refund in the page's language, money in yuan (issue 15).
+        history = (await client.get(f"/sales/orders/{code}")).text
+        assert "1 张票，退款 ¥475.00，手续费 ¥25.00" in history and "ticket(s)" not in history
+        assert 'aria-label="页面路径"' in history and 'aria-label="breadcrumb"' not in history
+        client.cookies.set("lang", "en")
+        assert "1 ticket, refund ¥475.00, fee ¥25.00" in (await client.get(f"/sales/orders/{code}")).text
+        client.cookies.set("lang", "zh_CN")
         assert (await client.get("/aftersale/policy")).status_code == 403
         assert (await client.get("/aftersale/approvals")).status_code == 403
     statuses = {t["id"]: t["status"] for t in await Ticket.select(Ticket.id, Ticket.status)}

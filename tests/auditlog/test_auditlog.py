@@ -4,6 +4,7 @@ range, pages of 50, before/after shown readably; HTMX swaps the results, plain G
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from zoneinfo import ZoneInfo
 
@@ -26,8 +27,8 @@ async def auditor():
         yield client
 
 
-def actions(html: str) -> list[str]:
-    return re.findall(r'data-testid="audit-entry" data-action="([^"]+)"', html)
+def actions(text: str) -> list[str]:
+    return re.findall(r'data-testid="audit-entry" data-action="([^"]+)"', text)
 
 
 async def test_entries_are_newest_first_with_before_and_after(auditor):
@@ -46,6 +47,50 @@ async def test_entries_are_newest_first_with_before_and_after(auditor):
     assert re.search(
         r'<dt>effective_at</dt>\s*<dd class="changed"><del>—</del> → <span>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</span>', row
     )
+    # What the action means in the page's language, the code and the raw values still there (issue 15).
+    assert '<span data-testid="action-label">已设定定时调价</span>' in row and "<code>price.schedule</code>" in row
+    assert '"price_fen": 45000' in html.unescape(row.split('data-testid="audit-raw"')[1])
+    auditor.cookies.set("lang", "en")
+    english = (await auditor.get("/auditlog")).text
+    assert '<span data-testid="action-label">Price change scheduled</span>' in english
+    auditor.cookies.set("lang", "zh_CN")
+
+
+async def test_statuses_read_by_their_labels_and_refund_summaries_in_the_page_language(auditor):
+    await record(
+        Actor(None, "lina", "seller"),
+        "refund.request",
+        "order",
+        "AB12CD",
+        summary="R0001: 2 ticket(s), refund 128000 fen, fee 0 fen",
+        before={"status": "awaiting_payment"},
+        after={"status": "paid", "refund_fen": 128000},
+    )
+    row = (await auditor.get("/auditlog")).text.split('data-action="refund.request"')[1].split("</tr>")[0]
+    assert "<del>审核通过，待付款</del> → <span>已付款</span>" in row and "R0001：2 张票，退款 ¥1,280.00" in row
+    assert '"status": "paid"' in html.unescape(row)  # the raw value under the details toggle
+
+
+def test_every_recorded_action_says_what_it_means():
+    """Each action code written by a literal record(...) call in db/ has its label (web/labels.py)."""
+    import ast
+    from pathlib import Path
+
+    from web.labels import AUDIT_ACTION
+
+    calls = [
+        node
+        for path in Path("db").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("record", "entry")
+    ]
+    codes = {
+        c.args[1].value
+        for c in calls
+        if len(c.args) > 1 and isinstance(c.args[1], ast.Constant) and isinstance(c.args[1].value, str)
+    }
+    assert len(codes) > 90 and codes - AUDIT_ACTION.keys() == set()
 
 
 async def test_filters_by_action_prefix_actor_and_object_type(auditor):

@@ -84,6 +84,8 @@ async def test_a_slow_sale_and_a_channel_shortage(monkeypatch):
         await buy(ids, "box_office", 6)  # 4 of the window's 10 left; 6 of 50 sold, below 20% a day before
         raised = await alerts.check(await session_monitor(ids["ga_session"]))
         assert len(raised) == 2 and len(mailbox.messages) == 2
+        texts = [mail.get_content() for mail in mailbox.emails()]
+        assert any("渠道：售票窗口" in text for text in texts) and not any("box_office" in text for text in texts)
     kinds = {(r["kind"], r["channel"]) for r in await Alert.select(Alert.kind, Alert.channel)}
     assert kinds == {("shortage", "box_office"), ("slow_sale", "")}
 

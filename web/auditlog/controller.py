@@ -16,7 +16,9 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from db.audit import record as audit
+from db.sales.aftersale.refunds import STATUS_LABELS as REFUND_STATUS
 from db.staff.permissions import Permission
+from web import labels
 from web.auth import requires
 from web.forms import QueryPage
 from web.i18n import DEFAULT_TIMEZONE, format_fen, gettext, local_time
@@ -37,10 +39,35 @@ def _local_day(value: str | None, label: str) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(), ZoneInfo(DEFAULT_TIMEZONE)).astimezone(dt.UTC)
 
 
-def _shown(key: str, value: Any) -> str:
-    """A recorded value as people read it: money in yuan, times in local time, structures as JSON."""
+# Coded values shown by their labels (the raw entry stays under the row's details toggle); a status by the
+# labels of the kind of object the entry is about, an order's by the order's and its refunds'.
+STATUSES = {
+    "statement": labels.STATEMENT_STATUS,
+    "shift": labels.SHIFT_STATUS,
+    "stocktake": labels.STOCKTAKE_STATUS,
+    "session": labels.SESSION_STATUS,
+    "session_change": labels.CHANGE_STATUS,
+}
+CODED = {
+    "channel": labels.CHANNEL | labels.STOCK_CHANNEL,
+    "method": labels.PAYMENT_METHOD,
+    "kind": labels.ALERT_KIND,
+    "role": labels.ROLE,
+}
+
+
+def _label(object_type: str, key: str, value: Any) -> str | None:
+    codes = STATUSES.get(object_type, REFUND_STATUS | labels.ORDER_STATUS) if key == "status" else CODED.get(key, {})
+    return gettext(codes[value]) if isinstance(value, str) and value in codes else None
+
+
+def _shown(key: str, value: Any, object_type: str = "") -> str:
+    """A recorded value as people read it: money in yuan, codes by their labels, times in local time,
+    structures as JSON."""
     if value is None:
         return "—"
+    if label := _label(object_type, key, value):
+        return label
     if key.endswith("_fen") and isinstance(value, int):
         return format_fen(value)
     if isinstance(value, str) and ISO_TIME.match(value):
@@ -57,8 +84,8 @@ def _changes(entry: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "field": key,
-            "before": _shown(key, before.get(key)) if entry["before"] is not None else "",
-            "after": _shown(key, after.get(key)) if entry["after"] is not None else "",
+            "before": _shown(key, before.get(key), entry["object_type"]) if entry["before"] is not None else "",
+            "after": _shown(key, after.get(key), entry["object_type"]) if entry["after"] is not None else "",
             "changed": entry["before"] is not None and entry["after"] is not None and before.get(key) != after.get(key),
         }
         for key in keys
@@ -104,6 +131,7 @@ async def audit_log(
     entries = entries[:PAGE_SIZE]
     for entry in entries:
         entry["changes"] = _changes(entry)
+        entry["raw"] = json.dumps({"before": entry["before"], "after": entry["after"]}, ensure_ascii=False, indent=1)
     query = {k: v for k, v in filters.items() if v}
     return render(
         request,

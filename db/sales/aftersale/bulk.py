@@ -23,6 +23,7 @@ from db.finance.ledger import entry_row
 from db.finance.tables import LedgerEntry
 from db.gate.tables import Admission
 from db.inventory import stock as holds
+from db.sales import notes
 from db.sales.aftersale import policies
 from db.sales.aftersale.refunds import APPROVED, DONE, IMMEDIATE_METHODS, _movements
 from db.sales.aftersale.rules import TicketTerms, quote
@@ -193,8 +194,13 @@ async def refund_orders(
     if len(moved) != len(order_ids):
         raise Irregular("an order changed meanwhile")
     notes = {
-        order_id: f"{numbers[order_id]}: {len(quotes[order_id].lines)} ticket(s), refund "
-        f"{quotes[order_id].refund_fen} fen, fee {quotes[order_id].fee_fen} fen"
+        order_id: notes.note(
+            "refund",
+            number=numbers[order_id],
+            tickets=len(quotes[order_id].lines),
+            refund_fen=quotes[order_id].refund_fen,
+            fee_fen=quotes[order_id].fee_fen,
+        )
         for order_id in order_ids
     }
     await insert_many(OrderEvent, [event_row(o, REFUNDED, actor, now, notes[o]) for o in order_ids])

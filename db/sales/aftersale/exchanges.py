@@ -35,6 +35,7 @@ from db.finance import ledger
 from db.inventory import realname
 from db.inventory import stock as holds
 from db.inventory.allocations import attempts, session_shares
+from db.sales import notes
 from db.sales.aftersale.refunds import (
     RefundRefused,
     _chosen,
@@ -482,9 +483,14 @@ async def _exchange(
     common = {"channel": order.channel, "partner_id": order.partner_id, "drawer_id": actor.user_id}
     await ledger.post(actor, now, order.id, old_moves, **common)
     await ledger.post(actor, now, new_id, new_moves, **common)
-    note = (
-        f"{number}: {len(ids)} ticket(s) exchanged, order {order.code} -> {new_code}, fee {q.fee_fen} fen, "
-        f"difference {q.difference_fen} fen"
+    note = notes.note(
+        "exchange",
+        number=number,
+        tickets=len(ids),
+        order=order.code,
+        new_order=new_code,
+        fee_fen=q.fee_fen,
+        difference_fen=q.difference_fen,
     )
     await add_event(order.id, PAID, actor, now, note)
     await add_event(new_id, PAID, actor, now, note)

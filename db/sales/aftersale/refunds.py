@@ -30,6 +30,7 @@ from db.core.transaction import queued_write
 from db.finance import ledger
 from db.gate.tables import Admission
 from db.inventory import stock as holds
+from db.sales import notes
 from db.sales.aftersale import policies
 from db.sales.aftersale.rules import (
     ALREADY_REFUNDED,
@@ -476,7 +477,7 @@ async def _write_refund(
             refund_id=row["id"],
             drawer_id=actor.user_id,
         )
-    note = f"{number}: {len(ids)} ticket(s), refund {q.refund_fen} fen, fee {q.fee_fen} fen"
+    note = notes.note("refund", number=number, tickets=len(ids), refund_fen=q.refund_fen, fee_fen=q.fee_fen)
     if not await Ticket.exists().where((Ticket.order == order.id) & (Ticket.status == TICKET_ISSUED)):
         await transition(order.id, [PAID], REFUNDED, actor, now, note)
     else:
@@ -624,7 +625,7 @@ async def decline_refund(actor: Actor, refund_id: int, *, reason: str, now: dt.d
         # The tickets leave the refund (one refund per ticket: a later refund of them must be possible); the
         # refund keeps its per-ticket breakdown and the audit entry names them.
         await RefundTicket.delete().where(RefundTicket.refund == refund_id)
-        note = f"{row['number']} declined: {reason[:200]}"
+        note = notes.note("declined", number=row["number"], reason=reason[:200])
         if not await transition(row["order"], [REFUNDED], PAID, actor, now, note):
             await add_event(row["order"], PAID, actor, now, note)
         await record(
