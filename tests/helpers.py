@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import random
 import re
 import socket
 
@@ -18,10 +20,22 @@ ADMIN_ACTOR = Actor.system("test")
 BASE_URL = "https://testserver.local"
 
 
+# scripts/test runs the SQLite and the PostgreSQL suites at the same time: each picks the ports of the servers it
+# starts from its own range, below the kernel's ephemeral ports (32768 and up, where port 0 and outgoing
+# connections land), so that neither suite can take the port the other has just found free.
+_PORTS = {"sqlite": range(20000, 26000), "postgres": range(26000, 32000)}[os.environ.get("TEST_DATABASE", "sqlite")]
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port no one listens on now, for a server the test starts (from this suite's own range)."""
+    for port in random.sample(_PORTS, 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORTS}")
 
 
 def http_client(app=None) -> httpx.AsyncClient:
