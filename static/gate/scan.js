@@ -112,11 +112,13 @@
   // ---- redeem ------------------------------------------------------------------------------------
   const ANSWER_MS = 3000; // a server that has not answered by then counts as out of reach
 
-  async function post(body, url = root.dataset.api) {
+  const RETRY_OFFLINE_MS = 800; // while known to be offline: one short try, so a queue at the gate keeps moving
+
+  async function post(body, url = root.dataset.api, answerMs = ANSWER_MS) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
       headers: { "content-type": "application/json", "x-csrftoken": csrf, accept: "application/json" },
-      body: JSON.stringify(body), signal: AbortSignal.timeout(ANSWER_MS),
+      body: JSON.stringify(body), signal: AbortSignal.timeout(answerMs),
     });
   }
 
@@ -124,12 +126,14 @@
     const scanDirection = direction;
     const body = { code, gate: root.dataset.gate, nonce: crypto.randomUUID(), direction: scanDirection };
     if (root.dataset.session) body.session_id = Number(root.dataset.session);
+    const tries = root.dataset.online === "0" ? [RETRY_OFFLINE_MS] : [ANSWER_MS, ANSWER_MS];
     let response;
     try {
-      response = await post(body);
+      response = await post(body, root.dataset.api, tries[0]);
     } catch (_) {
       try {
-        response = await post(body); // the same nonce: if the first one arrived, this answers the same
+        if (tries.length < 2) throw new Error("offline"); // judged offline at once; the sync loop finds the server
+        response = await post(body, root.dataset.api, tries[1]); // the same nonce: if the first arrived, the same answer
       } catch (_) {
         setOnline(false);
         const verdict = await offline.judge(body);
@@ -140,7 +144,9 @@
     }
     count();
     if (response.ok) {
-      show(await response.json(), scanDirection);
+      const verdict = await response.json();
+      if (verdict.status === "ok" && verdict.ticket) offline.remember(verdict.ticket.id, scanDirection, new Date().toISOString());
+      show(verdict, scanDirection);
       return;
     }
     if (response.status === 401) {
@@ -372,6 +378,18 @@
       return { status: "ok", reason_code: entry ? "welcome_back" : "welcome", params: {}, attention: claim.concession };
     },
 
+    // An entry or exit this tablet saw (online, or offline and since uploaded) stays known until the next full
+    // snapshot brings it, so that a ticket let in here is not welcomed again if the network drops before then.
+    remember(ticket, scanDirection, at) {
+      if (!this.cache || ticket == null) return;
+      let entry = this.cache.admitted.find((a) => a.ticket === ticket);
+      if (scanDirection === "in") {
+        if (!entry) this.cache.admitted.push((entry = { ticket, inside: true, first_entry_at: at, first_gate: gate }));
+        else entry.inside = true;
+      } else if (entry) entry.inside = false;
+      save(CACHE_KEY, this.cache);
+    },
+
     // The ticket's entry as synced, then as this tablet's own offline journal moved it.
     presence(ticket) {
       const synced = this.cache.admitted.find((a) => a.ticket === ticket);
@@ -431,6 +449,7 @@
     if (!answer.ok) throw new Error(`journal ${answer.status}`);
     offline.journal = offline.journal.slice(sent.length); // keep scans made while it was on its way
     save(JOURNAL_KEY, offline.journal);
+    for (const scan of sent) if (scan.status === "ok") offline.remember(scan.ticket, scan.direction, scan.at);
   }
 
   let lastFull = 0;
