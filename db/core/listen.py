@@ -46,12 +46,20 @@ class Channel:
         import asyncpg
 
         try:
-            connection = await asyncpg.connect(**engine.config)
+            # a bounded connect: an unreachable server must not stall every watcher (they poll meanwhile)
+            connection = await asyncpg.connect(**{"timeout": 2, **engine.config})
             await connection.add_listener(self.name, self._heard)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except (OSError, asyncpg.PostgresError) as exc:  # TimeoutError is an OSError
             log.warning("%s: LISTEN unavailable (%s); watchers poll instead", self.name, type(exc).__name__)
             return
+        connection.add_termination_listener(self._lost)
         self._connection = connection
+
+    def _lost(self, _connection) -> None:
+        """The LISTEN connection died: forget it (the next watcher opens another) and wake every watcher, so
+        that none waits for a notification that can no longer come."""
+        self._connection = None
+        self._heard(None, None, None, "")
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]] | None:
         """A read on the LISTEN connection itself (`{}` placeholders), outside the pool, so that a pool drained by
