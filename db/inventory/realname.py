@@ -277,18 +277,23 @@ class OrderHolders:
     holders: list[dict]
     change_until: dt.datetime
     can_change: bool
+    timezone: str  # the venue's: where change_until and each change's time are shown
 
 
 async def order_holders(code: str, now: dt.datetime | None = None) -> OrderHolders | None:
     """The holders of an order of a real-name session (None: not one); a holder may change once, on a paid
     order's valid ticket, until the cut-off."""
     now = now or utcnow()
-    order = await Order.select(Order.id, Order.status, Order.session.starts_at).where(Order.code == code).first()
+    order = await (
+        Order.select(Order.id, Order.status, Order.session.starts_at, Order.session.venue.timezone)
+        .where(Order.code == code)
+        .first()
+    )
     if order is None or not await TicketHolder.exists().where(TicketHolder.order == order["id"]):
         return None
     until = order["session.starts_at"] - CHANGE_CUTOFF
     holders = await holders_of_order(order["id"])
-    return OrderHolders(holders, until, order["status"] == PAID and now < until)
+    return OrderHolders(holders, until, order["status"] == PAID and now < until, order["session.venue.timezone"])
 
 
 async def change_holder(

@@ -48,10 +48,10 @@ def table_file(name: str, header: list[str], rows: list[list], fmt: str) -> Resp
     )
 
 
-def _forecast(figures: monitor.Figures) -> str:
+def _forecast(figures: monitor.Figures, timezone: str) -> str:
     if figures.remaining <= 0:
         return gettext("sold out")
-    return local_time(figures.sell_out_at) if figures.sell_out_at else ""
+    return local_time(figures.sell_out_at, timezone=timezone) if figures.sell_out_at else ""
 
 
 def monitor_rows(data: monitor.SessionMonitor) -> list[list]:
@@ -63,7 +63,7 @@ def monitor_rows(data: monitor.SessionMonitor) -> list[list]:
         ]:
             rows.append(
                 [c.name, label, f.capacity, f.allocated, f.held, f.sold, f.remaining, f.last_hour, f.last_day,
-                 _forecast(f)]
+                 _forecast(f, data.timezone)]
             )  # fmt: skip
     return rows
 
