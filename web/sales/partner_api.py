@@ -234,12 +234,13 @@ async def partner_tickets(code: str) -> list[TicketOut]:
 async def list_events() -> list[Event]:
     """Events with sessions on sale, and the gates that admit each session."""
     events = await events_on_sale()
+    needed = {kind: await buyer_details_needed(kind, CHANNEL) for kind in {e["kind"] for e in events}}
     return [
         msgspec.convert(
             {
                 **e,
                 "rules": await _rules(e["id"]),
-                "buyer_details": [d for d in BUYER_DETAILS if d in await buyer_details_needed(e["kind"], CHANNEL)],
+                "buyer_details": [d for d in BUYER_DETAILS if d in needed[e["kind"]]],
             },
             Event,
         )
