@@ -10,7 +10,7 @@ import email.policy
 import re
 
 from db.catalog.operations import schedule_price_change
-from db.catalog.tables import SessionSeat
+from db.catalog.tables import PriceClass, SessionSeat
 from db.sales.payments.operations import start_online_payment
 from db.sales.payments.providers import provider
 from db.sales.tables import Order, Ticket
@@ -63,6 +63,9 @@ async def test_buy_general_admission_pay_and_receive_the_email(monkeypatch):
             status = await client.get(f"/shop/orders/{code}/email-status", headers={"hx-request": "true"})
     assert 'data-status="paid"' in page.text
     assert page.text.count('data-testid="ticket"') == 3 and page.text.count("<svg") >= 3
+    ga = await PriceClass.select(PriceClass.name).where(PriceClass.id == ids["ga_class"]).first()
+    ticket = page.text.split('data-testid="ticket"')[1].split("</li>")[0]
+    assert ticket.count(ga["name"]) == 1 and "¥50.00" in ticket  # a standing ticket names its class once (issue 15)
     assert 'data-testid="email-sent"' in page.text  # sent after the checkout's answer, before the next page
     assert 'data-testid="email-sent"' in status.text and "<html" not in status.text and "hx-trigger" not in status.text
     assert 'data-testid="refund-cost"' in page.text
