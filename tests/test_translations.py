@@ -27,7 +27,12 @@ from web.labels import ALL as LABELS
 from web.menu import MENU
 
 ROOT = Path(__file__).resolve().parent.parent
-EVERY_RULE = Rules((Tier(48, 5, 100, 900),), free_window_hours=2, whole_order_only=True, exchange_tiers=(Tier(24, 0),))
+EVERY_RULE = Rules(
+    (Tier(72, 0), Tier(48, 5, 100, 900)),
+    free_window_hours=2,
+    whole_order_only=True,
+    exchange_tiers=(Tier(48, 0), Tier(24, 10)),
+)
 TEMPLATE_MSGID = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 BASE_ERRORS = {"DomainError", "InvalidInput", "NotFound", "Conflict", "PermissionDenied", "TooManyAttempts"}
 

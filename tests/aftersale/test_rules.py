@@ -14,6 +14,7 @@ from db.sales.aftersale.rules import (
     TicketTerms,
     Tier,
     better,
+    describe,
     parse_rules,
     quote,
     tier_at,
@@ -199,3 +200,11 @@ def test_bad_rules_are_refused_with_a_clear_message(raw, message):
     with pytest.raises(InvalidInput) as caught:
         parse_rules(raw)
     assert message in caught.value.message.format(**caught.value.params)
+
+
+def test_a_fee_free_tier_reads_as_free_not_as_zero_percent():
+    rules = Rules((Tier(168, 0), Tier(48, 5)), exchange_tiers=(Tier(48, 0), Tier(24, 10)))
+    lines = [text for text, _ in describe(rules)]
+    assert "From {hours} hours before the start: refund without a fee." in lines
+    assert "From {hours} hours before the start: exchange without a fee." in lines
+    assert "From {hours} hours before the start: exchange for {percent}% of the price." in lines

@@ -282,7 +282,9 @@ def describe(rules: Rules) -> list[tuple[str, dict[str, Any]]]:
     for t in rules.refund_tiers:
         lines.append(
             (
-                "From {hours} hours before the start: refund less {percent}% of the price.",
+                "From {hours} hours before the start: refund less {percent}% of the price."
+                if t.percent
+                else "From {hours} hours before the start: refund without a fee.",
                 {"hours": t.hours_before, "percent": t.percent},
             )
         )
@@ -304,7 +306,9 @@ def describe(rules: Rules) -> list[tuple[str, dict[str, Any]]]:
         for t in rules.exchange_tiers:
             lines.append(
                 (
-                    "From {hours} hours before the start: exchange for {percent}% of the price.",
+                    "From {hours} hours before the start: exchange for {percent}% of the price."
+                    if t.percent
+                    else "From {hours} hours before the start: exchange without a fee.",
                     {"hours": t.hours_before, "percent": t.percent},
                 )
             )
