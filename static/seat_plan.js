@@ -43,7 +43,7 @@
     const seat = event.target.closest(".seat-plan .seat");
     if (!seat) return;
     const info = seat.closest(".seat-plan-wrap").querySelector(".seat-info");
-    info.textContent = `${seat.dataset.label} · ${seat.dataset.class} · ${seat.dataset.state}`;
+    info.textContent = seat.title; // its label · class · state
   });
   document.addEventListener("htmx:afterSettle", apply);
 })();

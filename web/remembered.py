@@ -40,7 +40,7 @@ _size = 0
 _lock = threading.Lock()
 
 
-def _fields(seat: Any) -> tuple:
+def seat_fields(seat: Any) -> tuple:
     if isinstance(seat, Mapping):
         return tuple(seat.get(name) for name in SEAT_FIELDS)
     return tuple(getattr(seat, name, None) for name in SEAT_FIELDS)
@@ -56,7 +56,7 @@ def remembered_plan(macro: Callable[..., Markup], seats: list, *args: Any) -> Ma
         code,
         current_language.get(),
         args,
-        tuple(_fields(seat) for seat in seats),
+        tuple(seat_fields(seat) for seat in seats),
     )
     with _lock:
         markup = _kept.get(key)

@@ -29,6 +29,7 @@ from web.i18n import (
     translated_labels,
 )
 from web.remembered import remembered_plan
+from web.seat_cells import seat_cells
 
 
 def configure(engine: JinjaTemplateEngine, menu: Sequence[Any]) -> None:
@@ -48,6 +49,7 @@ def configure(engine: JinjaTemplateEngine, menu: Sequence[Any]) -> None:
         LANGUAGES=LANGUAGES,
         current_language=current_language.get,
         remembered_plan=remembered_plan,
+        seat_cells=seat_cells,
         error_fields=(),  # a page without a refused form marks no field (web/forms.py failure)
     )
     env.filters.update(

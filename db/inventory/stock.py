@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from functools import reduce
+from operator import or_
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Min
 
 from db.audit.record import record
 from db.catalog.tables import PriceClass, SessionSeat
@@ -18,7 +20,7 @@ from db.core.engine import engine_name
 from db.core.errors import Conflict
 from db.inventory.tables import Allocation
 from db.sales.history import add_event
-from db.sales.ordering.seating import PlanSeat, best_adjacent
+from db.sales.ordering.seating import PlanSeat, best_window
 from db.sales.status import EXPIRED, EXPIRING, TICKET_ISSUED
 from db.sales.tables import Order, OrderItem, Ticket
 
@@ -198,6 +200,63 @@ async def hold_seats(session_id: int, seat_ids: list[int], hold_ref: str, until:
     return False
 
 
+ROWS_READ = 8  # rows of seats read at a time, front rows first
+
+
+async def best_free_seats(
+    session_id: int, price_class_id: int, n: int, allowed: Callable[[int], bool] | None = None
+) -> list[int] | None:
+    """Ids of the best `n` adjacent free seats of a class (seating.best_window: front rows, then the middle of
+    the row) among those `allowed` (every free seat by default); None if no row has room. One grouped query
+    finds the rows with `n` free seats; then only the seats of the front-most of them are read, ROWS_READ rows
+    at a time, until no row left can beat the best found (a 50,000-seat stadium reads a few rows, issue 15)."""
+    of_class = (SessionSeat.session == session_id) & (SessionSeat.price_class == price_class_id)
+    rows = (
+        await SessionSeat.select(
+            SessionSeat.seat.section.as_alias("section"),
+            SessionSeat.seat.row_label.as_alias("row"),
+            Min(SessionSeat.seat.y, alias="y"),
+            Min(SessionSeat.seat, alias="first"),
+            Count(SessionSeat.id, alias="free"),
+        )
+        .where(of_class & (SessionSeat.status == "free"))
+        .group_by(SessionSeat.seat.section, SessionSeat.seat.row_label)
+    )
+    roomy = sorted((r["y"], r["first"], r["section"], r["row"]) for r in rows if r["free"] >= n)
+    section, row = SessionSeat.seat.section, SessionSeat.seat.row_label
+    best = None
+    for start in range(0, len(roomy), ROWS_READ):
+        batch = roomy[start : start + ROWS_READ]
+        if best is not None and batch[0][0] > best[0][0]:
+            break  # a row's seats are no further front than its front seat: none left can do better
+        in_rows = reduce(or_, [(section == s) & (row == r) for *_, s, r in batch])
+        seats = (
+            await SessionSeat.select(
+                SessionSeat.seat,
+                SessionSeat.status,
+                SessionSeat.seat.section,
+                SessionSeat.seat.row_label,
+                SessionSeat.seat.x,
+                SessionSeat.seat.y,
+            )
+            .where(of_class & in_rows)
+            .order_by(SessionSeat.seat)
+        )
+        found = best_window(
+            (
+                PlanSeat(
+                    r["seat"], r["seat.section"], r["seat.row_label"], r["seat.x"], r["seat.y"],
+                    r["status"] == "free" and (allowed is None or allowed(r["seat"])),
+                )
+                for r in seats
+            ),
+            n,
+        )  # fmt: skip
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+    return best[1] if best else None
+
+
 async def hold_best_seats(
     session_id: int,
     price_class_id: int,
@@ -209,22 +268,7 @@ async def hold_best_seats(
     """Hold `n` adjacent free seats of a class (best row first) for a group, among the seats this sale may take
     (`allowed`: a seat block's rule, allocations.may_sell_seat); Conflict if no row has room."""
     for _attempt in range(3):
-        rows = await SessionSeat.select(
-            SessionSeat.seat,
-            SessionSeat.status,
-            SessionSeat.seat.section,
-            SessionSeat.seat.row_label,
-            SessionSeat.seat.x,
-            SessionSeat.seat.y,
-        ).where((SessionSeat.session == session_id) & (SessionSeat.price_class == price_class_id))
-        plan = [
-            PlanSeat(
-                r["seat"], r["seat.section"], r["seat.row_label"], r["seat.x"], r["seat.y"],
-                r["status"] == "free" and (allowed is None or allowed(r["seat"])),
-            )
-            for r in rows
-        ]  # fmt: skip
-        picked = best_adjacent(plan, n)
+        picked = await best_free_seats(session_id, price_class_id, n, allowed)
         if picked is None:
             raise Conflict("No row has {n} free seats together in this class.", field="items", n=n)
         if await hold_seats(session_id, picked, hold_ref, until):

@@ -38,9 +38,11 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
         raise NotFound("No such session.")
     await _release_if_due(session_id, now)
     classes = await session_prices(session_id, now)
-    seat_counts = (
+    # Only the seats taken are counted (a seated class's capacity is its seat count), so a 50,000-seat session
+    # on sale reads a few rows, not every seat (issue 15).
+    taken = (
         await SessionSeat.select(SessionSeat.price_class, SessionSeat.status, Count(SessionSeat.id, alias="n"))
-        .where(SessionSeat.session == session_id)
+        .where((SessionSeat.session == session_id) & (SessionSeat.status != "free"))
         .group_by(SessionSeat.price_class, SessionSeat.status)
     )
     held_ga = (
@@ -56,8 +58,9 @@ async def availability(session_id: int, now: dt.datetime | None = None) -> dict:
     out = []
     for c in classes:
         if c["seat_class"]:
-            counts = {r["status"]: r["n"] for r in seat_counts if r["price_class"] == c["id"]}
-            free, held, sold = counts.get("free", 0), counts.get("held", 0), counts.get("sold", 0)
+            counts = {r["status"]: r["n"] for r in taken if r["price_class"] == c["id"]}
+            held, sold = counts.get("held", 0), counts.get("sold", 0)
+            free = c["capacity"] - held - sold
         else:
             free, held = c["available"], held_by_class.get(c["id"], 0)
             sold = c["capacity"] - free - held
@@ -95,7 +98,8 @@ async def seat_plan(
     await _release_if_due(session_id, now or utcnow())
     condition = SessionSeat.session == session_id
     if section is not None:
-        condition &= SessionSeat.seat.section == section
+        # by the venue too, so that the seat index (venue, section, row, number) finds the section's seats
+        condition &= (SessionSeat.seat.venue == await _venue_of(session_id)) & (SessionSeat.seat.section == section)
     if seat_ids is not None:
         condition &= SessionSeat.seat.is_in(list(seat_ids) or [-1])
     if price_class_id is not None:
@@ -161,6 +165,13 @@ class Plan:
     sections: list[PlanSection] | None
     section: str | None
     kept: list[dict]
+
+
+async def _venue_of(session_id: int) -> int:
+    row = await EventSession.select(EventSession.venue).where(EventSession.id == session_id).first()
+    if row is None:
+        raise NotFound("No such session.")
+    return row["venue"]
 
 
 async def plan_sections(session_id: int) -> list[PlanSection]:

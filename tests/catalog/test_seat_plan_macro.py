@@ -53,4 +53,4 @@ def test_legend_and_seat_line_use_the_price_names_not_the_class_codes():
     )
     legend = html[html.index('data-testid="seat-legend"') :]
     assert "甲等 <small>(2)</small>" in legend and "贵宾 <small>(2)</small>" in legend
-    assert "VIP <small>" not in legend and 'data-class="甲等"' in html and 'data-class="A"' not in html
+    assert "VIP <small>" not in legend and " · 甲等 · " in html and " · A · " not in html

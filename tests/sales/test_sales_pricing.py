@@ -7,7 +7,7 @@ import pytest
 from db.core.errors import InvalidInput
 from db.sales.ordering.buyer import Buyer, clean_buyer, clean_id_check, mask_id
 from db.sales.ordering.pricing import ConcessionRule, Tier, group_tier, percent_of, unit_price
-from db.sales.ordering.seating import PlanSeat, best_adjacent
+from db.sales.ordering.seating import PlanSeat, best_window
 
 TIERS = [Tier(10, 10), Tier(30, 15), Tier(50, 20)]
 
@@ -54,13 +54,13 @@ def _row(section, row, y, xs, taken=()):
     return [PlanSeat(int(f"{y}{x:02d}"), section, row, x, y, x not in taken) for x in xs]
 
 
-def test_best_adjacent_prefers_front_rows_and_the_middle_and_skips_aisles():
+def test_best_window_prefers_front_rows_and_the_middle_and_skips_aisles():
     xs = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11]  # an aisle between x=5 and x=7
     plan = _row("池座", "1", 1, xs, taken={2, 3, 8, 9}) + _row("池座", "2", 2, xs)
-    assert best_adjacent(plan, 2) == [104, 105]  # row 1 has a pair next to the middle
-    assert best_adjacent(plan, 3) == [203, 204, 205]  # row 1 has no three together; row 2's middle-most run
-    assert best_adjacent(plan, 6) is None  # the aisle splits every row into fives
-    assert best_adjacent(plan, 1) in ([105], [107])
+    assert best_window(plan, 2)[1] == [104, 105]  # row 1 has a pair next to the middle
+    assert best_window(plan, 3)[1] == [203, 204, 205]  # row 1 has no three together; row 2's middle-most run
+    assert best_window(plan, 6) is None  # the aisle splits every row into fives
+    assert best_window(plan, 1)[1] in ([105], [107])
 
 
 def test_id_numbers_are_masked_and_buyers_checked():

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from db.catalog.operations import session_prices
 from db.core.errors import InvalidInput
 from db.inventory.promotions import Offer
+from db.inventory.stock import best_free_seats
 from db.sales.ordering.pricing import group_tier, unit_price
-from db.sales.ordering.seating import PlanSeat, best_adjacent
 from db.sales.policy import concession_rules, group_tiers
-from db.sales.queries import seat_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +65,7 @@ async def suggest_seats(session_id: int, price_class_id: int, n: int) -> list[in
     """The best `n` free seats side by side in a class (front rows, then the middle), without holding them."""
     if not 1 <= n <= 50:
         raise InvalidInput("The quantity must be between 1 and {max}.", field="best", max=50)
-    plan = [
-        PlanSeat(s["id"], s["section"], s["row_label"], s["x"], s["y"], s["status"] == "free")
-        for s in await seat_plan(session_id, price_class_id=price_class_id)
-    ]
-    picked = best_adjacent(plan, n)
+    picked = await best_free_seats(session_id, price_class_id, n)
     if picked is None:
         raise InvalidInput("No row has {n} free seats together in this class.", field="best", n=n)
     return picked

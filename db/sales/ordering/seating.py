@@ -17,9 +17,10 @@ class PlanSeat:
     free: bool
 
 
-def best_adjacent(seats: Iterable[PlanSeat], n: int) -> list[int] | None:
-    """Ids of `n` free seats side by side (consecutive x, no aisle between) in one row of one section,
-    preferring front rows (small y) and then the middle of the row; None when no row has room."""
+def best_window(seats: Iterable[PlanSeat], n: int) -> tuple[tuple[int, float], list[int]] | None:
+    """The best `n` free seats side by side (consecutive x, no aisle between) in one row of one section with
+    their score (the front row's y, then the distance from the middle of the row: smaller is better); None when
+    no row has room."""
     rows: dict[tuple[str, str], list[PlanSeat]] = defaultdict(list)
     for seat in seats:
         rows[(seat.section, seat.row)].append(seat)
@@ -34,4 +35,4 @@ def best_adjacent(seats: Iterable[PlanSeat], n: int) -> list[int] | None:
             score = (window[0].y, abs((window[0].x + window[-1].x) / 2 - middle))
             if best is None or score < best[0]:
                 best = (score, [s.seat_id for s in window])
-    return best[1] if best else None
+    return best
